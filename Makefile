@@ -1,0 +1,53 @@
+# rmdesk — the developer's and operator's entry points.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# The demo keeps its data and generated secret under var/ (ignored by git).
+export RMDESK_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: install demo serve test test-sqlite test-postgres lint format lock clean browser
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "rmdesk needs $(PYTHON) on PATH"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# Install, migrate, load the demo bank (once) and serve it.
+demo: install
+	$(BIN)/rmdesk migrate --no-input
+	$(BIN)/rmdesk seed --scale demo --if-empty
+	$(BIN)/rmdesk demo-logins
+	$(BIN)/rmdesk serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/rmdesk serve --host $(HOST) --port $(PORT)
+
+# The whole suite, on the database DATABASE_URL names (SQLite when unset).
+test: install
+	$(BIN)/rmdesk makemigrations --check --dry-run
+	$(BIN)/pytest -n 2 --dist loadfile
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate requirements.lock from pyproject.toml (needs network access to PyPI).
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

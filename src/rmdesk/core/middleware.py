@@ -1,0 +1,47 @@
+"""Session limits and cache headers that Django does not provide on its own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+LOGIN_TIME_KEY = "rmdesk_login_at"
+
+
+class SessionLimitsMiddleware:
+    """Ends a signed-in session eight hours after sign-in, however active it was.
+
+    The idle limit is the session cookie's age, renewed on every request
+    (``SESSION_SAVE_EVERY_REQUEST``); this adds the absolute cap from the time the
+    sign-in view stored in the session.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None:
+            started = session.get(LOGIN_TIME_KEY)
+            if started is not None and time.time() - float(started) > (
+                settings.SESSION_ABSOLUTE_SECONDS
+            ):
+                logout(request)
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages and API answers may carry personal data: no browser or proxy keeps them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

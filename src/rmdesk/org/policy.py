@@ -1,0 +1,106 @@
+"""The visibility policy: the one place that says who may see which customer.
+
+The model follows a bank's sharing practice (and Salesforce's): customers are
+private by default; an account manager sees the customers assigned to them; a
+team lead also sees their reports' customers; a sub-branch or branch head sees
+every customer homed in their org unit's subtree; head-office roles see what
+their role grants. A staff member with several roles sees the union. Records
+that belong to a customer (holdings, interactions, work orders…) follow it:
+filter them with ``customer_q(actor, prefix="customer__")``.
+
+Selectors apply this; nothing else decides visibility. There is no cache: a
+reassignment or a move in the tree applies on the next query.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.db.models import Q
+
+from rmdesk.org.models import OrgUnit, Staff
+from rmdesk.org.roles import Role
+
+
+class Scope(enum.IntEnum):
+    NONE = 0
+    OWN = 1  # customers assigned to the staff member
+    TEAM = 2  # … and to the staff member's direct reports
+    SUBTREE = 3  # customers homed anywhere under the staff member's org unit
+    ALL = 4  # the whole bank
+
+
+CUSTOMER_SCOPE: dict[str, Scope] = {
+    Role.ACCOUNT_MANAGER: Scope.OWN,
+    Role.TEAM_LEAD: Scope.TEAM,
+    Role.SUBBRANCH_HEAD: Scope.SUBTREE,
+    Role.BRANCH_HEAD: Scope.SUBTREE,
+    # Department officers reach customers through the work routed to them
+    # (coordination), not through the customer list.
+    Role.DEPARTMENT_OFFICER: Scope.NONE,
+    Role.HQ_ANALYST: Scope.ALL,
+    Role.COMPLIANCE_AUDITOR: Scope.ALL,
+    # Administrators run the system; they do not browse customers.
+    Role.ADMINISTRATOR: Scope.NONE,
+}
+
+# Roles that may change customer records within their scope. "View all" is not
+# "modify all": head-office analysts and compliance read only.
+CUSTOMER_WRITE_ROLES = frozenset(
+    {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.SUBBRANCH_HEAD, Role.BRANCH_HEAD}
+)
+
+AUDIT_READ_ROLES = frozenset({Role.ADMINISTRATOR, Role.COMPLIANCE_AUDITOR})
+
+NOTHING = Q(pk__in=[])
+
+
+def customer_q(actor: Staff, *, prefix: str = "") -> Q:
+    """A filter selecting the customers ``actor`` may see.
+
+    ``prefix`` points at the customer from another model, e.g. ``"customer__"``.
+    """
+    if not actor.is_active:
+        return NOTHING
+    clauses: list[Q] = []
+    for role in actor.role_codes:
+        scope = CUSTOMER_SCOPE.get(role, Scope.NONE)
+        if scope is Scope.ALL:
+            return Q()
+        if scope is Scope.OWN:
+            clauses.append(Q(**{f"{prefix}primary_manager": actor}))
+        elif scope is Scope.TEAM:
+            clauses.append(Q(**{f"{prefix}primary_manager": actor}))
+            clauses.append(Q(**{f"{prefix}primary_manager__line_manager": actor}))
+        elif scope is Scope.SUBTREE and actor.org_unit_id is not None:
+            subtree = OrgUnit.objects.filter(path__startswith=_unit_path(actor)).values("pk")
+            clauses.append(Q(**{f"{prefix}home_unit__in": subtree}))
+    if not clauses:
+        return NOTHING
+    combined = clauses[0]
+    for clause in clauses[1:]:
+        combined |= clause
+    return combined
+
+
+def _unit_path(actor: Staff) -> str:
+    unit = actor.org_unit
+    assert unit is not None
+    return unit.path
+
+
+def can_modify_customers(actor: Staff) -> bool:
+    """Whether the actor's roles allow changing customers at all (scope is separate)."""
+    return actor.is_active and bool(actor.role_codes & CUSTOMER_WRITE_ROLES)
+
+
+def can_read_audit_log(actor: Staff) -> bool:
+    return actor.is_active and (actor.is_superuser or bool(actor.role_codes & AUDIT_READ_ROLES))
+
+
+def sees_personal_data_unmasked(actor: Staff, *, primary_manager_id: int | None) -> bool:
+    """Whether personal fields are shown in full by default: only to the customer's own manager.
+
+    Everyone else sees them masked; revealing a field is a separate, audited act.
+    """
+    return actor.is_active and primary_manager_id is not None and primary_manager_id == actor.pk

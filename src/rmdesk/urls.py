@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from rmdesk.api.v1 import api
+
+urlpatterns = [
+    path("", include("rmdesk.web.urls")),
+    path("customers/", include("rmdesk.customers.urls")),
+    path("audit/", include("rmdesk.audit.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "rmdesk.web.views.forbidden"
+handler404 = "rmdesk.web.views.not_found"
+handler500 = "rmdesk.web.views.server_error"

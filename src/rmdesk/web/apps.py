@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WebConfig(AppConfig):
+    name = "rmdesk.web"
+    label = "web"
+    verbose_name = _("Web")
+
+    def ready(self) -> None:
+        from rmdesk.web import signals  # noqa: F401  (connects the sign-in hook)
