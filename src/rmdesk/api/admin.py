@@ -5,7 +5,15 @@ from rmdesk.api.models import ApiToken
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    list_display = ["prefix", "staff", "name", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_display = [
+        "prefix",
+        "staff",
+        "name",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
     list_select_related = ["staff"]
     readonly_fields = ["prefix", "digest", "staff", "expires_at", "last_used_at"]
     search_fields = ["staff__username", "prefix"]

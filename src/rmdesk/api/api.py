@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from rmdesk.api import services
+from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.models import ApiToken
 from rmdesk.api.schemas import ErrorOut, TokenIn, TokenIssuedOut, TokenOut
 
@@ -18,7 +19,7 @@ router = Router(tags=["auth"])
     response={201: TokenIssuedOut, 401: ErrorOut, 400: ErrorOut, 429: ErrorOut},
     summary="Issue a bearer token",
 )
-def token_issue(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+def token_issue(request: HttpRequest, payload: TokenIn) -> Status[object]:
     issued = services.api_token_issue(
         request=request,
         username=payload.username,
@@ -26,20 +27,23 @@ def token_issue(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, 
         name=payload.name,
         days=payload.days,
     )
-    return 201, {
-        "id": issued.record.pk,
-        "token": issued.token,
-        "name": issued.record.name,
-        "expires_at": issued.record.expires_at,
-    }
+    return Status(
+        201,
+        {
+            "id": issued.record.pk,
+            "token": issued.token,
+            "name": issued.record.name,
+            "expires_at": issued.record.expires_at,
+        },
+    )
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My tokens")
-def token_list(request: HttpRequest) -> list[ApiToken]:
+def token_list(request: AuthedRequest) -> list[ApiToken]:
     return list(ApiToken.objects.filter(staff=request.auth).order_by("-id")[:200])
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke a token")
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: AuthedRequest, token_id: int) -> Status[object]:
     services.api_token_revoke(actor=request.auth, token_id=token_id, request=request)
-    return 204, None
+    return Status(204, None)

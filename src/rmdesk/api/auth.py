@@ -9,6 +9,12 @@ from rmdesk.api.services import api_token_authenticate
 from rmdesk.org.models import Staff
 
 
+class AuthedRequest(HttpRequest):
+    """What API handlers receive: ``auth`` is the staff member making the call."""
+
+    auth: Staff
+
+
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Staff | None:
         staff = api_token_authenticate(token)

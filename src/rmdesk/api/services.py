@@ -19,7 +19,7 @@ from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import DomainError
 from rmdesk.org.models import Staff
 
-TOKEN_PREFIX = "rmd_"
+TOKEN_PREFIX = "rmd_"  # noqa: S105  (a marker that makes leaked tokens easy to scan for)
 
 
 def token_digest(token: str) -> str:
@@ -36,7 +36,6 @@ class InvalidCredentials(DomainError):
     status = 401
 
 
-@transaction.atomic
 def api_token_issue(
     *,
     request: HttpRequest,
@@ -49,6 +48,7 @@ def api_token_issue(
 
     Raises InvalidCredentials for a wrong username or password (the same error for
     both), DomainError("bad_expiry") for a lifetime outside the allowed range.
+    Not atomic on purpose: a failed attempt must stay recorded for the lock-out.
     """
     days = settings.API_TOKEN_DAYS if days is None else days
     if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
@@ -58,9 +58,22 @@ def api_token_issue(
             details={"field": "days"},
         )
     staff = authenticate(request, username=username, password=password)
-    if staff is None:
+    if not isinstance(staff, Staff):
         raise InvalidCredentials(_("Wrong username or password."), code="invalid_credentials")
-    assert isinstance(staff, Staff)
+    with transaction.atomic():
+        issued = api_token_create(staff=staff, name=name, days=days)
+        audit_record(
+            actor=staff,
+            action="api.token.issued",
+            target=issued.record,
+            data={"name": name, "days": days},
+            request=request,
+        )
+    return issued
+
+
+def api_token_create(*, staff: Staff, name: str = "", days: int) -> IssuedToken:
+    """Mint a token for ``staff``. Callers have already established who they are."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken.objects.create(
         staff=staff,
@@ -68,13 +81,6 @@ def api_token_issue(
         prefix=token[:12],
         digest=token_digest(token),
         expires_at=timezone.now() + timedelta(days=days),
-    )
-    audit_record(
-        actor=staff,
-        action="api.token.issued",
-        target=record,
-        data={"name": name, "days": days},
-        request=request,
     )
     return IssuedToken(token=token, record=record)
 

@@ -33,7 +33,9 @@ api = NinjaAPI(
 )
 
 
-def error(request: HttpRequest, status: int, code: str, message: str, details: object = None) -> HttpResponse:
+def error(
+    request: HttpRequest, status: int, code: str, message: str, details: object = None
+) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": message, "details": details}, status=status
     )

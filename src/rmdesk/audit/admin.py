@@ -38,5 +38,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_username", "action", "channel", "customer_id", "ip_address"]
+    list_display = [
+        "created_at",
+        "actor_username",
+        "action",
+        "channel",
+        "customer_id",
+        "ip_address",
+    ]
     list_filter = ["action", "channel"]

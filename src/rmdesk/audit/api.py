@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.schemas import ErrorOut
 from rmdesk.audit import selectors
 from rmdesk.audit.schemas import AccessLogPageOut
@@ -22,7 +22,7 @@ class AccessLogFilter(Schema):
     response={200: AccessLogPageOut, 403: ErrorOut},
     summary="Who viewed, exported or unmasked personal data",
 )
-def access_log(request: HttpRequest, filters: Query[AccessLogFilter]) -> dict[str, object]:
+def access_log(request: AuthedRequest, filters: Query[AccessLogFilter]) -> dict[str, object]:
     entries = selectors.access_log_list(actor=request.auth, customer_id=filters.customer_id)
     rows = list(entries[filters.offset : filters.offset + filters.limit + 1])
     return {

@@ -24,7 +24,7 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError(f"{self.model.__name__} rows cannot be changed.")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted.")
 
 
@@ -77,7 +77,9 @@ class AuditEvent(ChainedRecord):
             # The chain's tail: the last hash of a chain when appending.
             models.Index(fields=["chain", "-id"], name="audit_auditevent_chain_tail"),
             # "What happened to this record", newest first.
-            models.Index(fields=["target_type", "target_id", "-id"], name="audit_auditevent_target"),
+            models.Index(
+                fields=["target_type", "target_id", "-id"], name="audit_auditevent_target"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -93,9 +93,7 @@ def audit_record(
 ) -> AuditEvent:
     """Record a state change. ``data`` must not hold personal data in clear."""
     target_type, target_id = _target(target)
-    event = AuditEvent(
-        action=action, target_type=target_type, target_id=target_id, data=data or {}
-    )
+    event = AuditEvent(action=action, target_type=target_type, target_id=target_id, data=data or {})
     _append(event, actor, request)
     return event
 

@@ -6,19 +6,19 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from rmdesk.audit import selectors
-from rmdesk.org.models import Staff
+from rmdesk.org.http import acting_staff
 
 
 @require_GET
 @login_required
 def access_log(request: HttpRequest) -> HttpResponse:
-    assert isinstance(request.user, Staff)
+    actor = acting_staff(request)
     customer_id: int | None
     try:
         customer_id = int(request.GET["customer"]) if request.GET.get("customer") else None
     except ValueError:
         customer_id = None
-    entries = selectors.access_log_list(actor=request.user, customer_id=customer_id)
+    entries = selectors.access_log_list(actor=actor, customer_id=customer_id)
     return render(
         request,
         "audit/access_log.html",

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.schemas import ErrorOut
 from rmdesk.customers import selectors, services
 from rmdesk.customers.models import Customer
@@ -20,7 +20,7 @@ class CustomerFilter(Schema):
 
 
 @router.get("", response=CustomerPageOut, summary="Customers I may see")
-def customer_list(request: HttpRequest, filters: Query[CustomerFilter]) -> dict[str, object]:
+def customer_list(request: AuthedRequest, filters: Query[CustomerFilter]) -> dict[str, object]:
     page = selectors.customer_list(
         actor=request.auth, q=filters.q, offset=filters.offset, limit=filters.limit
     )
@@ -30,10 +30,8 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilter]) -> dict[
     }
 
 
-@router.get(
-    "/{customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="One customer"
-)
-def customer_detail(request: HttpRequest, customer_id: int) -> Customer:
+@router.get("/{customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="One customer")
+def customer_detail(request: AuthedRequest, customer_id: int) -> Customer:
     customer = selectors.customer_get(actor=request.auth, customer_id=customer_id)
     services.customer_viewed(actor=request.auth, customer=customer, channel="api", request=request)
     return customer

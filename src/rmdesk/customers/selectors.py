@@ -37,9 +37,7 @@ def customer_list(*, actor: Staff, q: str = "", offset: int = 0, limit: int = 25
     if q:
         customers = customers.filter(display_name__icontains=q) | customers.filter(customer_no=q)
     rows = list(customers.order_by("display_name", "id")[offset : offset + limit + 1])
-    return CustomerPage(
-        items=rows[:limit], offset=offset, limit=limit, has_more=len(rows) > limit
-    )
+    return CustomerPage(items=rows[:limit], offset=offset, limit=limit, has_more=len(rows) > limit)
 
 
 def customer_get(*, actor: Staff, customer_id: int) -> Customer:

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from rmdesk.customers import selectors, services
-from rmdesk.org.models import Staff
+from rmdesk.org.http import acting_staff
 
 
 def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
@@ -21,14 +21,12 @@ def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high:
 @require_GET
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
-    assert isinstance(request.user, Staff)
+    actor = acting_staff(request)
     q = request.GET.get("q", "")[:100]
     offset = _int_param(request, "offset", 0, low=0, high=1_000_000)
-    page = selectors.customer_list(
-        actor=request.user, q=q, offset=offset, limit=settings.RMDESK_PAGE_SIZE
-    )
+    page = selectors.customer_list(actor=actor, q=q, offset=offset, limit=settings.RMDESK_PAGE_SIZE)
     rows = [
-        (customer, selectors.customer_display_name(actor=request.user, customer=customer))
+        (customer, selectors.customer_display_name(actor=actor, customer=customer))
         for customer in page.items
     ]
     context = {"page": page, "rows": rows, "q": q, "next_offset": offset + page.limit}
@@ -43,14 +41,14 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    assert isinstance(request.user, Staff)
-    customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
-    services.customer_viewed(actor=request.user, customer=customer, channel="web", request=request)
+    actor = acting_staff(request)
+    customer = selectors.customer_get(actor=actor, customer_id=customer_id)
+    services.customer_viewed(actor=actor, customer=customer, channel="web", request=request)
     return render(
         request,
         "customers/customer_detail.html",
         {
             "customer": customer,
-            "display_name": selectors.customer_display_name(actor=request.user, customer=customer),
+            "display_name": selectors.customer_display_name(actor=actor, customer=customer),
         },
     )

@@ -38,12 +38,42 @@ SCALES = {
 }
 
 SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+    "彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方")
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉萍文辉鹏飞宇晨思雨欣怡子涵浩然梓轩一诺佳琪"
-CITIES = ("北京", "上海", "广州", "深圳", "杭州", "南京", "成都", "武汉", "西安", "苏州", "天津", "重庆")
-FIRM_WORDS = ("华信", "恒通", "瑞丰", "鑫源", "宏达", "新锐", "嘉禾", "远航", "中科", "博远", "联创", "金桥")
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志"
+    "红玉萍文辉鹏飞宇晨思雨欣怡子涵浩然梓轩一诺佳琪"
+)
+CITIES = (
+    "北京",
+    "上海",
+    "广州",
+    "深圳",
+    "杭州",
+    "南京",
+    "成都",
+    "武汉",
+    "西安",
+    "苏州",
+    "天津",
+    "重庆",
+)
+FIRM_WORDS = (
+    "华信",
+    "恒通",
+    "瑞丰",
+    "鑫源",
+    "宏达",
+    "新锐",
+    "嘉禾",
+    "远航",
+    "中科",
+    "博远",
+    "联创",
+    "金桥",
+)
 INDUSTRIES = ("科技", "贸易", "制造", "物流", "建设", "医药", "食品", "能源", "咨询", "电子")
 BRANCH_CITIES = ("北京", "上海", "深圳", "杭州", "成都")
 DEPARTMENT_NAMES = {
@@ -138,7 +168,9 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
         actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
     )
     ho_depts = {
-        kind: department_create(actor=None, org_unit=head_office, kind=kind, name=DEPARTMENT_NAMES[kind])
+        kind: department_create(
+            actor=None, org_unit=head_office, kind=kind, name=DEPARTMENT_NAMES[kind]
+        )
         for kind in (
             Department.Kind.WEALTH_PRODUCT,
             Department.Kind.RISK,
@@ -155,7 +187,12 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
         count += 1
         return _staff(password_hash=password_hash, rng=rng, **kwargs)  # type: ignore[arg-type]
 
-    admin = add(username="admin", unit=head_office, roles=[Role.ADMINISTRATOR], department=ho_depts[Department.Kind.IT])
+    admin = add(
+        username="admin",
+        unit=head_office,
+        roles=[Role.ADMINISTRATOR],
+        department=ho_depts[Department.Kind.IT],
+    )
     Staff.objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
     add(username="hq-analyst", unit=head_office, roles=[Role.HQ_ANALYST])
     add(
@@ -176,10 +213,16 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
     for b in range(1, scale.branches + 1):
         city = BRANCH_CITIES[(b - 1) % len(BRANCH_CITIES)]
         branch = org_unit_create(
-            actor=None, code=f"BR{b:02d}", name=f"{city}分行", kind=OrgUnit.Kind.BRANCH, parent=head_office
+            actor=None,
+            code=f"BR{b:02d}",
+            name=f"{city}分行",
+            kind=OrgUnit.Kind.BRANCH,
+            parent=head_office,
         )
         depts = {
-            kind: department_create(actor=None, org_unit=branch, kind=kind, name=DEPARTMENT_NAMES[kind])
+            kind: department_create(
+                actor=None, org_unit=branch, kind=kind, name=DEPARTMENT_NAMES[kind]
+            )
             for kind in (
                 Department.Kind.RETAIL_FRONT,
                 Department.Kind.CORPORATE_FRONT,
@@ -190,14 +233,24 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
         }
         add(username=f"branch-head-{b:02d}", unit=branch, roles=[Role.BRANCH_HEAD])
         if b == 1:
-            add(username="risk-01", unit=branch, roles=[Role.DEPARTMENT_OFFICER], department=depts[Department.Kind.RISK])
+            add(
+                username="risk-01",
+                unit=branch,
+                roles=[Role.DEPARTMENT_OFFICER],
+                department=depts[Department.Kind.RISK],
+            )
             add(
                 username="credit-01",
                 unit=branch,
                 roles=[Role.DEPARTMENT_OFFICER],
                 department=depts[Department.Kind.CREDIT_APPROVAL],
             )
-            add(username="ops-01", unit=branch, roles=[Role.DEPARTMENT_OFFICER], department=depts[Department.Kind.OPERATIONS])
+            add(
+                username="ops-01",
+                unit=branch,
+                roles=[Role.DEPARTMENT_OFFICER],
+                department=depts[Department.Kind.OPERATIONS],
+            )
         for s in range(1, scale.subbranches_per_branch + 1):
             n = len(subbranches) + 1
             sub = org_unit_create(
@@ -207,9 +260,15 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
                 kind=OrgUnit.Kind.SUB_BRANCH,
                 parent=branch,
             )
-            for kind in (Department.Kind.RETAIL_FRONT, Department.Kind.CORPORATE_FRONT, Department.Kind.OPERATIONS):
+            for kind in (
+                Department.Kind.RETAIL_FRONT,
+                Department.Kind.CORPORATE_FRONT,
+                Department.Kind.OPERATIONS,
+            ):
                 department_create(actor=None, org_unit=sub, kind=kind, name=DEPARTMENT_NAMES[kind])
-            heads[sub.pk] = add(username=f"subbranch-head-{n:02d}", unit=sub, roles=[Role.SUBBRANCH_HEAD])
+            heads[sub.pk] = add(
+                username=f"subbranch-head-{n:02d}", unit=sub, roles=[Role.SUBBRANCH_HEAD]
+            )
             subbranches.append(sub)
 
     # Account managers, dealt round the sub-branches; one in five serves companies.
@@ -231,14 +290,14 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
         sub = rng.choice(subbranches)
         corporate = rng.random() < 0.12
         # About one customer in twenty waits unassigned in the sub-branch's pool.
-        manager = rng.choice(managers_by_unit[sub.pk]) if rng.random() >= 0.05 else None
+        owner = rng.choice(managers_by_unit[sub.pk]) if rng.random() >= 0.05 else None
         customers.append(
             Customer(
                 customer_no=f"C{i:010d}",
                 kind=Customer.Kind.CORPORATE if corporate else Customer.Kind.INDIVIDUAL,
                 display_name=company_name(rng) if corporate else person_name(rng),
                 home_unit=sub,
-                primary_manager=manager,
+                primary_manager=owner,
             )
         )
     Customer.objects.bulk_create(customers, batch_size=2000)

@@ -34,6 +34,9 @@ class StaffAdmin(UserAdmin[Staff]):
     inlines = [StaffRoleInline]
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
-        (_("Bank"), {"fields": ("display_name", "employee_no", "org_unit", "department", "line_manager")}),
+        (
+            _("Bank"),
+            {"fields": ("display_name", "employee_no", "org_unit", "department", "line_manager")},
+        ),
     )
     raw_id_fields = ["line_manager"]

@@ -72,8 +72,8 @@ def customer_q(actor: Staff, *, prefix: str = "") -> Q:
         elif scope is Scope.TEAM:
             clauses.append(Q(**{f"{prefix}primary_manager": actor}))
             clauses.append(Q(**{f"{prefix}primary_manager__line_manager": actor}))
-        elif scope is Scope.SUBTREE and actor.org_unit_id is not None:
-            subtree = OrgUnit.objects.filter(path__startswith=_unit_path(actor)).values("pk")
+        elif scope is Scope.SUBTREE and actor.org_unit is not None:
+            subtree = OrgUnit.objects.filter(path__startswith=actor.org_unit.path).values("pk")
             clauses.append(Q(**{f"{prefix}home_unit__in": subtree}))
     if not clauses:
         return NOTHING
@@ -81,12 +81,6 @@ def customer_q(actor: Staff, *, prefix: str = "") -> Q:
     for clause in clauses[1:]:
         combined |= clause
     return combined
-
-
-def _unit_path(actor: Staff) -> str:
-    unit = actor.org_unit
-    assert unit is not None
-    return unit.path
 
 
 def can_modify_customers(actor: Staff) -> bool:

@@ -32,7 +32,9 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
         from django.http import JsonResponse
         from django.utils.translation import gettext as _
 
-        return JsonResponse({"code": "not_found", "message": _("Not found."), "details": None}, status=404)
+        return JsonResponse(
+            {"code": "not_found", "message": _("Not found."), "details": None}, status=404
+        )
     return render(request, "web/404.html", status=404)
 
 

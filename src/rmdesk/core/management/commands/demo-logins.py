@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = demo_password_path()
-        password = path.read_text().strip() if path.exists() else "(set with `rmdesk seed --password`)"
+        password = (
+            path.read_text().strip() if path.exists() else "(set with `rmdesk seed --password`)"
+        )
         self.stdout.write("Demo logins (every login has the same password):")
         for login, what in login_table():
             self.stdout.write(f"  {login:<34} {what}")

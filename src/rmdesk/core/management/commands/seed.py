@@ -14,14 +14,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", choices=sorted(SCALES), default="demo")
-        parser.add_argument("--password", help="Password for every demo login (default: generated).")
+        parser.add_argument(
+            "--password", help="Password for every demo login (default: generated)."
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing, successfully, when the database already holds a bank.",
         )
 
-    def handle(self, *args: Any, scale: str, password: str | None, if_empty: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, scale: str, password: str | None, if_empty: bool, **options: Any
+    ) -> None:
         if OrgUnit.objects.exists():
             if if_empty:
                 self.stdout.write("The database already holds a bank; nothing to seed.")

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django.utils import timezone
+
+from rmdesk.conftest import Cast
+from rmdesk.org.models import Staff
+from rmdesk.org.tests.factories import TEST_PASSWORD
+
+
+def sign_in(client: Client, username: str, password: str = TEST_PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def test_a_manager_signs_in_and_lands_on_their_customers(cast: Cast) -> None:
+    client = Client()
+    response = sign_in(client, "rm-own")
+    assert response.status_code == 302
+    page = client.get(response["Location"], follow=True).content.decode()
+    assert cast.own.customer_no in page
+    assert cast.other.customer_no not in page
+
+
+def test_a_wrong_password_says_so_without_naming_the_cause(cast: Cast) -> None:
+    wrong = sign_in(Client(), "rm-own", "nope-nope-nope").content.decode()
+    unknown = sign_in(Client(), "no-such-user", "nope-nope-nope").content.decode()
+    assert "Wrong username or password" in wrong or "用户名或密码错误" in wrong
+    strip = lambda page: page.split('name="csrfmiddlewaretoken" value="')[0]  # noqa: E731
+    assert strip(wrong) == strip(unknown).replace('value="no-such-user"', 'value="rm-own"')
+
+
+def test_the_web_sign_in_locks_out_with_a_clear_message(cast: Cast) -> None:
+    client = Client(REMOTE_ADDR="10.9.9.9", HTTP_ACCEPT_LANGUAGE="en")
+    for _ in range(5):
+        sign_in(client, "rm-own", "nope-nope-nope")
+    response = sign_in(client, "rm-own")
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_passwords_are_hashed_with_argon2id(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if "MD5" not in h]
+    cast.manager.set_password("a-new-long-password")
+    cast.manager.save()
+    assert cast.manager.password.startswith("argon2$argon2id$")
+
+
+def test_old_pbkdf2_hashes_are_upgraded_on_sign_in(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if "MD5" not in h]
+    Staff.objects.filter(pk=cast.manager.pk).update(
+        password=make_password(TEST_PASSWORD, hasher="pbkdf2_sha256")
+    )
+    assert sign_in(Client(), "rm-own").status_code == 302
+    cast.manager.refresh_from_db()
+    assert cast.manager.password.startswith("argon2$argon2id$")
+
+
+def test_the_session_key_rotates_on_sign_in(cast: Cast) -> None:
+    client = Client()
+    client.get("/login/")
+    client.session.save()
+    before = client.session.session_key
+    sign_in(client, "rm-own")
+    assert client.session.session_key != before
+
+
+def test_signing_out_ends_the_session_on_the_server(cast: Cast) -> None:
+    client = Client()
+    sign_in(client, "rm-own")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.post("/logout/").status_code == 302
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    assert replay.get("/api/v1/me").status_code == 401
+
+
+def test_sign_out_needs_a_post(cast: Cast) -> None:
+    client = Client()
+    sign_in(client, "rm-own")
+    assert client.get("/logout/").status_code == 405
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_deactivation_ends_open_sessions(cast: Cast) -> None:
+    client = Client()
+    sign_in(client, "rm-own")
+    cast.manager.is_active = False
+    cast.manager.save()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_password_change_elsewhere_ends_the_session(cast: Cast) -> None:
+    client = Client()
+    sign_in(client, "rm-own")
+    cast.manager.set_password("another-long-password")
+    cast.manager.save()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_idle_sessions_expire_after_fifteen_minutes(cast: Cast) -> None:
+    client = Client()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sign_in(client, "rm-own")
+        traveller.shift(timedelta(minutes=14))
+        assert client.get("/api/v1/me").status_code == 200
+        traveller.shift(timedelta(minutes=16))
+        assert client.get("/api/v1/me").status_code == 401
+
+
+def test_busy_sessions_still_end_after_eight_hours(cast: Cast) -> None:
+    client = Client()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sign_in(client, "rm-own")
+        for _ in range(8 * 6):
+            traveller.shift(timedelta(minutes=10))
+            client.get("/api/v1/me")
+        traveller.shift(timedelta(minutes=10))
+        assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.django_db
+def test_health_answers_without_sign_in() -> None:
+    response = Client().get("/health")
+    assert response.status_code == 200
+
+
+def test_security_headers_on_pages_and_api(cast: Cast) -> None:
+    for path in ("/login/", "/api/v1/openapi.json", "/no-such-page/"):
+        response = Client().get(path)
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+        csp = response["Content-Security-Policy"]
+        for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+            assert directive in csp
