@@ -1,0 +1,77 @@
+"""The Simplified Chinese catalogue is complete and compiled, and pages follow the language."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+LC_MESSAGES = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES"
+# One keyword of an entry and its string, which may run over several quoted lines.
+FIELD = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) ((?:".*"\n?)+)', re.M)
+
+
+def po_text() -> str:
+    return (LC_MESSAGES / "django.po").read_text(encoding="utf-8")
+
+
+def po_entries() -> list[dict[str, str]]:
+    """Every live entry of the .po file; the header and obsolete (#~) entries are left out."""
+    entries = []
+    for block in po_text().split("\n\n"):
+        fields = {
+            keyword: "".join(ast.literal_eval(line) for line in value.splitlines())
+            for keyword, value in FIELD.findall(block)
+        }
+        if fields.get("msgid"):
+            entries.append(fields)
+    return entries
+
+
+def test_every_message_is_translated_and_none_is_fuzzy() -> None:
+    entries = po_entries()
+    assert len(entries) > 50
+    untranslated = [
+        entry["msgid"]
+        for entry in entries
+        if not all(value for key, value in entry.items() if key.startswith("msgstr"))
+    ]
+    assert untranslated == []
+    assert re.findall(r"^#,.*\bfuzzy\b.*$", po_text(), re.M) == []
+
+
+def test_the_compiled_catalogue_matches_the_po_file() -> None:
+    with (LC_MESSAGES / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    stale = []
+    for entry in po_entries():
+        key = entry["msgid"]
+        if "msgctxt" in entry:  # gettext stores it as "context\x04message"
+            key = f"{entry['msgctxt']}\x04{key}"
+        if "msgid_plural" in entry:
+            found, expected = compiled.ngettext(key, entry["msgid_plural"], 1), entry["msgstr[0]"]
+        else:
+            found, expected = compiled.gettext(key), entry["msgstr"]
+        if found != expected:
+            stale.append(entry["msgid"])
+    assert stale == [], "django.mo is older than django.po: run compilemessages"
+
+
+@pytest.mark.django_db
+def test_pages_are_in_chinese_until_the_user_switches_to_english(client: Client) -> None:
+    chinese = client.get("/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "登录" in chinese
+    assert "Sign in" not in chinese
+
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"}, follow=True)
+    assert switched.redirect_chain == [("/login/", 302)]
+    assert "Sign in" in switched.content.decode()
+
+    # The choice sticks, whatever the browser asks for.
+    english = client.get("/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Sign in" in english
+    assert "登录" not in english
