@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_htmx",
     "axes",
     "rmdesk.core",
@@ -307,3 +308,12 @@ LOGGING = {
 RMDESK_AUDIT_CHAINS = env_int("RMDESK_AUDIT_CHAINS", 16)
 RMDESK_PAGE_SIZE = 25
 RMDESK_MAX_PAGE_SIZE = 200
+# How long a revealed personal field stays shown in full to the one who revealed it.
+RMDESK_REVEAL_SECONDS = env_int("RMDESK_REVEAL_SECONDS", 10 * 60)
+# The key of the digests that index identity numbers and mobiles. Set it once in
+# production and keep it: without it the key derives from SECRET_KEY, and rotating
+# SECRET_KEY would orphan every stored digest (rebuild with `rmdesk reindex-customers`).
+RMDESK_LOOKUP_KEY = os.environ.get("RMDESK_LOOKUP_KEY", "")
+# Customer-list exports: the most rows any one export may hold, and exports per person per day.
+RMDESK_EXPORT_MAX_ROWS = env_int("RMDESK_EXPORT_MAX_ROWS", 5000)
+RMDESK_EXPORTS_PER_DAY = env_int("RMDESK_EXPORTS_PER_DAY", 20)

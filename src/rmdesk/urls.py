@@ -6,6 +6,7 @@ from rmdesk.api.v1 import api
 urlpatterns = [
     path("", include("rmdesk.web.urls")),
     path("customers/", include("rmdesk.customers.urls")),
+    path("transfers/", include("rmdesk.customers.transfer_urls")),
     path("audit/", include("rmdesk.audit.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

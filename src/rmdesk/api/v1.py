@@ -15,6 +15,7 @@ from rmdesk.api.auth import API_AUTH
 from rmdesk.audit.api import router as audit_router
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.api import router as customers_router
+from rmdesk.customers.transfers_api import router as transfers_router
 from rmdesk.org.api import router as org_router
 
 logger = logging.getLogger(__name__)
@@ -88,4 +89,5 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/auth", auth_router)
 api.add_router("/", org_router)
 api.add_router("/customers", customers_router)
+api.add_router("/transfers", transfers_router)
 api.add_router("/audit", audit_router)

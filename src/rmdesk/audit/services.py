@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -51,8 +53,19 @@ def _lock_chain(model: type[ChainedRecord], chain: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _append(record: ChainedRecord, actor: Any, request: HttpRequest | None) -> None:
-    record.created_at = timezone.now()
+def actor_chain(actor: Any) -> int:
+    """The chain an actor's records go to. Chains spread concurrent writers over several
+    locks; each actor's records stay in one chain, in order."""
+    return (getattr(actor, "pk", None) or 0) % settings.RMDESK_AUDIT_CHAINS
+
+
+def lock_actor_chain(model: type[ChainedRecord], actor: Any) -> None:
+    """Hold the actor's chain lock to the end of the transaction (serialises their writes)."""
+    _lock_chain(model, actor_chain(actor))
+
+
+def _stamp(record: ChainedRecord, actor: Any, request: HttpRequest | None, at: datetime) -> None:
+    record.created_at = at
     if actor is not None and getattr(actor, "pk", None) is not None:
         record.actor = actor
         record.actor_username = actor.username
@@ -62,21 +75,32 @@ def _append(record: ChainedRecord, actor: Any, request: HttpRequest | None) -> N
     if request is not None:
         record.ip_address = client_ip(request)[:45]
         record.request_id = request_id(request)
-    # Chains spread concurrent writers over several locks; each actor's records
-    # stay in one chain, in order.
-    record.chain = (record.actor_id or 0) % settings.RMDESK_AUDIT_CHAINS
-    with transaction.atomic():
-        _lock_chain(type(record), record.chain)
-        tail = (
-            type(record)
-            .objects.filter(chain=record.chain)
-            .order_by("-id")
-            .values_list("hash", flat=True)
-            .first()
-        )
-        record.prev_hash = tail or GENESIS
-        record.hash = record_digest(record)
-        record.save(force_insert=True)
+    record.chain = actor_chain(actor)
+
+
+def _append_all(records: Sequence[ChainedRecord], actor: Any, request: HttpRequest | None) -> None:
+    """Chain and insert records of one model for one actor, in order, under one lock."""
+    if not records:
+        return
+    model = type(records[0])
+    now = timezone.now()
+    for record in records:
+        _stamp(record, actor, request, now)
+    chain = records[0].chain
+    # No savepoint of its own: a failed append must fail the change it records.
+    with transaction.atomic(savepoint=False):
+        _lock_chain(model, chain)
+        prev = (
+            model.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
+        ) or GENESIS
+        for record in records:
+            record.prev_hash = prev
+            record.hash = prev = record_digest(record)
+        if len(records) == 1:
+            records[0].save(force_insert=True)
+        else:
+            # Ids follow list order within the lock, so the chain reads back in order.
+            model.objects.bulk_create(records, batch_size=1000)
 
 
 def _target(target: models.Model) -> tuple[str, str]:
@@ -94,7 +118,7 @@ def audit_record(
     """Record a state change. ``data`` must not hold personal data in clear."""
     target_type, target_id = _target(target)
     event = AuditEvent(action=action, target_type=target_type, target_id=target_id, data=data or {})
-    _append(event, actor, request)
+    _append_all([event], actor, request)
     return event
 
 
@@ -120,5 +144,32 @@ def access_record(
         fields=fields,
         reason=reason,
     )
-    _append(entry, actor, request)
+    _append_all([entry], actor, request)
     return entry
+
+
+def access_record_many(
+    *,
+    actor: Any,
+    action: AccessLog.Action,
+    channel: str,
+    customers: Sequence[models.Model],
+    request: HttpRequest | None,
+    fields: str = "",
+    reason: str = "",
+) -> int:
+    """Record one access per customer (an export), chained under one lock in one pass."""
+    entries = [
+        AccessLog(
+            action=action,
+            channel=channel,
+            target_type=customer._meta.label_lower,
+            target_id=str(customer.pk),
+            customer_id=customer.pk,
+            fields=fields,
+            reason=reason,
+        )
+        for customer in customers
+    ]
+    _append_all(entries, actor, request)
+    return len(entries)

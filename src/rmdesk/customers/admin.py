@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from rmdesk.customers.models import Customer
+from rmdesk.customers.models import Customer, TierRule
 
 
 @admin.register(Customer)
@@ -24,3 +24,11 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(TierRule)
+class TierRuleAdmin(admin.ModelAdmin[TierRule]):
+    """The bank's tier thresholds. A change applies at the next tier refresh."""
+
+    list_display = ["tier", "min_aum", "hold_months"]
+    ordering = ["min_aum"]

@@ -1,8 +1,8 @@
 """The visibility policy: the one place that says who may see which customer.
 
 The model follows a bank's sharing practice (and Salesforce's): customers are
-private by default; an account manager sees the customers assigned to them; a
-team lead also sees their reports' customers; a sub-branch or branch head sees
+private by default; an account manager sees the customers they lead or assist
+(主办/协办); a team lead also sees their reports' customers; a sub-branch or branch head sees
 every customer homed in their org unit's subtree; head-office roles see what
 their role grants. A staff member with several roles sees the union. Records
 that belong to a customer (holdings, interactions, work orders…) follow it:
@@ -67,12 +67,12 @@ def customer_q(actor: Staff, *, prefix: str = "") -> Q:
         scope = CUSTOMER_SCOPE.get(role, Scope.NONE)
         if scope is Scope.ALL:
             return Q()
-        if scope is Scope.OWN:
+        if scope in (Scope.OWN, Scope.TEAM):
             clauses.append(Q(**{f"{prefix}primary_manager": actor}))
-        elif scope is Scope.TEAM:
-            clauses.append(Q(**{f"{prefix}primary_manager": actor}))
+            clauses.append(Q(**{f"{prefix}assisting_manager": actor}))
+        if scope is Scope.TEAM:
             clauses.append(Q(**{f"{prefix}primary_manager__line_manager": actor}))
-        elif scope is Scope.SUBTREE and actor.org_unit is not None:
+        if scope is Scope.SUBTREE and actor.org_unit is not None:
             subtree = OrgUnit.objects.filter(path__startswith=actor.org_unit.path).values("pk")
             clauses.append(Q(**{f"{prefix}home_unit__in": subtree}))
     if not clauses:
@@ -90,11 +90,3 @@ def can_modify_customers(actor: Staff) -> bool:
 
 def can_read_audit_log(actor: Staff) -> bool:
     return actor.is_active and (actor.is_superuser or bool(actor.role_codes & AUDIT_READ_ROLES))
-
-
-def sees_personal_data_unmasked(actor: Staff, *, primary_manager_id: int | None) -> bool:
-    """Whether personal fields are shown in full by default: only to the customer's own manager.
-
-    Everyone else sees them masked; revealing a field is a separate, audited act.
-    """
-    return actor.is_active and primary_manager_id is not None and primary_manager_id == actor.pk

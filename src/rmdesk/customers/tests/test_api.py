@@ -69,13 +69,12 @@ def test_refused_views_are_not_logged_as_views(cast: Cast, client_for: ClientFor
     assert not AccessLog.objects.exists()
 
 
-def test_names_are_masked_except_for_the_customers_own_manager(
+def test_names_of_people_are_masked_for_every_role_by_default(
     cast: Cast, client_for: ClientFor
 ) -> None:
-    own = client_for(cast.manager).get(f"/api/v1/customers/{cast.own.pk}").json()
-    assert (own["display_name"], own["name_masked"]) == ("王小明", False)
-    head = client_for(cast.subbranch_head).get(f"/api/v1/customers/{cast.own.pk}").json()
-    assert (head["display_name"], head["name_masked"]) == ("王*明", True)
+    for who in ("manager", "subbranch_head", "analyst"):
+        body = client_for(cast.staff()[who]).get(f"/api/v1/customers/{cast.own.pk}").json()
+        assert (body["display_name"], body["name_masked"]) == ("王*明", True)
     pool = client_for(cast.subbranch_head).get(f"/api/v1/customers/{cast.pool.pk}").json()
     assert pool["display_name"] == "欧**娜"
     # A company's name is not personal data.
