@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Serves the API documentation's assets locally (no CDN).
+    "ninja",
     "axes",
     "rmdesk.core",
     "rmdesk.org",

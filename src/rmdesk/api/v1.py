@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -30,7 +31,8 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=API_AUTH,
-    docs_decorator=None,
+    # The API description and its documentation page are for signed-in staff.
+    docs_decorator=login_required,
 )
 
 

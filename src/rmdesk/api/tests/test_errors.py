@@ -30,15 +30,22 @@ def test_missing_fields_name_the_field() -> None:
     assert any(field.endswith("password") for field in fields)
 
 
-@pytest.mark.django_db
-def test_openapi_document_is_served() -> None:
-    document = Client().get("/api/v1/openapi.json").json()
+def test_openapi_document_and_docs_are_for_signed_in_staff(cast: Cast) -> None:
+    assert Client().get("/api/v1/openapi.json").status_code == 302
+    assert Client().get("/api/v1/docs").status_code == 302
+    client = Client()
+    client.force_login(cast.manager)
+    document = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/customers/{customer_id}" in document["paths"]
     assert "/api/v1/auth/tokens" in document["paths"]
+    docs = client.get("/api/v1/docs").content.decode()
+    assert "cdn" not in docs.lower()
 
 
 def test_every_route_but_sign_in_and_health_needs_authentication(cast: Cast) -> None:
-    document = Client().get("/api/v1/openapi.json").json()
+    reader = Client()
+    reader.force_login(cast.manager)
+    document = reader.get("/api/v1/openapi.json").json()
     public = {("post", "/api/v1/auth/tokens")}
     for path, operations in document["paths"].items():
         concrete = path.replace("{customer_id}", str(cast.own.pk)).replace("{token_id}", "1")
