@@ -59,7 +59,10 @@ def _manager_label(staff: Staff) -> str:
     unit = staff.org_unit.name if staff.org_unit is not None else ""
     name = staff.display_name or staff.username
     label = f"{name} ({staff.username}) · {unit}" if unit else f"{name} ({staff.username})"
-    return label if staff.is_active else f"{label} · {_('no longer active')}"
+    if staff.is_active:
+        return label
+    inactive = _("no longer active")
+    return f"{label} · {inactive}"
 
 
 class TransferForm(forms.Form):
