@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "rmdesk.org",
     "rmdesk.audit",
     "rmdesk.customers",
+    "rmdesk.ingest",
     "rmdesk.api",
     "rmdesk.web",
 ]
@@ -319,3 +320,6 @@ RMDESK_LOOKUP_KEY = os.environ.get("RMDESK_LOOKUP_KEY", "")
 # Customer-list exports: the most rows any one export may hold, and exports per person per day.
 RMDESK_EXPORT_MAX_ROWS = env_int("RMDESK_EXPORT_MAX_ROWS", 5000)
 RMDESK_EXPORTS_PER_DAY = env_int("RMDESK_EXPORTS_PER_DAY", 20)
+RMDESK_IMPORT_MAX_BYTES = env_int("RMDESK_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+RMDESK_IMPORT_MAX_ROWS = env_int("RMDESK_IMPORT_MAX_ROWS", 50_000)
+RMDESK_IMPORT_MAX_ERRORS = env_int("RMDESK_IMPORT_MAX_ERRORS", 1000)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", include("rmdesk.customers.urls")),
     path("transfers/", include("rmdesk.customers.transfer_urls")),
     path("audit/", include("rmdesk.audit.urls")),
+    path("imports/", include("rmdesk.ingest.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -17,6 +17,7 @@ from rmdesk.audit.api import router as audit_router
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.api import router as customers_router
 from rmdesk.customers.transfers_api import router as transfers_router
+from rmdesk.ingest.api import router as ingest_router
 from rmdesk.org.api import router as org_router
 
 logger = logging.getLogger(__name__)
@@ -93,3 +94,4 @@ api.add_router("/", org_router)
 api.add_router("/customers", customers_router)
 api.add_router("/transfers", transfers_router)
 api.add_router("/audit", audit_router)
+api.add_router("/imports", ingest_router)

@@ -1,0 +1,285 @@
+"""Reading feed files as a bank's systems write them, and the cell formats they use.
+
+CSV in UTF-8 (with or without BOM) or GB18030 (a superset of GBK), separated by
+commas, tabs or ``|``, with quoted fields that may hold newlines, and CRLF line
+ends; or XLSX (the first sheet). Decoding is strict: a file that is neither valid
+UTF-8 nor valid GB18030 is refused, so no mojibake is ever stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from rmdesk.core.errors import DomainError
+
+Cell = str | int | float | Decimal | date | datetime | None
+
+DELIMITERS = (",", "\t", "|")
+XLSX_MAGIC = b"PK\x03\x04"
+# Excel's day zero (it counts 1900-02-29, which never was; serials after it line up).
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class FileRefused(DomainError):
+    """The file as a whole cannot be read; nothing of it is applied."""
+
+    status = 422
+
+    def __init__(
+        self, message: Any, *, code: str, field: str = "", row: int = 1, status: int = 422
+    ) -> None:
+        super().__init__(message, code=code, details={"field": field, "row": row})
+        self.field = field
+        self.row = row
+        self.status = status
+
+
+class CellError(ValueError):
+    """One cell was refused; ``code`` is stable, ``reason`` translated."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class Table:
+    """A file's header (normalised names) and its data rows, numbered as a spreadsheet does."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, list[Cell]]]
+    format: str
+    encoding: str = ""
+    delimiter: str = ""
+
+
+def header_name(raw: Cell) -> str:
+    return unicodedata.normalize("NFKC", "" if raw is None else str(raw)).strip().lower()
+
+
+def read_table(data: bytes, *, max_unzipped: int) -> Table:
+    """Open ``data`` as XLSX (by its zip signature) or CSV. Raises FileRefused."""
+    if not data.strip():
+        raise FileRefused(_("The file is empty."), code="EMPTY_FILE")
+    if data.startswith(XLSX_MAGIC):
+        return _read_xlsx(data, max_unzipped=max_unzipped)
+    return _read_csv(data)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Strict decode: UTF-8 (BOM dropped) first, then GB18030; else refuse."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            raise FileRefused(
+                _("The file contains NUL characters; it is not a text file."), code="NUL_BYTE"
+            )
+        return text, encoding
+    raise FileRefused(_("The file is neither UTF-8 nor GBK/GB18030 text."), code="BAD_ENCODING")
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The separator that occurs most in the header line (a comma if none does)."""
+    counts = {delimiter: first_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _read_csv(data: bytes) -> Table:
+    text, encoding = decode(data)
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)
+    except csv.Error as exc:
+        raise FileRefused(
+            _("The header line is not well-formed CSV."), code="MALFORMED_CSV"
+        ) from exc
+    if header is None:
+        raise FileRefused(_("The file is empty."), code="EMPTY_FILE")
+    header_row = reader.line_num
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        number = header_row
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise FileRefused(
+                    _("Row %(row)s is not well-formed CSV (an unclosed quote?).")
+                    % {"row": number + 1},
+                    code="MALFORMED_CSV",
+                    row=number + 1,
+                ) from exc
+            number += 1
+            if any(cell.strip() for cell in record):
+                yield number, list(record)
+
+    return Table(
+        header=[header_name(cell) for cell in header],
+        rows=rows(),
+        format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _read_xlsx(data: bytes, *, max_unzipped: int) -> Table:
+    # An XLSX is a zip: refuse one that would inflate past the cap before openpyxl
+    # touches it (zipfile reads at most each member's declared size, so the declared
+    # sizes bound what inflating can produce).
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise FileRefused(_("The file is not a readable XLSX workbook."), code="BAD_XLSX") from exc
+    if inflated > max_unzipped:
+        raise FileRefused(
+            _("The workbook would unpack to more than %(mb)s MB.")
+            % {"mb": max_unzipped // (1024 * 1024)},
+            code="FILE_TOO_LARGE",
+            status=413,
+        )
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header: list[Cell] | None = None
+        header_row = 0
+        for raw in values:
+            header_row += 1
+            if any(_present(cell) for cell in raw):
+                header = list(raw)
+                break
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise FileRefused(_("The file is not a readable XLSX workbook."), code="BAD_XLSX") from exc
+    if header is None:
+        raise FileRefused(_("The file is empty."), code="EMPTY_FILE")
+    while header and not _present(header[-1]):
+        header.pop()
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        number = header_row
+        try:
+            for raw in values:
+                number += 1
+                if any(_present(cell) for cell in raw):
+                    yield number, list(raw)
+        finally:
+            workbook.close()
+
+    return Table(header=[header_name(cell) for cell in header], rows=rows(), format="xlsx")
+
+
+def _present(cell: Cell) -> bool:
+    return cell is not None and not (isinstance(cell, str) and not cell.strip())
+
+
+# --- Cells --------------------------------------------------------------------------------
+
+
+def text(cell: Cell) -> str:
+    """A cell as text. XLSX numbers lose a spurious ``.0`` (codes stored as numbers)."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "1" if cell else "0"
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() else str(Decimal(repr(cell)))
+    if isinstance(cell, datetime):
+        return cell.date().isoformat()
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return str(cell)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def flat_text(cell: Cell) -> str:
+    """Free text: a line break inside a quoted CSV field (an address) becomes a space."""
+    return _LINE_BREAK.sub(" ", text(cell))
+
+
+def code_text(cell: Cell) -> str:
+    """Codes and numbers: NFKC (full-width digits and letters become ASCII), trimmed."""
+    return unicodedata.normalize("NFKC", text(cell)).strip()
+
+
+_DATE_DASHED = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+def parse_date(cell: Cell) -> date:
+    """``2026-11-28`` (or with / or .), ``20261128``, an Excel serial, or an XLSX date cell."""
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    value = code_text(cell)
+    try:
+        if value.isdigit() and len(value) <= 5:
+            return EXCEL_EPOCH + timedelta(days=int(value))
+        if value.isdigit() and len(value) == 8:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        match = _DATE_DASHED.fullmatch(value)
+        if match:
+            return date(*(int(part) for part in match.groups()))
+    except (ValueError, OverflowError):
+        pass
+    raise CellError("BAD_DATE", _("A date as YYYY-MM-DD, YYYYMMDD or an Excel date."))
+
+
+_AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
+
+def parse_amount(cell: Cell) -> Decimal:
+    """``1234.5``, ``1,234.50``, full-width digits; at most two decimals."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        value = str(cell) if isinstance(cell, int) else repr(cell)
+    else:
+        value = code_text(cell).replace(" ", "")
+    if not _AMOUNT.fullmatch(value) and not isinstance(cell, float):
+        raise CellError("BAD_AMOUNT", _("An amount such as 1234.50 or 1,234.50."))
+    try:
+        amount = Decimal(value.replace(",", ""))
+    except InvalidOperation as exc:
+        raise CellError("BAD_AMOUNT", _("An amount such as 1234.50 or 1,234.50.")) from exc
+    if not amount.is_finite() or abs(amount) >= Decimal("1e16"):
+        raise CellError("BAD_AMOUNT", _("An amount such as 1234.50 or 1,234.50."))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise CellError("BAD_AMOUNT", _("At most two decimal places."))
+    return amount.quantize(Decimal("0.01"))
+
+
+_TRUE = frozenset({"1", "y", "yes", "true", "t", "是"})
+_FALSE = frozenset({"", "0", "n", "no", "false", "f", "否"})
+
+
+def parse_bool(cell: Cell) -> bool:
+    value = code_text(cell).lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise CellError("BAD_VALUE", _("Yes or no (Y/N, 1/0, 是/否)."))

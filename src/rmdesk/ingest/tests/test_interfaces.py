@@ -1,0 +1,133 @@
+"""The API, the page and the command: wiring, status codes, permissions."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from rmdesk.customers.models import Customer
+from rmdesk.ingest.models import ImportRun
+from rmdesk.ingest.tests.helpers import run_import
+
+GOOD = b"customer_no,kind,name,home_unit\nP1,individual,\xe7\x8e\x8b\xe4\xb8\x80,SA1\n"
+BAD = GOOD + b"P2,individual,x,NOPE\n"
+
+
+def upload(data: bytes = GOOD) -> SimpleUploadedFile:
+    return SimpleUploadedFile("customers.csv", data, content_type="text/csv")
+
+
+@pytest.mark.parametrize("who", ["ops_officer", "admin"])
+def test_api_upload_list_detail_errors(cast, client_for, who):
+    client = client_for(getattr(cast, who))
+    response = client.post("/api/v1/imports/customers", {"file": upload(BAD)})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["new"], body["rejected"]) == ("done", 1, 1)
+    assert body["started_by"] == getattr(cast, who).username
+    listed = client.get("/api/v1/imports").json()["items"]
+    assert [item["id"] for item in listed] == [body["id"]]
+    assert client.get(f"/api/v1/imports/{body['id']}").json()["rows"] == 2
+    csv = client.get(f"/api/v1/imports/{body['id']}/errors.csv")
+    assert csv.status_code == 200
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "row,field,code,reason"
+    # The reason is in the uploader's language; the first three columns are stable.
+    assert lines[1].startswith("3,home_unit,UNKNOWN_UNIT,")
+    assert len(lines) == 2
+
+
+def test_api_dry_run_and_repeat(cast, client_for):
+    client = client_for(cast.ops_officer)
+    dry = client.post("/api/v1/imports/customers", {"file": upload(), "dry_run": "true"}).json()
+    assert (dry["status"], dry["dry_run"], dry["new"]) == ("done", True, 1)
+    assert not Customer.objects.filter(customer_no="P1").exists()
+    assert client.post("/api/v1/imports/customers", {"file": upload()}).json()["status"] == "done"
+    assert client.post("/api/v1/imports/customers", {"file": upload()}).json()["status"] == "repeat"
+
+
+@pytest.mark.parametrize("who", ["manager", "branch_head", "analyst", "auditor"])
+def test_api_refuses_other_roles(cast, client_for, who):
+    other_run = run_import(cast.admin, "customers", GOOD)
+    client = client_for(getattr(cast, who))
+    assert client.post("/api/v1/imports/customers", {"file": upload()}).status_code == 403
+    assert client.get("/api/v1/imports").status_code == 403
+    assert client.get(f"/api/v1/imports/{other_run.pk}").status_code == 403
+    assert client.get(f"/api/v1/imports/{other_run.pk}/errors.csv").status_code == 403
+    assert ImportRun.objects.count() == 1
+
+
+def test_officer_of_another_department_is_refused(cast, client_for):
+    from rmdesk.org.models import Department
+    from rmdesk.org.roles import Role
+    from rmdesk.org.tests.factories import DepartmentFactory, StaffFactory
+
+    risk = DepartmentFactory(org_unit=cast.branch_a, kind=Department.Kind.RISK)
+    officer = StaffFactory(
+        username="risk", org_unit=cast.branch_a, roles=[Role.DEPARTMENT_OFFICER], department=risk
+    )
+    assert client_for(officer).get("/api/v1/imports").status_code == 403
+
+
+def test_api_too_large_and_bad_header(cast, client_for, settings):
+    settings.RMDESK_IMPORT_MAX_BYTES = 1000
+    client = client_for(cast.ops_officer)
+    big = client.post("/api/v1/imports/customers", {"file": upload(GOOD + b"#" * 2000)})
+    assert big.status_code == 413
+    assert big.json()["code"] == "file_too_large"
+    missing = client.post(
+        "/api/v1/imports/holdings",
+        {"file": upload(b"customer_no,product_type,balance,opened_on\n")},
+    )
+    assert missing.status_code == 422
+    body = missing.json()
+    assert body["code"] == "missing_column"
+    assert body["details"]["errors"][0]["field"] == "account_no"
+    assert client.post("/api/v1/imports/products", {"file": upload()}).status_code == 422
+
+
+def test_page(cast, browser_for):
+    browser = browser_for(cast.ops_officer)
+    assert browser.get("/imports/").status_code == 200
+    response = browser.post("/imports/", {"feed": "customers", "file": upload(BAD)})
+    assert response.status_code == 302
+    run = ImportRun.objects.get()
+    assert response["Location"] == f"/imports/{run.pk}/"
+    detail = browser.get(f"/imports/{run.pk}/")
+    assert detail.status_code == 200
+    assert "UNKNOWN_UNIT" in detail.content.decode()
+    assert browser.get(f"/imports/{run.pk}/errors.csv").status_code == 200
+    listing = browser.get("/imports/").content.decode()
+    assert "customers.csv" in listing
+
+
+@pytest.mark.parametrize("who", ["manager", "subbranch_head", "auditor"])
+def test_page_refuses_other_roles(cast, browser_for, who):
+    run = run_import(cast.admin, "customers", GOOD)
+    browser = browser_for(getattr(cast, who))
+    assert browser.get("/imports/").status_code == 403
+    assert browser.post("/imports/", {"feed": "customers", "file": upload()}).status_code == 403
+    assert browser.get(f"/imports/{run.pk}/").status_code == 403
+
+
+def test_command(cast, tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_bytes(BAD)
+    with pytest.raises(CommandError) as refused:
+        call_command("import", "customers", str(path), "--as", "ops", "--progress-every", "1")
+    assert refused.value.returncode == 2
+    out, err = capsys.readouterr()
+    assert "new 1, changed 0, unchanged 0, rejected 1" in out
+    assert "rows read: 2" in err
+    errors = (tmp_path / "c.csv.errors.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert errors[1].startswith("3,home_unit,UNKNOWN_UNIT")
+    call_command("import", "customers", str(path))  # a repeat exits 0
+    assert "repeat" in capsys.readouterr().out
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(CommandError) as failed:
+        call_command("import", "customers", str(empty), "--errors", str(tmp_path / "out.csv"))
+    assert failed.value.returncode == 1
+    assert (tmp_path / "out.csv").exists()
