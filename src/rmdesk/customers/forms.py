@@ -34,17 +34,29 @@ class CustomerForm(forms.Form):
     city = forms.CharField(label=_("City"), max_length=32, required=False)
     district = forms.CharField(label=_("District"), max_length=32, required=False)
     address = forms.CharField(label=_("Street address"), max_length=200, required=False)
+    nationality = forms.CharField(
+        label=_("Nationality"), max_length=2, required=False, initial="CN"
+    )
+    marital_status = forms.ChoiceField(
+        label=_("Marital status"), choices=[("", "—"), *Customer.Marital.choices], required=False
+    )
     occupation = forms.CharField(label=_("Occupation"), max_length=64, required=False)
     employer = forms.CharField(label=_("Employer"), max_length=200, required=False)
     industry = forms.CharField(label=_("Industry"), max_length=64, required=False)
+    size = forms.ChoiceField(
+        label=_("Size"), choices=[("", "—"), *Customer.Size.choices], required=False
+    )
+    registered_capital = forms.DecimalField(
+        label=_("Registered capital (CNY)"), max_digits=18, decimal_places=2, required=False
+    )
     legal_representative = forms.CharField(
         label=_("Legal representative"), max_length=100, required=False
     )
     marketing_consent = forms.BooleanField(label=_("Agrees to marketing contact"), required=False)
     do_not_contact = forms.BooleanField(label=_("Do not contact"), required=False)
 
-    INDIVIDUAL_ONLY = ("occupation", "employer")
-    CORPORATE_ONLY = ("industry", "legal_representative")
+    INDIVIDUAL_ONLY = ("nationality", "marital_status", "occupation", "employer")
+    CORPORATE_ONLY = ("industry", "size", "registered_capital", "legal_representative")
 
     def data_for(self, kind: str) -> dict[str, Any]:
         """The submitted values for this kind of customer, ready for the service."""
