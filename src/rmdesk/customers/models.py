@@ -29,6 +29,17 @@ class Tier(models.TextChoices):
     PRIVATE = "private", _("Private banking")
 
 
+# DOMAIN.md §4: (tier, from AUM in CNY, months below before a downgrade). A bank
+# changes them in TierRule; these apply while it has configured none.
+DEFAULT_TIER_RULES = (
+    (Tier.MASS, Decimal("0"), 3),
+    (Tier.SILVER, Decimal("50000"), 3),
+    (Tier.GOLD, Decimal("500000"), 3),
+    (Tier.DIAMOND, Decimal("1000000"), 3),
+    (Tier.PRIVATE, Decimal("8000000"), 6),
+)
+
+
 class Customer(BaseModel):
     """A customer of the bank: a person or a company, homed in one org unit."""
 

@@ -37,6 +37,7 @@ from rmdesk.core.errors import ConflictError, DomainError
 from rmdesk.customers import identifiers
 from rmdesk.customers.masking import PERSONAL_FIELDS, can_reveal, field_value
 from rmdesk.customers.models import (
+    DEFAULT_TIER_RULES,
     ZERO,
     Customer,
     CustomerAssignment,
@@ -554,7 +555,9 @@ def customer_balances_refresh(*, customer_ids: Iterable[int] | None = None) -> i
 
 def tier_case() -> Case:
     """The tier each AUM falls in, by the bank's current rules (highest threshold first)."""
-    rules = TierRule.objects.order_by("-min_aum").values_list("tier", "min_aum")
+    rules = list(TierRule.objects.order_by("-min_aum").values_list("tier", "min_aum"))
+    if not rules:
+        rules = [(tier, min_aum) for tier, min_aum, _hold in reversed(DEFAULT_TIER_RULES)]
     return Case(
         *[When(aum__gte=min_aum, then=Value(tier)) for tier, min_aum in rules],
         default=Value(Tier.MASS),

@@ -315,8 +315,9 @@ def test_the_360_view_is_a_fixed_number_of_queries(
     client = client_for(cast.manager)
     client.get(f"/api/v1/customers/{cast.own.pk}")
     # token, roles, customer, grants, holdings, household, key people ×2, referrals,
-    # tier history, assignments; then the access-log append (chain tail, insert).
-    with django_assert_max_num_queries(13):
+    # tier history, assignments; then the access-log append (chain lock on PostgreSQL,
+    # chain tail, insert).
+    with django_assert_max_num_queries(14):
         assert client.get(f"/api/v1/customers/{cast.own.pk}").status_code == 200
 
 
@@ -540,3 +541,14 @@ def test_reindex_rebuilds_digests_after_a_key_change(
     call_command("reindex-customers", "--batch", "2")
     items = client.get("/api/v1/customers", {"q": "13812345678"}).json()["items"]
     assert [item["id"] for item in items] == [searchable.own.pk]
+
+
+def test_tiers_fall_back_to_the_default_thresholds(cast: Cast) -> None:
+    from rmdesk.customers.models import TierRule
+
+    TierRule.objects.all().delete()
+    holding(cast.own, "wealth", "1500000.00")
+    services.customer_balances_refresh(customer_ids=[cast.own.pk])
+    assert services.customer_tiers_refresh(customer_ids=[cast.own.pk]) == 1
+    cast.own.refresh_from_db()
+    assert cast.own.tier == "diamond"
