@@ -8,10 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
 from rmdesk.customers.masking import PERSONAL_FIELDS, field_value, mask_account_no
-from rmdesk.customers.models import Customer, Holding
+from rmdesk.customers.models import (
+    Customer,
+    CustomerAssignment,
+    Holding,
+    HouseholdMember,
+    KeyPerson,
+)
 from rmdesk.customers.selectors import Customer360, Related
 from rmdesk.org.models import Staff
+
+ROLE_LABELS: dict[str, Any] = {
+    **dict(HouseholdMember.Role.choices),
+    **dict(KeyPerson.Role.choices),
+    **dict(Customer.GroupRole.choices),
+    **dict(CustomerAssignment.Role.choices),
+    "customer": _("Customer"),
+    "staff": _("Staff"),
+}
 
 
 def staff_ref(staff: Staff | None) -> dict[str, Any] | None:
@@ -67,6 +85,7 @@ def related_out(entry: Related) -> dict[str, Any]:
         "name": entry.name,
         "kind": entry.kind,
         "role": entry.role,
+        "role_label": str(ROLE_LABELS.get(entry.role, entry.role)),
         "detail": entry.detail,
     }
 
@@ -114,6 +133,8 @@ def customer_360_out(view: Customer360) -> dict[str, Any]:
         "tier_since": customer.tier_since,
         "risk_level": customer.risk_level,
         "risk_expires_on": customer.risk_expires_on,
+        "risk_expired": customer.risk_expires_on is not None
+        and customer.risk_expires_on < timezone.localdate(),
         "holdings": {
             "by_type": [
                 {
@@ -150,6 +171,7 @@ def customer_360_out(view: Customer360) -> dict[str, Any]:
             {
                 "manager": staff_ref(a.manager),
                 "role": a.role,
+                "role_label": str(ROLE_LABELS.get(a.role, a.role)),
                 "started_at": a.started_at,
                 "ended_at": a.ended_at,
                 "note": a.note,

@@ -93,6 +93,7 @@ class RelatedOut(Schema):
     name: str
     kind: str
     role: str
+    role_label: str
     detail: str
 
 
@@ -117,6 +118,7 @@ class TierChangeOut(Schema):
 class AssignmentOut(Schema):
     manager: StaffRef
     role: str
+    role_label: str
     started_at: datetime
     ended_at: datetime | None
     note: str
@@ -132,6 +134,7 @@ class Customer360Out(CustomerOut):
     tier_since: date | None
     risk_level: int | None
     risk_expires_on: date | None
+    risk_expired: bool
     holdings: HoldingsSummaryOut
     relationships: RelationshipsOut
     tier_history: list[TierChangeOut]
