@@ -1,26 +1,57 @@
-"""The demo bank: a head office, three branches, nine sub-branches, their staff and customers.
+"""The synthetic bank: its org tree, staff and customers, at a named scale.
 
-Deterministic: the same scale builds the same bank. Customers are written in
-batches (set-based), and staff share one password hash, so the demo scale builds
-in seconds.
+``tiny`` (tests), ``demo`` (``make demo``: a head office, three branches, nine
+sub-branches, 60 account managers, 10,000 customers) and ``bench`` (30 branches of
+10 sub-branches, 3,000 managers, a million customers). Deterministic: the same
+scale and seed build the same bank on the same day.
+
+The org and the named logins go through the org services, like any other write.
+Account managers and everything about customers are written set-based, in batches
+(see ``generate`` and ``loader``): COPY on PostgreSQL, multi-row inserts on SQLite.
 """
 
 from __future__ import annotations
 
+import gc
+import os
 import random
 import secrets
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from rmdesk.audit.services import audit_record
-from rmdesk.customers.models import Customer
-from rmdesk.org.models import Department, OrgUnit, Staff
+from rmdesk.customers.models import (
+    CorporateGroup,
+    Customer,
+    CustomerAssignment,
+    Holding,
+    Household,
+    HouseholdMember,
+    KeyPerson,
+    Referral,
+    TierChange,
+    TierRule,
+    Transaction,
+)
+from rmdesk.demo import people
+from rmdesk.demo.assemble import Assembler
+from rmdesk.demo.columns import COLUMNS, TABLES
+from rmdesk.demo.generate import BankGenerator, Unit, Volumes
+from rmdesk.demo.loader import Loader
+from rmdesk.demo.places import CITIES, SUBBRANCH_SUFFIXES, City, district_short
+from rmdesk.org.models import Department, OrgUnit, Staff, StaffRole
 from rmdesk.org.roles import Role
 from rmdesk.org.services import department_create, org_unit_create, staff_create
+
+DEFAULT_SEED = 20261129
 
 
 @dataclass(frozen=True)
@@ -29,53 +60,51 @@ class Scale:
     subbranches_per_branch: int
     managers: int
     customers: int
+    holdings: int
+    transactions: int
 
 
 SCALES = {
-    "demo": Scale(branches=3, subbranches_per_branch=3, managers=60, customers=10_000),
+    "demo": Scale(
+        branches=3,
+        subbranches_per_branch=3,
+        managers=60,
+        customers=10_000,
+        holdings=30_000,
+        transactions=300_000,
+    ),
+    "bench": Scale(
+        branches=30,
+        subbranches_per_branch=10,
+        managers=3_000,
+        customers=1_000_000,
+        holdings=3_000_000,
+        transactions=10_000_000,
+    ),
     # A small bank for tests and quick looks.
-    "tiny": Scale(branches=2, subbranches_per_branch=2, managers=8, customers=200),
+    "tiny": Scale(
+        branches=2,
+        subbranches_per_branch=2,
+        managers=8,
+        customers=200,
+        holdings=600,
+        transactions=6_000,
+    ),
 }
 
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
-    "彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-)
-COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方")
-GIVEN = (
-    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志"
-    "红玉萍文辉鹏飞宇晨思雨欣怡子涵浩然梓轩一诺佳琪"
-)
-CITIES = (
-    "北京",
-    "上海",
-    "广州",
-    "深圳",
-    "杭州",
-    "南京",
-    "成都",
-    "武汉",
-    "西安",
-    "苏州",
-    "天津",
-    "重庆",
-)
-FIRM_WORDS = (
-    "华信",
-    "恒通",
-    "瑞丰",
-    "鑫源",
-    "宏达",
-    "新锐",
-    "嘉禾",
-    "远航",
-    "中科",
-    "博远",
-    "联创",
-    "金桥",
-)
-INDUSTRIES = ("科技", "贸易", "制造", "物流", "建设", "医药", "食品", "能源", "咨询", "电子")
-BRANCH_CITIES = ("北京", "上海", "深圳", "杭州", "成都")
+MODELS: dict[str, type[models.Model]] = {
+    "group": CorporateGroup,
+    "customer": Customer,
+    "household": Household,
+    "member": HouseholdMember,
+    "key_person": KeyPerson,
+    "referral": Referral,
+    "assignment": CustomerAssignment,
+    "tier_change": TierChange,
+    "holding": Holding,
+    "transaction": Transaction,
+}
+
 DEPARTMENT_NAMES = {
     Department.Kind.RETAIL_FRONT: "个人金融部",
     Department.Kind.CORPORATE_FRONT: "公司金融部",
@@ -87,33 +116,44 @@ DEPARTMENT_NAMES = {
     Department.Kind.OPERATIONS: "运营管理部",
     Department.Kind.IT: "信息科技部",
 }
-DISTRICTS = ("中心", "东城", "西城", "南城", "北城", "开发区", "高新区")
+HEAD_OFFICE_DEPARTMENTS = (
+    Department.Kind.WEALTH_PRODUCT,
+    Department.Kind.RISK,
+    Department.Kind.CREDIT_APPROVAL,
+    Department.Kind.COMPLIANCE,
+    Department.Kind.OPERATIONS,
+    Department.Kind.IT,
+)
+BRANCH_DEPARTMENTS = (
+    Department.Kind.RETAIL_FRONT,
+    Department.Kind.CORPORATE_FRONT,
+    Department.Kind.RISK,
+    Department.Kind.CREDIT_APPROVAL,
+    Department.Kind.OPERATIONS,
+)
+SUBBRANCH_DEPARTMENTS = (
+    Department.Kind.RETAIL_FRONT,
+    Department.Kind.CORPORATE_FRONT,
+    Department.Kind.OPERATIONS,
+)
 
 
 def demo_password_path() -> Path:
     return Path(settings.VAR_DIR) / "demo-password"
 
 
-def login_table() -> list[tuple[str, str]]:
+def login_table(scale: Scale | None = None) -> list[tuple[str, str]]:
+    scale = scale or SCALES["demo"]
+    subbranches = scale.branches * scale.subbranches_per_branch
     return [
         ("admin", "administrator (head office)"),
         ("hq-analyst", "head-office analyst: every customer, read-only"),
         ("compliance-01", "compliance auditor: every customer, read-only; access log"),
-        ("branch-head-01 … 03", "branch heads: their branch's subtree"),
-        ("subbranch-head-01 … 09", "sub-branch heads: their sub-branch"),
-        ("rm-0001 … rm-0060", "account managers: their own customers"),
+        (f"branch-head-01 … {scale.branches:02d}", "branch heads: their branch's subtree"),
+        (f"subbranch-head-01 … {subbranches:02d}", "sub-branch heads: their sub-branch"),
+        (f"rm-0001 … rm-{scale.managers:04d}", "account managers: their own customers"),
         ("risk-01, credit-01, ops-01, product-01", "department officers"),
     ]
-
-
-def person_name(rng: random.Random) -> str:
-    surname = rng.choice(COMPOUND_SURNAMES) if rng.random() < 0.02 else rng.choice(SURNAMES)
-    given = "".join(rng.choice(GIVEN) for _ in range(1 if rng.random() < 0.3 else 2))
-    return surname + given
-
-
-def company_name(rng: random.Random) -> str:
-    return f"{rng.choice(CITIES)}{rng.choice(FIRM_WORDS)}{rng.choice(INDUSTRIES)}有限公司"
 
 
 @dataclass
@@ -122,15 +162,48 @@ class BuiltBank:
     staff: int
     customers: int
     password: str
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
-def build(*, scale: Scale, password: str | None = None, seed: int = 20261129) -> BuiltBank:
-    """Build the bank into an empty database, in one transaction."""
-    rng = random.Random(seed)
+def build(
+    *,
+    scale: Scale,
+    password: str | None = None,
+    seed: int = DEFAULT_SEED,
+    today: date | None = None,
+    batch_size: int = 20_000,
+    workers: int | None = None,
+    progress: Callable[[int, str], None] | None = None,
+) -> BuiltBank:
+    """Build the bank into an empty database, in one transaction.
+
+    ``workers``: processes generating batches (default: one per core, at most four, for
+    banks of 200,000 customers or more; otherwise none). The bank is the same whatever
+    the number. ``progress`` is called after each batch with the customers done so far and a line
+    saying how far it got. The demo password is written to ``var/demo-password`` once the
+    transaction commits.
+    """
     password = password or secrets.token_urlsafe(9)
     password_hash = make_password(password)
-    with transaction.atomic():
-        built = _build(rng=rng, scale=scale, password_hash=password_hash)
+    # Millions of short-lived objects and no reference cycles: the cyclic collector would
+    # only walk the growing heap again and again (about a sixth of the time at bench scale).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with transaction.atomic():
+            built = _build(
+                scale=scale,
+                password_hash=password_hash,
+                seed=seed,
+                today=today or timezone.localdate(),
+                batch_size=batch_size,
+                workers=default_workers(scale) if workers is None else workers,
+                progress=progress or (lambda done, line: None),
+            )
+    finally:
+        if collecting:
+            gc.enable()
     path = demo_password_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(password + "\n")
@@ -139,31 +212,129 @@ def build(*, scale: Scale, password: str | None = None, seed: int = 20261129) ->
     return built
 
 
-def _staff(
+def default_workers(scale: Scale) -> int:
+    if scale.customers < 200_000:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class _Org:
+    head_office: OrgUnit
+    units: list[Unit]
+    staff: int
+
+
+def _build(
     *,
-    username: str,
-    unit: OrgUnit,
-    roles: list[Role],
+    scale: Scale,
     password_hash: str,
-    rng: random.Random,
-    department: Department | None = None,
-    line_manager: Staff | None = None,
-) -> Staff:
-    staff = staff_create(
-        actor=None,
-        username=username,
-        display_name=person_name(rng),
-        org_unit=unit,
-        roles=roles,
-        department=department,
-        line_manager=line_manager,
-        employee_no=f"E{rng.randrange(10**6, 10**7)}",
+    seed: int,
+    today: date,
+    batch_size: int,
+    workers: int,
+    progress: Callable[[int, str], None],
+) -> BuiltBank:
+    seconds: dict[str, float] = {}
+    started = time.monotonic()
+    org = _build_org(scale=scale, password_hash=password_hash, seed=seed)
+    seconds["org"] = time.monotonic() - started
+
+    loader = Loader(connection)
+    tables = {name: loader.table(MODELS[name], COLUMNS[name]) for name in TABLES}
+    rules = [
+        (tier, int(minimum * 100))
+        for tier, minimum in TierRule.objects.values_list("tier", "min_aum")
+    ]
+    first_ids = {name: loader.first_id(MODELS[name]) for name in TABLES}
+    generator = BankGenerator(
+        units=org.units,
+        volumes=Volumes(scale.customers, scale.holdings, scale.transactions),
+        tier_rules=rules,
+        today=today,
+        now_text=loader.moment(timezone.now()),
+        stamp=loader.stamp,
+        first_ids=first_ids,
+        seed=seed,
+        batch_size=batch_size,
     )
-    Staff.objects.filter(pk=staff.pk).update(password=password_hash)
-    return staff
+    rows = dict.fromkeys(TABLES, 0)
+    for key in ("generate", "assemble", *(f"write {name}" for name in TABLES)):
+        seconds[key] = 0.0
+    load_started = time.monotonic()
+    assembler = Assembler(first_ids=first_ids, id_digest=generator.id_digest)
+    with loader.bulk_load(list(MODELS.values())) as rebuilt:
+        batches = generator.batches(workers=workers)
+        done = 0
+        while True:
+            mark = time.monotonic()
+            batch = next(batches, None)
+            seconds["generate"] += time.monotonic() - mark
+            if batch is None:
+                break
+            mark = time.monotonic()
+            assembler.finish(batch)
+            seconds["assemble"] += time.monotonic() - mark
+            for name in TABLES:
+                mark = time.monotonic()
+                source = batch.transactions if name == "transaction" else batch.rows[name]
+                rows[name] += loader.write(tables[name], source)
+                seconds[f"write {name}"] += time.monotonic() - mark
+            done += batch.customers
+            progress(
+                done,
+                f"{done:,} of {scale.customers:,} customers, "
+                f"{rows['transaction']:,} transactions, {time.monotonic() - started:.0f} s",
+            )
+    seconds["indexes and analyse"] = rebuilt.seconds
+    seconds["load"] = time.monotonic() - load_started
+    audit_record(
+        actor=None,
+        action="customers.customer.seeded",
+        target=org.head_office,
+        data={"customers": rows["customer"], "holdings": rows["holding"]},
+    )
+    seconds["total"] = time.monotonic() - started
+    return BuiltBank(
+        org_units=OrgUnit.objects.count(),
+        staff=org.staff,
+        customers=rows["customer"],
+        password="",
+        rows=rows,
+        seconds=seconds,
+    )
 
 
-def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank:
+def _build_org(*, scale: Scale, password_hash: str, seed: int) -> _Org:
+    """The tree, its departments, the named logins (through the services), then the
+    account managers (in bulk, one audit event for them all)."""
+    rng = random.Random(seed - 1)
+    staff_count = 0
+    employee_no = iter(range(100_001, 10**7))
+
+    def add(
+        *,
+        username: str,
+        unit: OrgUnit,
+        roles: list[Role],
+        department: Department | None = None,
+        line_manager: Staff | None = None,
+    ) -> Staff:
+        nonlocal staff_count
+        staff_count += 1
+        staff = staff_create(
+            actor=None,
+            username=username,
+            display_name=people.staff_name(rng),
+            org_unit=unit,
+            roles=roles,
+            department=department,
+            line_manager=line_manager,
+            employee_no=f"E{next(employee_no)}",
+        )
+        Staff.objects.filter(pk=staff.pk).update(password=password_hash)
+        return staff
+
     head_office = org_unit_create(
         actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
     )
@@ -171,22 +342,8 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
         kind: department_create(
             actor=None, org_unit=head_office, kind=kind, name=DEPARTMENT_NAMES[kind]
         )
-        for kind in (
-            Department.Kind.WEALTH_PRODUCT,
-            Department.Kind.RISK,
-            Department.Kind.CREDIT_APPROVAL,
-            Department.Kind.COMPLIANCE,
-            Department.Kind.OPERATIONS,
-            Department.Kind.IT,
-        )
+        for kind in HEAD_OFFICE_DEPARTMENTS
     }
-    count = 0
-
-    def add(**kwargs: object) -> Staff:
-        nonlocal count
-        count += 1
-        return _staff(password_hash=password_hash, rng=rng, **kwargs)  # type: ignore[arg-type]
-
     admin = add(
         username="admin",
         unit=head_office,
@@ -208,14 +365,13 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
         department=ho_depts[Department.Kind.WEALTH_PRODUCT],
     )
 
-    subbranches: list[OrgUnit] = []
-    heads: dict[int, Staff] = {}
+    subbranches: list[tuple[OrgUnit, City, int, dict[str, Department], Staff]] = []
     for b in range(1, scale.branches + 1):
-        city = BRANCH_CITIES[(b - 1) % len(BRANCH_CITIES)]
+        city = CITIES[(b - 1) % len(CITIES)]
         branch = org_unit_create(
             actor=None,
             code=f"BR{b:02d}",
-            name=f"{city}分行",
+            name=f"{city.short}分行",
             kind=OrgUnit.Kind.BRANCH,
             parent=head_office,
         )
@@ -223,90 +379,84 @@ def _build(*, rng: random.Random, scale: Scale, password_hash: str) -> BuiltBank
             kind: department_create(
                 actor=None, org_unit=branch, kind=kind, name=DEPARTMENT_NAMES[kind]
             )
-            for kind in (
-                Department.Kind.RETAIL_FRONT,
-                Department.Kind.CORPORATE_FRONT,
-                Department.Kind.RISK,
-                Department.Kind.CREDIT_APPROVAL,
-                Department.Kind.OPERATIONS,
-            )
+            for kind in BRANCH_DEPARTMENTS
         }
         add(username=f"branch-head-{b:02d}", unit=branch, roles=[Role.BRANCH_HEAD])
         if b == 1:
-            add(
-                username="risk-01",
-                unit=branch,
-                roles=[Role.DEPARTMENT_OFFICER],
-                department=depts[Department.Kind.RISK],
-            )
-            add(
-                username="credit-01",
-                unit=branch,
-                roles=[Role.DEPARTMENT_OFFICER],
-                department=depts[Department.Kind.CREDIT_APPROVAL],
-            )
-            add(
-                username="ops-01",
-                unit=branch,
-                roles=[Role.DEPARTMENT_OFFICER],
-                department=depts[Department.Kind.OPERATIONS],
-            )
-        for s in range(1, scale.subbranches_per_branch + 1):
+            for username, kind in (
+                ("risk-01", Department.Kind.RISK),
+                ("credit-01", Department.Kind.CREDIT_APPROVAL),
+                ("ops-01", Department.Kind.OPERATIONS),
+            ):
+                add(
+                    username=username,
+                    unit=branch,
+                    roles=[Role.DEPARTMENT_OFFICER],
+                    department=depts[kind],
+                )
+        for s in range(scale.subbranches_per_branch):
             n = len(subbranches) + 1
+            district = s % len(city.districts)
+            suffix = SUBBRANCH_SUFFIXES[(s // len(city.districts)) % len(SUBBRANCH_SUFFIXES)]
             sub = org_unit_create(
                 actor=None,
                 code=f"SB{n:02d}",
-                name=f"{city}{DISTRICTS[s % len(DISTRICTS)]}支行",
+                name=f"{city.short}{district_short(city.districts[district][1])}{suffix}支行",
                 kind=OrgUnit.Kind.SUB_BRANCH,
                 parent=branch,
             )
-            for kind in (
-                Department.Kind.RETAIL_FRONT,
-                Department.Kind.CORPORATE_FRONT,
-                Department.Kind.OPERATIONS,
-            ):
-                department_create(actor=None, org_unit=sub, kind=kind, name=DEPARTMENT_NAMES[kind])
-            heads[sub.pk] = add(
-                username=f"subbranch-head-{n:02d}", unit=sub, roles=[Role.SUBBRANCH_HEAD]
-            )
-            subbranches.append(sub)
+            sub_depts: dict[str, Department] = {
+                kind: department_create(
+                    actor=None, org_unit=sub, kind=kind, name=DEPARTMENT_NAMES[kind]
+                )
+                for kind in SUBBRANCH_DEPARTMENTS
+            }
+            head = add(username=f"subbranch-head-{n:02d}", unit=sub, roles=[Role.SUBBRANCH_HEAD])
+            subbranches.append((sub, city, district, sub_depts, head))
 
     # Account managers, dealt round the sub-branches; one in five serves companies.
-    managers_by_unit: dict[int, list[Staff]] = {sub.pk: [] for sub in subbranches}
+    managers: list[Staff] = []
     for m in range(1, scale.managers + 1):
-        sub = subbranches[(m - 1) % len(subbranches)]
+        sub, _city, _district, sub_depts, head = subbranches[(m - 1) % len(subbranches)]
         kind = Department.Kind.CORPORATE_FRONT if m % 5 == 0 else Department.Kind.RETAIL_FRONT
-        manager = add(
-            username=f"rm-{m:04d}",
-            unit=sub,
-            roles=[Role.ACCOUNT_MANAGER],
-            department=Department.objects.get(org_unit=sub, kind=kind),
-            line_manager=heads[sub.pk],
-        )
-        managers_by_unit[sub.pk].append(manager)
-
-    customers = []
-    for i in range(1, scale.customers + 1):
-        sub = rng.choice(subbranches)
-        corporate = rng.random() < 0.12
-        # About one customer in twenty waits unassigned in the sub-branch's pool.
-        owner = rng.choice(managers_by_unit[sub.pk]) if rng.random() >= 0.05 else None
-        customers.append(
-            Customer(
-                customer_no=f"C{i:010d}",
-                kind=Customer.Kind.CORPORATE if corporate else Customer.Kind.INDIVIDUAL,
-                display_name=company_name(rng) if corporate else person_name(rng),
-                home_unit=sub,
-                primary_manager=owner,
+        managers.append(
+            Staff(
+                username=f"rm-{m:04d}",
+                display_name=people.staff_name(rng),
+                org_unit=sub,
+                department=sub_depts[kind],
+                line_manager=head,
+                employee_no=f"E{next(employee_no)}",
+                password=password_hash,
             )
         )
-    Customer.objects.bulk_create(customers, batch_size=2000)
+    Staff.objects.bulk_create(managers, batch_size=1000)
+    StaffRole.objects.bulk_create(
+        [StaffRole(staff=manager, role=Role.ACCOUNT_MANAGER) for manager in managers],
+        batch_size=1000,
+    )
+    staff_count += len(managers)
     audit_record(
         actor=None,
-        action="customers.customer.seeded",
+        action="org.staff.seeded",
         target=head_office,
-        data={"customers": scale.customers},
+        data={"role": Role.ACCOUNT_MANAGER, "count": len(managers)},
     )
-    return BuiltBank(
-        org_units=OrgUnit.objects.count(), staff=count, customers=scale.customers, password=""
-    )
+
+    by_unit: dict[int, list[Staff]] = {}
+    for manager in managers:
+        by_unit.setdefault(manager.org_unit_id or 0, []).append(manager)
+    units = []
+    for sub, city, district, sub_depts, _head in subbranches:
+        mine = by_unit.get(sub.pk, [])
+        corporate = sub_depts[Department.Kind.CORPORATE_FRONT].pk
+        units.append(
+            Unit(
+                id=sub.pk,
+                city=city,
+                district=district,
+                retail=tuple(m.pk for m in mine if m.department_id != corporate),
+                corporate=tuple(m.pk for m in mine if m.department_id == corporate),
+            )
+        )
+    return _Org(head_office=head_office, units=units, staff=staff_count)
