@@ -553,13 +553,16 @@ def customer_balances_refresh(*, customer_ids: Iterable[int] | None = None) -> i
     )
 
 
+def tier_thresholds() -> list[tuple[str, Decimal]]:
+    """The bank's tiers as (tier, from AUM), highest first; the defaults if none are set."""
+    rules = list(TierRule.objects.order_by("-min_aum").values_list("tier", "min_aum"))
+    return rules or [(tier, min_aum) for tier, min_aum, _hold in reversed(DEFAULT_TIER_RULES)]
+
+
 def tier_case() -> Case:
     """The tier each AUM falls in, by the bank's current rules (highest threshold first)."""
-    rules = list(TierRule.objects.order_by("-min_aum").values_list("tier", "min_aum"))
-    if not rules:
-        rules = [(tier, min_aum) for tier, min_aum, _hold in reversed(DEFAULT_TIER_RULES)]
     return Case(
-        *[When(aum__gte=min_aum, then=Value(tier)) for tier, min_aum in rules],
+        *[When(aum__gte=min_aum, then=Value(tier)) for tier, min_aum in tier_thresholds()],
         default=Value(Tier.MASS),
         output_field=CharField(),
     )

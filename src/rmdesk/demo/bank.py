@@ -38,9 +38,9 @@ from rmdesk.customers.models import (
     KeyPerson,
     Referral,
     TierChange,
-    TierRule,
     Transaction,
 )
+from rmdesk.customers.services import tier_thresholds
 from rmdesk.demo import people
 from rmdesk.demo.assemble import Assembler
 from rmdesk.demo.columns import COLUMNS, TABLES
@@ -242,10 +242,7 @@ def _build(
 
     loader = Loader(connection)
     tables = {name: loader.table(MODELS[name], COLUMNS[name]) for name in TABLES}
-    rules = [
-        (tier, int(minimum * 100))
-        for tier, minimum in TierRule.objects.values_list("tier", "min_aum")
-    ]
+    rules = [(tier, int(minimum * 100)) for tier, minimum in tier_thresholds()]
     first_ids = {name: loader.first_id(MODELS[name]) for name in TABLES}
     generator = BankGenerator(
         units=org.units,

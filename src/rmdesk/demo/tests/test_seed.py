@@ -32,12 +32,15 @@ from rmdesk.customers.models import (
     KeyPerson,
     Referral,
     TierChange,
-    TierRule,
     Transaction,
 )
 from rmdesk.customers.search import name_tokens, search_filter
 from rmdesk.customers.selectors import customer_visible_to
-from rmdesk.customers.services import customer_balances_refresh, customer_tiers_refresh
+from rmdesk.customers.services import (
+    customer_balances_refresh,
+    customer_tiers_refresh,
+    tier_thresholds,
+)
 from rmdesk.demo.bank import MODELS, SCALES, build
 from rmdesk.org.models import OrgUnit, Staff
 
@@ -154,7 +157,7 @@ def test_aum_and_tiers_are_what_the_services_compute(bank: None) -> None:
         .values_list("customer")
         .annotate(total=Sum("balance_cny"))
     )
-    rules = list(TierRule.objects.order_by("-min_aum").values_list("tier", "min_aum"))
+    rules = tier_thresholds()
     before = {}
     for customer in Customer.objects.all():
         assert customer.aum == assets.get(customer.pk, Decimal("0")), customer.customer_no
