@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from rmdesk.api import services
+from rmdesk.api import selectors, services
 from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.models import ApiToken
 from rmdesk.api.schemas import ErrorOut, TokenIn, TokenIssuedOut, TokenOut
@@ -40,7 +40,7 @@ def token_issue(request: HttpRequest, payload: TokenIn) -> Status[object]:
 
 @router.get("/tokens", response=list[TokenOut], summary="My tokens")
 def token_list(request: AuthedRequest) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(staff=request.auth).order_by("-id")[:200])
+    return selectors.api_token_list(actor=request.auth)
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke a token")

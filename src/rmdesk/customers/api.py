@@ -143,5 +143,6 @@ def customer_holdings(
     summary="A customer's household, group, key people and referrals",
 )
 def customer_relationships(request: AuthedRequest, customer_id: int) -> dict[str, Any]:
-    view = selectors.customer_360(actor=request.auth, customer_id=customer_id)
-    return presenters.customer_360_out(view)["relationships"]  # type: ignore[no-any-return]
+    return presenters.relationships_out(
+        selectors.customer_relationships(actor=request.auth, customer_id=customer_id)
+    )

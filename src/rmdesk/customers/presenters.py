@@ -19,7 +19,7 @@ from rmdesk.customers.models import (
     HouseholdMember,
     KeyPerson,
 )
-from rmdesk.customers.selectors import Customer360, Related
+from rmdesk.customers.selectors import Customer360, Related, Relationships
 from rmdesk.org.models import Staff
 
 ROLE_LABELS: dict[str, Any] = {
@@ -90,6 +90,19 @@ def related_out(entry: Related) -> dict[str, Any]:
     }
 
 
+def relationships_out(rel: Relationships) -> dict[str, Any]:
+    return {
+        "household": rel.household_name,
+        "household_members": [related_out(r) for r in rel.household],
+        "group": rel.group_name,
+        "group_members": [related_out(r) for r in rel.group],
+        "key_people": [related_out(r) for r in rel.key_people],
+        "key_roles": [related_out(r) for r in rel.key_roles],
+        "referred_by": [related_out(r) for r in rel.referred_by],
+        "referrals": [related_out(r) for r in rel.referrals],
+    }
+
+
 def customer_360_out(view: Customer360) -> dict[str, Any]:
     customer = view.customer
     personal = {
@@ -122,7 +135,7 @@ def customer_360_out(view: Customer360) -> dict[str, Any]:
             "size": customer.size,
             "registered_capital": customer.registered_capital,
             "legal_representative": customer.legal_representative,
-            "group": view.group_name,
+            "group": view.relationships.group_name,
             "group_role": customer.group_role,
         }
         if customer.kind == Customer.Kind.CORPORATE
@@ -148,16 +161,7 @@ def customer_360_out(view: Customer360) -> dict[str, Any]:
             ],
             "maturing": [holding_out(h) for h in view.maturities],
         },
-        "relationships": {
-            "household": view.household_name,
-            "household_members": [related_out(r) for r in view.household],
-            "group": view.group_name,
-            "group_members": [related_out(r) for r in view.group],
-            "key_people": [related_out(r) for r in view.key_people],
-            "key_roles": [related_out(r) for r in view.key_roles],
-            "referred_by": [related_out(r) for r in view.referred_by],
-            "referrals": [related_out(r) for r in view.referrals],
-        },
+        "relationships": relationships_out(view.relationships),
         "tier_history": [
             {
                 "from_tier": t.from_tier,

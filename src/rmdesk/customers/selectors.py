@@ -95,6 +95,18 @@ class HoldingGroup:
 
 
 @dataclass
+class Relationships:
+    household_name: str = ""
+    household: list[Related] = field(default_factory=list)
+    group_name: str = ""
+    group: list[Related] = field(default_factory=list)
+    key_people: list[Related] = field(default_factory=list)
+    key_roles: list[Related] = field(default_factory=list)
+    referred_by: list[Related] = field(default_factory=list)
+    referrals: list[Related] = field(default_factory=list)
+
+
+@dataclass
 class Customer360:
     customer: Customer
     revealed: frozenset[str]
@@ -102,14 +114,7 @@ class Customer360:
     holdings: list[Holding]
     holding_groups: list[HoldingGroup]
     maturities: list[Holding]
-    household: list[Related] = field(default_factory=list)
-    household_name: str = ""
-    group: list[Related] = field(default_factory=list)
-    group_name: str = ""
-    key_people: list[Related] = field(default_factory=list)
-    key_roles: list[Related] = field(default_factory=list)
-    referred_by: list[Related] = field(default_factory=list)
-    referrals: list[Related] = field(default_factory=list)
+    relationships: Relationships
     tier_changes: list[TierChange] = field(default_factory=list)
     assignments: list[CustomerAssignment] = field(default_factory=list)
 
@@ -133,6 +138,89 @@ def _related(
             )
         )
     return out
+
+
+def _relationships(actor: Staff, customer: Customer) -> Relationships:
+    """The customer's household, group, key people and referrals, as ``actor`` may see them.
+
+    Other customers are masked, and linked only if ``actor`` may open them.
+    """
+    rel = Relationships()
+    people: dict[str, list[tuple[Customer | None, str, str, str]]] = {
+        "household": [],
+        "group": [],
+        "key_people": [],
+        "key_roles": [],
+        "referred_by": [],
+        "referrals": [],
+    }
+    membership = (
+        HouseholdMember.objects.select_related("household").filter(customer=customer).first()
+    )
+    if membership is not None:
+        rel.household_name = membership.household.name
+        for member in (
+            HouseholdMember.objects.filter(household_id=membership.household_id)
+            .exclude(customer=customer)
+            .select_related("customer")
+            .order_by("id")
+        ):
+            people["household"].append((member.customer, "", member.role, ""))
+    if customer.group is not None:
+        rel.group_name = customer.group.name
+        for company in (
+            Customer.objects.filter(group_id=customer.group_id)
+            .exclude(pk=customer.pk)
+            .order_by("id")[:50]
+        ):
+            people["group"].append((company, "", company.group_role, ""))
+    for person in KeyPerson.objects.filter(company=customer).select_related("person"):
+        share = f"{person.share_pct}%" if person.share_pct is not None else ""
+        people["key_people"].append((person.person, person.name, person.role, share))
+    for role in KeyPerson.objects.filter(person=customer).select_related("company"):
+        people["key_roles"].append((role.company, "", role.role, ""))
+    for referral in Referral.objects.filter(
+        Q(referred=customer) | Q(referrer_customer=customer)
+    ).select_related("referred", "referrer_customer", "referrer_staff"):
+        if referral.referred_id == customer.pk:
+            if referral.referrer_customer is not None:
+                people["referred_by"].append(
+                    (referral.referrer_customer, "", "customer", referral.referred_on.isoformat())
+                )
+            elif referral.referrer_staff is not None:
+                rel.referred_by.append(
+                    Related(
+                        None,
+                        str(referral.referrer_staff),
+                        "staff",
+                        "staff",
+                        referral.referred_on.isoformat(),
+                    )
+                )
+        else:
+            people["referrals"].append(
+                (referral.referred, "", "customer", referral.referred_on.isoformat())
+            )
+
+    related_ids = {
+        other.pk for entries in people.values() for other, *_ in entries if other is not None
+    }
+    visible = (
+        set(customer_visible_to(actor).filter(pk__in=related_ids).values_list("pk", flat=True))
+        if related_ids
+        else set()
+    )
+    rel.household = _related(people["household"], visible)
+    rel.group = _related(people["group"], visible)
+    rel.key_people = _related(people["key_people"], visible)
+    rel.key_roles = _related(people["key_roles"], visible)
+    rel.referred_by += _related(people["referred_by"], visible)
+    rel.referrals = _related(people["referrals"], visible)
+    return rel
+
+
+def customer_relationships(*, actor: Staff, customer_id: int) -> Relationships:
+    return _relationships(actor, customer_get(actor=actor, customer_id=customer_id))
 
 
 def customer_360(*, actor: Staff, customer_id: int, today: date | None = None) -> Customer360:
@@ -176,78 +264,8 @@ def customer_360(*, actor: Staff, customer_id: int, today: date | None = None) -
         holdings=holdings,
         holding_groups=holding_groups,
         maturities=maturities,
+        relationships=_relationships(actor, customer),
     )
-
-    people: dict[str, list[tuple[Customer | None, str, str, str]]] = {
-        "household": [],
-        "group": [],
-        "key_people": [],
-        "key_roles": [],
-        "referred_by": [],
-        "referrals": [],
-    }
-    membership = (
-        HouseholdMember.objects.select_related("household").filter(customer=customer).first()
-    )
-    if membership is not None:
-        view.household_name = membership.household.name
-        for member in (
-            HouseholdMember.objects.filter(household_id=membership.household_id)
-            .exclude(customer=customer)
-            .select_related("customer")
-            .order_by("id")
-        ):
-            people["household"].append((member.customer, "", member.role, ""))
-    if customer.group is not None:
-        view.group_name = customer.group.name
-        for company in (
-            Customer.objects.filter(group_id=customer.group_id)
-            .exclude(pk=customer.pk)
-            .order_by("id")[:50]
-        ):
-            people["group"].append((company, "", company.group_role, ""))
-    for person in KeyPerson.objects.filter(company=customer).select_related("person"):
-        share = f"{person.share_pct}%" if person.share_pct is not None else ""
-        people["key_people"].append((person.person, person.name, person.role, share))
-    for role in KeyPerson.objects.filter(person=customer).select_related("company"):
-        people["key_roles"].append((role.company, "", role.role, ""))
-    for referral in Referral.objects.filter(
-        Q(referred=customer) | Q(referrer_customer=customer)
-    ).select_related("referred", "referrer_customer", "referrer_staff"):
-        if referral.referred_id == customer.pk:
-            if referral.referrer_customer is not None:
-                people["referred_by"].append(
-                    (referral.referrer_customer, "", "customer", referral.referred_on.isoformat())
-                )
-            elif referral.referrer_staff is not None:
-                view.referred_by.append(
-                    Related(
-                        None,
-                        str(referral.referrer_staff),
-                        "staff",
-                        "staff",
-                        referral.referred_on.isoformat(),
-                    )
-                )
-        else:
-            people["referrals"].append(
-                (referral.referred, "", "customer", referral.referred_on.isoformat())
-            )
-
-    related_ids = {
-        other.pk for entries in people.values() for other, *_ in entries if other is not None
-    }
-    visible = (
-        set(customer_visible_to(actor).filter(pk__in=related_ids).values_list("pk", flat=True))
-        if related_ids
-        else set()
-    )
-    view.household = _related(people["household"], visible)
-    view.group = _related(people["group"], visible)
-    view.key_people = _related(people["key_people"], visible)
-    view.key_roles = _related(people["key_roles"], visible)
-    view.referred_by += _related(people["referred_by"], visible)
-    view.referrals = _related(people["referrals"], visible)
     view.tier_changes = list(customer.tier_changes.order_by("-changed_at")[:5])
     view.assignments = list(
         customer.assignments.select_related("manager").order_by("-started_at")[:10]

@@ -131,12 +131,13 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = acting_staff(request)
-    customer = selectors.customer_get(actor=actor, customer_id=customer_id)
+    view = selectors.customer_360(actor=actor, customer_id=customer_id)
     if not can_modify_customers(actor):
         raise PermissionDenied
+    customer = view.customer
     # The form starts from what the viewer may see: masked fields stay masked and are
     # only sent back if the user typed a new value over the mask.
-    seen = presenters.customer_360_out(selectors.customer_360(actor=actor, customer_id=customer_id))
+    seen = presenters.customer_360_out(view)
     initial = {
         "display_name": seen["display_name"],
         "id_type": customer.id_type,
