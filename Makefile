@@ -8,7 +8,7 @@ PORT   ?= 8000
 # The demo keeps its data and generated secret under var/ (ignored by git).
 export RMDESK_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo serve test test-sqlite test-postgres lint format lock clean browser
+.PHONY: install demo serve test test-sqlite test-postgres lint format lock clean browser messages
 
 install: $(STAMP)
 
@@ -43,6 +43,12 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Refresh the Chinese catalogues (each app with a locale/ folder keeps its own), then
+# fill in the new msgstr lines and run `make messages` again to compile them.
+messages: install
+	cd src/rmdesk && ../../$(BIN)/rmdesk makemessages -l zh_Hans --no-location
+	cd src/rmdesk && ../../$(BIN)/rmdesk compilemessages
 
 # Regenerate requirements.lock from pyproject.toml (needs network access to PyPI).
 lock:

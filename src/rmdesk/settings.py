@@ -106,6 +106,12 @@ INSTALLED_APPS = [
     "rmdesk.audit",
     "rmdesk.customers",
     "rmdesk.ingest",
+    "rmdesk.contact",
+    "rmdesk.development",
+    "rmdesk.marketing",
+    "rmdesk.coordination",
+    "rmdesk.notify",
+    "rmdesk.tasks",
     "rmdesk.api",
     "rmdesk.web",
 ]
@@ -323,3 +329,13 @@ RMDESK_EXPORTS_PER_DAY = env_int("RMDESK_EXPORTS_PER_DAY", 20)
 RMDESK_IMPORT_MAX_BYTES = env_int("RMDESK_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 RMDESK_IMPORT_MAX_ROWS = env_int("RMDESK_IMPORT_MAX_ROWS", 50_000)
 RMDESK_IMPORT_MAX_ERRORS = env_int("RMDESK_IMPORT_MAX_ERRORS", 1000)
+
+# --- E-mail -------------------------------------------------------------------
+# Notifications go out by e-mail only when a mail server is configured.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rmdesk@localhost")
+RMDESK_NOTIFY_EMAIL = env_bool("RMDESK_NOTIFY_EMAIL", bool(EMAIL_HOST))

@@ -14,10 +14,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from rmdesk.api.api import router as auth_router
 from rmdesk.api.auth import API_AUTH
 from rmdesk.audit.api import router as audit_router
+from rmdesk.contact.api import router as contact_router
+from rmdesk.coordination.api import router as coordination_router
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.api import router as customers_router
 from rmdesk.customers.transfers_api import router as transfers_router
+from rmdesk.development.api import router as development_router
 from rmdesk.ingest.api import router as ingest_router
+from rmdesk.marketing.api import router as marketing_router
+from rmdesk.notify.api import router as notify_router
 from rmdesk.org.api import router as org_router
 
 logger = logging.getLogger(__name__)
@@ -95,3 +100,9 @@ api.add_router("/customers", customers_router)
 api.add_router("/transfers", transfers_router)
 api.add_router("/audit", audit_router)
 api.add_router("/imports", ingest_router)
+# The duty apps mount their own paths (/interactions, /prospects, /products, /work-orders…).
+api.add_router("/", contact_router)
+api.add_router("/", development_router)
+api.add_router("/", marketing_router)
+api.add_router("/", coordination_router)
+api.add_router("/notifications", notify_router)

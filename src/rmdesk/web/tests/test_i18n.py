@@ -10,19 +10,21 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-LC_MESSAGES = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES"
+PACKAGE = Path(__file__).resolve().parents[2]
+# The project's catalogue and each app's own (an app with a locale/ folder keeps its strings).
+CATALOGUES = sorted(PACKAGE.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
 # One keyword of an entry and its string, which may run over several quoted lines.
 FIELD = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) ((?:".*"\n?)+)', re.M)
 
 
-def po_text() -> str:
-    return (LC_MESSAGES / "django.po").read_text(encoding="utf-8")
+def po_text(po: Path) -> str:
+    return po.read_text(encoding="utf-8")
 
 
-def po_entries() -> list[dict[str, str]]:
+def po_entries(po: Path) -> list[dict[str, str]]:
     """Every live entry of the .po file; the header and obsolete (#~) entries are left out."""
     entries = []
-    for block in po_text().split("\n\n"):
+    for block in po_text(po).split("\n\n"):
         fields = {
             keyword: "".join(ast.literal_eval(line) for line in value.splitlines())
             for keyword, value in FIELD.findall(block)
@@ -32,23 +34,30 @@ def po_entries() -> list[dict[str, str]]:
     return entries
 
 
-def test_every_message_is_translated_and_none_is_fuzzy() -> None:
-    entries = po_entries()
-    assert len(entries) > 50
+def test_the_project_catalogue_is_found() -> None:
+    project = PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    assert project in CATALOGUES
+    assert len(po_entries(project)) > 50
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda po: str(po.relative_to(PACKAGE)))
+def test_every_message_is_translated_and_none_is_fuzzy(po: Path) -> None:
+    entries = po_entries(po)
     untranslated = [
         entry["msgid"]
         for entry in entries
         if not all(value for key, value in entry.items() if key.startswith("msgstr"))
     ]
     assert untranslated == []
-    assert re.findall(r"^#,.*\bfuzzy\b.*$", po_text(), re.M) == []
+    assert re.findall(r"^#,.*\bfuzzy\b.*$", po_text(po), re.M) == []
 
 
-def test_the_compiled_catalogue_matches_the_po_file() -> None:
-    with (LC_MESSAGES / "django.mo").open("rb") as handle:
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda po: str(po.relative_to(PACKAGE)))
+def test_the_compiled_catalogue_matches_the_po_file(po: Path) -> None:
+    with po.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     stale = []
-    for entry in po_entries():
+    for entry in po_entries(po):
         key = entry["msgid"]
         if "msgctxt" in entry:  # gettext stores it as "context\x04message"
             key = f"{entry['msgctxt']}\x04{key}"
