@@ -1,0 +1,222 @@
+"""Every route that takes an object id answers by the visibility policy, for every role.
+
+The routes come from the URL resolver and the OpenAPI document, not from a list kept by
+hand. Each path parameter names a kind of object; ``KINDS`` says how to make one that
+belongs to a given customer, and the expected answer comes from the hand-written oracle
+``EXPECTED_VISIBLE`` (conftest.py), never from the selectors under test:
+
+- a read (GET) answers 404 to everyone who may not see the customer, and 200 to everyone
+  who may (or 403 where seeing is not leave to act: an edit form for a read-only role);
+- a write (POST, PATCH, PUT, DELETE) by someone who may not see the customer answers
+  exactly as the same write on an id that does not exist (the object's existence does
+  not leak), and leaves no audit event or access-log entry behind.
+
+A new route whose parameter has no entry in ``KINDS`` or ``UNSCOPED`` fails here, so no
+endpoint escapes the policy unnoticed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from rmdesk.api.v1 import api
+from rmdesk.audit.models import AccessLog, AuditEvent
+from rmdesk.conftest import EXPECTED_VISIBLE, Cast
+from rmdesk.customers.models import Customer
+from rmdesk.customers.transfers import transfer_request_create
+from rmdesk.org.models import Staff
+from rmdesk.org.tests.factories import StaffFactory
+
+MISSING_ID = 987_654_321
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How to make an object that belongs to ``customer``; None when it cannot have one."""
+
+    make: Callable[[Cast, Customer], int | None]
+
+
+def _customer(cast: Cast, customer: Customer) -> int:
+    return customer.pk
+
+
+def _transfer(cast: Cast, customer: Customer) -> int | None:
+    # A handover to a newcomer in the customer's own unit: nobody in the cast but the
+    # people who see the customer is involved, so the customer oracle holds for it too.
+    if customer.primary_manager is None:
+        return None
+    newcomer = StaffFactory(org_unit=customer.home_unit)
+    transfer = transfer_request_create(
+        actor=customer.primary_manager,
+        from_manager_id=customer.primary_manager.pk,
+        to_manager_id=newcomer.pk,
+        customer_ids=[customer.pk],
+        notes={},
+        reason="scope check",
+    )
+    return transfer.pk
+
+
+KINDS: dict[str, Kind] = {
+    "customer_id": Kind(_customer),
+    "request_id": Kind(_transfer),
+}
+
+# Parameters that do not name a customer's record, with where their scope is tested.
+UNSCOPED: dict[str, str] = {
+    "token_id": "the caller's own API tokens (api/tests/test_tokens.py)",
+    "run_id": "import runs, for operations and compliance (ingest/tests/test_api.py)",
+    "feed": "a feed name, not an object",
+}
+
+PARAM = re.compile(r"\{(\w+)\}|<(?:\w+:)?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str  # "api" or "page"
+    method: str
+    template: str
+    params: tuple[str, ...]
+    body: dict[str, Any] | None = None
+
+    def path(self, ids: dict[str, int]) -> str:
+        return PARAM.sub(lambda m: str(ids[m.group(1) or m.group(2)]), self.template)
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.template}"
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """The smallest value that satisfies ``schema``'s types (not its business rules)."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in schema:
+            return _example(schema[key][0], components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: _example(schema["properties"][name], components)
+            for name in schema.get("required", [])
+        }
+    if kind == "array":
+        return [_example(schema["items"], components)] if schema.get("minItems") else []
+    if kind == "integer":
+        return max(1, schema.get("minimum", 1))
+    if kind == "number":
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return False
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+def api_routes() -> Iterator[Route]:
+    document = api.get_openapi_schema()
+    components = document.get("components", {}).get("schemas", {})
+    for template, operations in document["paths"].items():
+        params = tuple(m.group(1) for m in PARAM.finditer(template))
+        if not params:
+            continue
+        for method, operation in operations.items():
+            body = None
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body = _example(content["application/json"]["schema"], components)
+            yield Route("api", method, template, params, body)
+
+
+def page_routes(
+    patterns: list[URLPattern | URLResolver] | None = None, prefix: str = "/"
+) -> Iterator[Route]:
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        pattern = str(entry.pattern)
+        if pattern.startswith(("api/", "admin/")) or "(?P" in pattern:
+            # The API is checked through its OpenAPI document; the admin site is for
+            # administrators only (web/tests/test_routes.py, org tests).
+            continue
+        if isinstance(entry, URLResolver):
+            yield from page_routes(entry.url_patterns, prefix + pattern)
+            continue
+        template = prefix + pattern
+        params = tuple(m.group(2) for m in PARAM.finditer(template) if m.group(2))
+        if params:
+            for method in ("get", "post"):
+                yield Route("page", method, template, params)
+
+
+ROUTES = sorted([*api_routes(), *page_routes()], key=str)
+
+
+def test_every_object_route_names_a_known_kind_of_object() -> None:
+    unknown = {
+        (str(route), param)
+        for route in ROUTES
+        for param in route.params
+        if param not in KINDS and param not in UNSCOPED
+    }
+    assert unknown == set(), "add these parameters to KINDS (or UNSCOPED, with the reason)"
+    assert len([r for r in ROUTES if set(r.params) <= set(KINDS)]) >= 15
+
+
+def call(client: Client, route: Route, path: str) -> tuple[int, str]:
+    if route.channel == "api" and route.method != "get":
+        response = getattr(client, route.method)(
+            path, route.body if route.body is not None else {}, content_type="application/json"
+        )
+    else:
+        response = getattr(client, route.method)(path)
+    code = ""
+    if response.get("Content-Type", "").startswith("application/json"):
+        code = response.json().get("code", "") if isinstance(response.json(), dict) else ""
+    return response.status_code, code
+
+
+SCOPED = [route for route in ROUTES if set(route.params) <= set(KINDS)]
+
+
+@pytest.mark.parametrize("route", SCOPED, ids=str)
+def test_the_route_answers_by_the_visibility_policy(
+    route: Route,
+    cast: Cast,
+    client_for: Callable[[Staff], Client],
+    browser_for: Callable[[Staff], Client],
+) -> None:
+    objects: dict[str, dict[str, int]] = {}
+    for customer_name, customer in cast.customers().items():
+        made = {param: KINDS[param].make(cast, customer) for param in route.params}
+        if None not in made.values():
+            objects[customer_name] = {param: pk for param, pk in made.items() if pk is not None}
+    checked = 0
+    for staff_name, staff in cast.staff().items():
+        client = (client_for if route.channel == "api" else browser_for)(staff)
+        missing = call(client, route, route.path(dict.fromkeys(route.params, MISSING_ID)))
+        if missing[0] == 405:
+            continue  # the route does not take this method at all, whatever the object
+        for customer_name, ids in objects.items():
+            visible = customer_name in EXPECTED_VISIBLE[staff_name]
+            before = (AuditEvent.objects.count(), AccessLog.objects.count())
+            status, code = call(client, route, route.path(ids))
+            where = (staff_name, customer_name, str(route))
+            assert status < 500, where
+            if route.method == "get" and visible:
+                # Seeing a customer is not leave to change it (view-all is not
+                # modify-all): a form its viewer may not use answers 403, never 404.
+                assert status in {200, 403}, (*where, status, code)
+            elif route.method == "get":
+                assert status == 404, (*where, status, code)
+            elif not visible:
+                assert (status, code) == missing, (*where, status, code)
+                assert (AuditEvent.objects.count(), AccessLog.objects.count()) == before
+            checked += 1
+    assert checked > 0 or route.channel == "page"
