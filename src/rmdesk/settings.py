@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rmdesk.core.middleware.NoStoreMiddleware",
+    "rmdesk.core.middleware.ApiMethodNotAllowedMiddleware",
     # AxesMiddleware turns a lock-out into the lock-out response; keep it last.
     "axes.middleware.AxesMiddleware",
 ]

@@ -85,6 +85,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = acting_staff(request)
+    selectors.customer_get(actor=actor, customer_id=customer_id)  # out of scope: 404 first
     form = RevealForm(request.POST)
     if form.is_valid():
         try:
