@@ -6,14 +6,20 @@
 
 Customers: own (manager's), other (other_manager's, same sub-branch), pool
 (unassigned, A1), a2 (A2), far (B1), company (manager's, corporate).
+
+The people among them have identity numbers, mobiles and e-mail addresses, and the
+clients below check every response for them: no page or API answer may carry a cast
+member's personal data in full unless that client revealed it first (RELIABILITY.md C1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from django.http import HttpResponseBase
 from django.test import Client
 
 from rmdesk.api.services import api_token_create
@@ -31,6 +37,49 @@ def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         *settings.PASSWORD_HASHERS,  # type: ignore[attr-defined]
     ]
+
+
+# The cast's personal data in full, by customer: (identity number, mobile, e-mail).
+CAST_PERSONAL_DATA = {
+    "own": ("110101199003071233", "13800138001", "wang.xiaoming@example.cn"),
+    "other": ("110102198505122346", "13900139002", "li.si@example.cn"),
+    "pool": ("310101197208303454", "15000150003", "ouyang.nana@example.cn"),
+    "a2": ("440305199511114562", "18600186004", "zhao.liu@example.cn"),
+    "far": ("110105196012015673", "17700177005", "qian.qi@example.cn"),
+}
+_watched: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _watch_personal_data() -> Iterator[None]:
+    """The full values the cast put in the database during this test (none without it)."""
+    _watched.clear()
+    yield
+    _watched.clear()
+
+
+def _personal(name: str) -> dict[str, str]:
+    id_number, mobile, email = CAST_PERSONAL_DATA[name]
+    _watched.extend([id_number, mobile, email])
+    return {"id_type": "resident_id", "id_number": id_number, "mobile": mobile, "email": email}
+
+
+class WatchfulClient(Client):
+    """A test client that fails the test when a response carries a cast member's personal
+    data in full, until this client asks to reveal some (after which it may)."""
+
+    revealed = False
+
+    def request(self, **request: Any) -> HttpResponseBase:
+        response = super().request(**request)
+        if "/reveal" in request.get("PATH_INFO", ""):
+            self.revealed = True
+        if _watched and not self.revealed and not response.streaming:
+            body = response.content.decode("utf-8", "replace")
+            leaked = [value for value in _watched if value in body]
+            if leaked:
+                raise AssertionError(f"{request.get('PATH_INFO')} answered personal data: {leaked}")
+        return response
 
 
 @dataclass
@@ -116,11 +165,24 @@ def cast(db: None) -> Cast:
         ops_officer=StaffFactory(
             username="ops", org_unit=branch_a, roles=[Role.DEPARTMENT_OFFICER], department=ops_dept
         ),
-        own=CustomerFactory(display_name="王小明", home_unit=sub_a1, primary_manager=manager),
-        other=CustomerFactory(display_name="李四", home_unit=sub_a1, primary_manager=other_manager),
-        pool=CustomerFactory(display_name="欧阳娜娜", home_unit=sub_a1, primary_manager=None),
-        a2=CustomerFactory(display_name="赵六", home_unit=sub_a2, primary_manager=a2_manager),
-        far=CustomerFactory(display_name="钱七", home_unit=sub_b1, primary_manager=far_manager),
+        own=CustomerFactory(
+            display_name="王小明", home_unit=sub_a1, primary_manager=manager, **_personal("own")
+        ),
+        other=CustomerFactory(
+            display_name="李四",
+            home_unit=sub_a1,
+            primary_manager=other_manager,
+            **_personal("other"),
+        ),
+        pool=CustomerFactory(
+            display_name="欧阳娜娜", home_unit=sub_a1, primary_manager=None, **_personal("pool")
+        ),
+        a2=CustomerFactory(
+            display_name="赵六", home_unit=sub_a2, primary_manager=a2_manager, **_personal("a2")
+        ),
+        far=CustomerFactory(
+            display_name="钱七", home_unit=sub_b1, primary_manager=far_manager, **_personal("far")
+        ),
         company=CustomerFactory(
             display_name="北京华信科技有限公司",
             kind=Customer.Kind.CORPORATE,
@@ -155,7 +217,7 @@ def client_for(db: None) -> Callable[[Staff], Client]:
 
     def make(staff: Staff) -> Client:
         issued = api_token_create(staff=staff, days=1)
-        return Client(HTTP_AUTHORIZATION=f"Bearer {issued.token}")
+        return WatchfulClient(HTTP_AUTHORIZATION=f"Bearer {issued.token}")
 
     return make
 
@@ -165,7 +227,7 @@ def browser_for(db: None) -> Callable[[Staff], Client]:
     """A test client signed in to the web pages as ``staff``."""
 
     def make(staff: Staff) -> Client:
-        client = Client()
+        client = WatchfulClient()
         client.force_login(staff)
         return client
 
