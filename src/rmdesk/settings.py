@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "rmdesk.marketing",
     "rmdesk.coordination",
     "rmdesk.notify",
+    "rmdesk.quality",
     "rmdesk.tasks",
     "rmdesk.api",
     "rmdesk.web",

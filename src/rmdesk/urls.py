@@ -14,6 +14,7 @@ urlpatterns = [
     path("marketing/", include("rmdesk.marketing.urls")),
     path("coordination/", include("rmdesk.coordination.urls")),
     path("notifications/", include("rmdesk.notify.urls")),
+    path("quality/", include("rmdesk.quality.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -24,6 +24,7 @@ from rmdesk.ingest.api import router as ingest_router
 from rmdesk.marketing.api import router as marketing_router
 from rmdesk.notify.api import router as notify_router
 from rmdesk.org.api import router as org_router
+from rmdesk.quality.api import router as quality_router
 
 logger = logging.getLogger(__name__)
 
@@ -106,3 +107,4 @@ api.add_router("/", development_router)
 api.add_router("/", marketing_router)
 api.add_router("/", coordination_router)
 api.add_router("/notifications", notify_router)
+api.add_router("/", quality_router)

@@ -90,3 +90,27 @@ def can_modify_customers(actor: Staff) -> bool:
 
 def can_read_audit_log(actor: Staff) -> bool:
     return actor.is_active and (actor.is_superuser or bool(actor.role_codes & AUDIT_READ_ROLES))
+
+
+def staff_q(actor: Staff, *, prefix: str = "") -> Q:
+    """A filter selecting the staff whose work ``actor`` may see (scorecards, workloads).
+
+    Everyone sees themself; a team lead also their direct reports; a sub-branch or branch
+    head everyone in their org unit's subtree; head-office analysts and compliance the
+    whole bank. The same scopes as for customers, applied to people.
+    """
+    if not actor.is_active:
+        return NOTHING
+    clauses: list[Q] = [Q(**{f"{prefix}pk": actor.pk})]
+    for role in actor.role_codes:
+        scope = CUSTOMER_SCOPE.get(role, Scope.NONE)
+        if scope is Scope.ALL:
+            return Q()
+        if scope is Scope.TEAM:
+            clauses.append(Q(**{f"{prefix}line_manager": actor}))
+        if scope is Scope.SUBTREE and actor.org_unit is not None:
+            clauses.append(Q(**{f"{prefix}org_unit__path__startswith": actor.org_unit.path}))
+    combined = clauses[0]
+    for clause in clauses[1:]:
+        combined |= clause
+    return combined

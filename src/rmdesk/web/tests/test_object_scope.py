@@ -75,6 +75,7 @@ UNSCOPED: dict[str, str] = {
     "token_id": "the caller's own API tokens (api/tests/test_tokens.py)",
     "run_id": "import runs, for operations and compliance (ingest/tests/test_api.py)",
     "feed": "a feed name, not an object",
+    "staff_id": "people, scoped by org.policy.staff_q (quality/tests/test_scorecards.py)",
 }
 
 PARAM = re.compile(r"\{(\w+)\}|<(?:\w+:)?(\w+)>")

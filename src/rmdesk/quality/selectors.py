@@ -1,0 +1,164 @@
+"""Reading scorecards, always through the staff visibility policy (org.policy.staff_q)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from rmdesk.org.models import Staff
+from rmdesk.org.policy import staff_q
+from rmdesk.quality.metrics import METRICS, QUALITY_LABELS, Metric, Quality
+from rmdesk.quality.models import Score, ScoreRun
+from rmdesk.quality.periods import Period
+from rmdesk.quality.services import OVERALL
+
+MAX_ID = 2**63 - 1
+TREND_PERIODS = 6
+# Below this standing among the bank's managers a figure counts as falling behind.
+BEHIND = Decimal("0.25")
+
+
+def visible_staff(*, actor: Staff) -> QuerySet[Staff]:
+    return Staff.objects.filter(staff_q(actor)).select_related("org_unit")
+
+
+def staff_get(*, actor: Staff, staff_id: int) -> Staff:
+    """One member of staff whose work ``actor`` may see; anyone else is Http404."""
+    if not 0 < staff_id <= MAX_ID:
+        raise Http404
+    try:
+        return visible_staff(actor=actor).get(pk=staff_id)
+    except Staff.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def run_current(*, period: Period) -> ScoreRun | None:
+    """The newest finished run of ``period`` (None when it was never computed)."""
+    return (
+        ScoreRun.objects.filter(
+            period_kind=period.kind.value, period_start=period.start, finished_at__isnull=False
+        )
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+@dataclass
+class Line:
+    metric: Metric
+    value: Decimal
+    numerator: Decimal | None
+    denominator: Decimal | None
+    percentile: Decimal
+    team_median: Decimal | None
+    trend: list[Decimal] = field(default_factory=list)
+
+    @property
+    def behind(self) -> bool:
+        return self.percentile < BEHIND
+
+
+@dataclass
+class Scorecard:
+    staff: Staff
+    period: Period
+    run: ScoreRun | None
+    overall: Decimal | None
+    groups: list[tuple[Quality, str, list[Line]]]
+
+
+def scorecard_get(*, actor: Staff, staff_id: int, period: Period) -> Scorecard:
+    """A member of staff's figures for ``period`` with their team's median (the same org
+    unit) and their trend over the previous periods. Four queries."""
+    staff = staff_get(actor=actor, staff_id=staff_id)
+    run = run_current(period=period)
+    if run is None:
+        return Scorecard(staff, period, None, None, [])
+    own = {score.metric: score for score in Score.objects.filter(run=run, staff=staff)}
+    peers: dict[str, list[Decimal]] = {}
+    for metric_code, value in Score.objects.filter(
+        run=run, staff__org_unit_id=staff.org_unit_id
+    ).values_list("metric", "value"):
+        peers.setdefault(metric_code, []).append(value)
+    history = _trend(staff=staff, period=period)
+    groups: dict[Quality, list[Line]] = {}
+    for code, definition in METRICS.items():
+        score = own.get(code)
+        if score is None:
+            continue
+        median = statistics.median(peers[code]) if peers.get(code) else None
+        groups.setdefault(definition.quality, []).append(
+            Line(
+                metric=definition,
+                value=score.value,
+                numerator=score.numerator,
+                denominator=score.denominator,
+                percentile=score.percentile,
+                team_median=median,
+                trend=history.get(code, []),
+            )
+        )
+    overall = own[OVERALL].value if OVERALL in own else None
+    ordered = [
+        (quality, str(QUALITY_LABELS[quality]), groups[quality])
+        for quality in Quality
+        if quality in groups
+    ]
+    return Scorecard(staff, period, run, overall, ordered)
+
+
+def _trend(*, staff: Staff, period: Period) -> dict[str, list[Decimal]]:
+    """The figures of the current runs of the last few periods, oldest first."""
+    periods = [period.previous(back) for back in range(TREND_PERIODS - 1, -1, -1)]
+    runs: dict[object, int] = {}
+    for run_id, start in (
+        ScoreRun.objects.filter(
+            period_kind=period.kind.value,
+            period_start__in=[p.start for p in periods],
+            finished_at__isnull=False,
+        )
+        .order_by("period_start", "finished_at", "pk")
+        .values_list("pk", "period_start")
+    ):
+        runs[start] = run_id  # the newest run of each period wins
+    values: dict[str, dict[int, Decimal]] = {}
+    for metric_code, run_id, value in Score.objects.filter(
+        staff=staff, run_id__in=list(runs.values())
+    ).values_list("metric", "run_id", "value"):
+        values.setdefault(metric_code, {})[run_id] = value
+    return {
+        code: [by_run[runs[p.start]] for p in periods if runs.get(p.start) in by_run]
+        for code, by_run in values.items()
+    }
+
+
+@dataclass
+class BoardRow:
+    staff: Staff
+    overall: Decimal
+    figures: dict[str, Decimal]
+    behind: list[str]
+
+
+def board(*, actor: Staff, period: Period) -> tuple[ScoreRun | None, list[BoardRow]]:
+    """The leaderboard of everyone ``actor`` may see, best overall first. Three queries."""
+    run = run_current(period=period)
+    if run is None:
+        return None, []
+    people = {person.pk: person for person in visible_staff(actor=actor)}
+    rows: dict[int, BoardRow] = {}
+    for staff_id, metric_code, value, percentile in Score.objects.filter(
+        run=run, staff_id__in=list(people)
+    ).values_list("staff_id", "metric", "value", "percentile"):
+        row = rows.setdefault(staff_id, BoardRow(people[staff_id], Decimal("0"), {}, []))
+        if metric_code == OVERALL:
+            row.overall = value
+        else:
+            row.figures[metric_code] = value
+            if percentile < BEHIND:
+                row.behind.append(metric_code)
+    return run, sorted(rows.values(), key=lambda row: (-row.overall, row.staff.username))
