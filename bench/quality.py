@@ -43,7 +43,7 @@ FLOOR_QUERIES = [
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--period", default="", help="a month such as 2026-11 (default: the latest)")
+    parser.add_argument("--period", default="", help="a month, 2026-11 (default: the latest)")
     args = parser.parse_args(argv)
     name = args.database_url.rsplit("/", 1)[-1]
     django_setup(args.database_url, HERE / "var" / name)
@@ -75,9 +75,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     run = scorecards_compute(period=period)
     took = time.perf_counter() - started
 
-    print(f"scorecards for {period.label}: {run.staff_count:,} managers, {run.score_count:,} figures")
+    print(f"scorecards for {period.label}: {run.staff_count:,} managers, {run.score_count:,} rows")
     print(f"  one scan of the tables read (floor)  {floor:8.2f} s")
-    print(f"  scorecards_compute                   {took:8.2f} s   {took / floor:5.2f}× (target ≤ 3×)")
+    ratio = took / floor
+    print(f"  scorecards_compute                   {took:8.2f} s   {ratio:5.2f}× (target ≤ 3×)")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
