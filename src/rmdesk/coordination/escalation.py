@@ -1,0 +1,120 @@
+"""SLA breaches: escalate overdue work up the owner's chain, set-based.
+
+One sweep finds every work order whose clock ran out (``due_at <= now``) and whose
+next escalation is due, raises all their levels in one UPDATE, writes their timeline
+events in one INSERT, and tells each one's superior. Re-running it at the same moment
+changes nothing: ``next_escalation_at`` moves past ``now`` in the same UPDATE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rmdesk.audit.services import audit_record
+from rmdesk.coordination.access import work_order_q
+from rmdesk.coordination.models import CLOCK_STATUSES, OPEN_STATUSES, TimelineEvent, WorkOrder
+from rmdesk.coordination.services import superior_ids
+from rmdesk.notify.services import notify
+from rmdesk.org.models import Staff
+
+
+def escalation_interval() -> dt.timedelta:
+    """How long after an escalation the next one comes if the work is still overdue."""
+    return dt.timedelta(hours=getattr(settings, "RMDESK_ESCALATION_HOURS", 24))
+
+
+@transaction.atomic
+def sla_escalate(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Escalate every breached, still-running work order by one level. Idempotent at a
+    given ``now``. Returns ``{"escalated": n}``."""
+    now = now or timezone.now()
+    due = WorkOrder.objects.filter(
+        status__in=CLOCK_STATUSES, due_at__lte=now
+    ).filter(Q(next_escalation_at__isnull=True) | Q(next_escalation_at__lte=now))
+    ids = list(due.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return {"escalated": 0}
+    WorkOrder.objects.filter(pk__in=ids).update(
+        escalation_level=F("escalation_level") + 1,
+        next_escalation_at=now + escalation_interval(),
+        sla_breached_at=Coalesce(F("sla_breached_at"), now),
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    escalated = list(
+        WorkOrder.objects.filter(pk__in=ids).select_related("owner_unit").order_by("pk")
+    )
+    TimelineEvent.objects.bulk_create(
+        [
+            TimelineEvent(
+                work_order=work_order,
+                kind=TimelineEvent.Kind.ESCALATED,
+                actor=None,
+                text=_("SLA breached"),
+                data={"level": work_order.escalation_level, "automatic": True},
+                created_at=now,
+            )
+            for work_order in escalated
+        ]
+    )
+    for work_order in escalated:
+        superiors = superior_ids(work_order)
+        audit_record(
+            actor=None,
+            action="coordination.work_order.escalated",
+            target=work_order,
+            data={"level": work_order.escalation_level, "to": sorted(superiors)},
+        )
+        notify(
+            superiors | {work_order.raised_by_id},
+            kind="coordination.sla_breach",
+            title=f"#{work_order.pk} {_('SLA breached')}: {work_order.title}",
+            body=_("Escalation level %(level)s") % {"level": work_order.escalation_level},
+            url=f"/coordination/work-orders/{work_order.pk}/",
+            target=work_order,
+            dedupe_key=f"coordination.breach:{work_order.pk}:{work_order.escalation_level}",
+        )
+    return {"escalated": len(escalated)}
+
+
+def breach_report(*, actor: Staff) -> list[dict[str, object]]:
+    """Per owner department, over the work ``actor`` may see: open work, overdue work,
+    and how much of it breached its SLA (one grouped query)."""
+    rows = WorkOrder.objects.filter(work_order_q(actor))
+    now = timezone.now()
+    grouped = (
+        rows.values("owner_department_id", "owner_department__name", "owner_unit__name")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            overdue=Count("pk", filter=Q(status__in=CLOCK_STATUSES, due_at__lte=now)),
+            breached=Count("pk", filter=Q(sla_breached_at__isnull=False)),
+            escalated=Count("pk", filter=Q(escalation_level__gt=0)),
+            closed=Count("pk", filter=~Q(status__in=OPEN_STATUSES)),
+        )
+        .order_by("owner_unit__name", "owner_department__name")
+    )
+    report = []
+    for row in grouped:
+        total = row["total"] or 0
+        report.append(
+            {
+                "department_id": row["owner_department_id"],
+                "department": f"{row['owner_unit__name']} {row['owner_department__name']}",
+                "total": total,
+                "open": row["open"],
+                "overdue": row["overdue"],
+                "breached": row["breached"],
+                "escalated": row["escalated"],
+                "breach_rate": round(row["breached"] / total, 4) if total else 0.0,
+            }
+        )
+    return report
+
