@@ -243,9 +243,9 @@ def work_order_comment(
 def work_order_attach(
     request: AuthedRequest,
     work_order_id: int,
-    file: File[UploadedFile] | None = None,
-    reference: Form[str] = "",
-    name: Form[str] = "",
+    file: UploadedFile | None = File(None),  # noqa: B008
+    reference: str = Form(""),  # noqa: B008
+    name: str = Form(""),  # noqa: B008
 ) -> Status[Any]:
     # One byte past the limit is enough for the service to refuse it.
     content = file.read(services.ATTACHMENT_MAX_BYTES + 1) if file is not None else None

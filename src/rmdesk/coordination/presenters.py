@@ -18,12 +18,15 @@ from rmdesk.coordination.models import (
 from rmdesk.customers.masking import masked_name_of
 
 
+CENT = Decimal("0.01")
+
+
 def _dt(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 def _money(value: Decimal | None) -> str | None:
-    return str(value) if value is not None else None
+    return str(value.quantize(CENT)) if value is not None else None
 
 
 def _who(staff: Any) -> str:
