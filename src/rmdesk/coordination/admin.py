@@ -20,7 +20,16 @@ from rmdesk.core.errors import DomainError
 class WorkOrderTypeForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = WorkOrderType
-        fields = "__all__"
+        fields = [
+            "code",
+            "name",
+            "description",
+            "fields",
+            "needs_approval",
+            "sla_hours",
+            "pool_kind",
+            "is_active",
+        ]
 
     def clean_fields(self) -> Any:
         value = self.cleaned_data["fields"]

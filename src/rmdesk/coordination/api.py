@@ -23,9 +23,7 @@ router = Router(tags=["coordination"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-def _once(
-    request: AuthedRequest, body: Any, run: Callable[[], tuple[int, Any]]
-) -> Status[Any]:
+def _once(request: AuthedRequest, body: Any, run: Callable[[], tuple[int, Any]]) -> Status[Any]:
     status, response = idempotent(
         actor=request.auth,
         key=request.headers.get(HEADER),
@@ -176,7 +174,7 @@ def work_order_raise(request: AuthedRequest, payload: WorkOrderIn) -> Status[Any
     response=list[dict[str, Any]],
     summary="SLA breaches per department (work I may see)",
 )
-def work_order_breach_report(request: AuthedRequest) -> list[dict[str, object]]:
+def work_order_breach_report(request: AuthedRequest) -> list[dict[str, Any]]:
     return escalation.breach_report(actor=request.auth)
 
 
@@ -243,9 +241,9 @@ def work_order_comment(
 def work_order_attach(
     request: AuthedRequest,
     work_order_id: int,
-    file: UploadedFile | None = File(None),  # noqa: B008
-    reference: str = Form(""),  # noqa: B008
-    name: str = Form(""),  # noqa: B008
+    file: UploadedFile | None = File(None),  # type: ignore[type-arg]  # noqa: B008
+    reference: str = Form(""),  # type: ignore[type-arg]  # noqa: B008
+    name: str = Form(""),  # type: ignore[type-arg]  # noqa: B008
 ) -> Status[Any]:
     # One byte past the limit is enough for the service to refuse it.
     content = file.read(services.ATTACHMENT_MAX_BYTES + 1) if file is not None else None
@@ -330,10 +328,10 @@ def working_group_member_add(
     return Status(201, presenters.group_out(group, detail=True))
 
 
-@router.delete(
-    "/working-groups/{group_id}/members/{staff_id}", response={204: None, **ERRORS}
-)
-def working_group_member_remove(request: AuthedRequest, group_id: int, staff_id: int) -> Status[Any]:
+@router.delete("/working-groups/{group_id}/members/{staff_id}", response={204: None, **ERRORS})
+def working_group_member_remove(
+    request: AuthedRequest, group_id: int, staff_id: int
+) -> Status[Any]:
     groups.working_group_member_remove(actor=request.auth, group_id=group_id, staff_id=staff_id)
     return Status(204, None)
 
@@ -411,7 +409,9 @@ def resource_pool_detail(request: AuthedRequest, pool_id: int) -> dict[str, Any]
 
 
 @router.post("/resource-pools/{pool_id}/allocate", response={201: dict[str, Any], **ERRORS})
-def resource_pool_allocate(request: AuthedRequest, pool_id: int, payload: AllocateIn) -> Status[Any]:
+def resource_pool_allocate(
+    request: AuthedRequest, pool_id: int, payload: AllocateIn
+) -> Status[Any]:
     def run() -> tuple[int, Any]:
         child = pools.pool_allocate(
             actor=request.auth,

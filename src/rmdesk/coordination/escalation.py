@@ -9,6 +9,7 @@ changes nothing: ``next_escalation_at`` moves past ``now`` in the same UPDATE.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -35,9 +36,9 @@ def sla_escalate(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Escalate every breached, still-running work order by one level. Idempotent at a
     given ``now``. Returns ``{"escalated": n}``."""
     now = now or timezone.now()
-    due = WorkOrder.objects.filter(
-        status__in=CLOCK_STATUSES, due_at__lte=now
-    ).filter(Q(next_escalation_at__isnull=True) | Q(next_escalation_at__lte=now))
+    due = WorkOrder.objects.filter(status__in=CLOCK_STATUSES, due_at__lte=now).filter(
+        Q(next_escalation_at__isnull=True) | Q(next_escalation_at__lte=now)
+    )
     ids = list(due.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
     if not ids:
         return {"escalated": 0}
@@ -84,7 +85,7 @@ def sla_escalate(*, now: dt.datetime | None = None) -> dict[str, int]:
     return {"escalated": len(escalated)}
 
 
-def breach_report(*, actor: Staff) -> list[dict[str, object]]:
+def breach_report(*, actor: Staff) -> list[dict[str, Any]]:
     """Per owner department, over the work ``actor`` may see: open work, overdue work,
     and how much of it breached its SLA (one grouped query)."""
     rows = WorkOrder.objects.filter(work_order_q(actor))
@@ -117,4 +118,3 @@ def breach_report(*, actor: Staff) -> list[dict[str, object]]:
             }
         )
     return report
-

@@ -19,9 +19,7 @@ MAX_TEXT = 2000
 def definitions_check(definitions: Any) -> list[dict[str, Any]]:
     """A type's field list, or DomainError("invalid_field_definition") naming the fault."""
     if not isinstance(definitions, list):
-        raise DomainError(
-            _("Field definitions must be a list."), code="invalid_field_definition"
-        )
+        raise DomainError(_("Field definitions must be a list."), code="invalid_field_definition")
     seen: set[str] = set()
     for index, item in enumerate(definitions):
         where = {"field": f"fields[{index}]"}
@@ -81,9 +79,7 @@ def answers_clean(definitions: list[dict[str, Any]], answers: dict[str, Any]) ->
                 value = _number(raw, kind)
                 low, high = item.get("min"), item.get("max")
                 if low is not None and value < Decimal(str(low)):
-                    errors.append(
-                        {"field": name, "reason": _("At least %(min)s.") % {"min": low}}
-                    )
+                    errors.append({"field": name, "reason": _("At least %(min)s.") % {"min": low}})
                     continue
                 if high is not None and value > Decimal(str(high)):
                     errors.append({"field": name, "reason": _("At most %(max)s.") % {"max": high}})

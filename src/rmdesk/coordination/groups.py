@@ -219,7 +219,9 @@ def working_group_task_add(
             code="invalid_title",
             details={"field": "title", "reason": _("This field is required.")},
         )
-    task = WorkingGroupTask.objects.create(group=group, title=title, owner_id=owner_id, due_on=due_on)
+    task = WorkingGroupTask.objects.create(
+        group=group, title=title, owner_id=owner_id, due_on=due_on
+    )
     audit_record(
         actor=actor,
         action="coordination.working_group.task_added",

@@ -147,9 +147,7 @@ def pool_create(
 
 
 @transaction.atomic
-def pool_allocate(
-    *, actor: Staff, pool_id: int, org_unit_id: int, amount: Decimal
-) -> ResourcePool:
+def pool_allocate(*, actor: Staff, pool_id: int, org_unit_id: int, amount: Decimal) -> ResourcePool:
     """Carve ``amount`` out of a pool for a unit directly below (its pool is created on
     first allocation). Returns the child pool.
 
@@ -291,6 +289,4 @@ def pool_get(*, actor: Staff, pool_id: int) -> ResourcePool:
 
 def pool_entries(*, actor: Staff, pool_id: int, limit: int = 200) -> list[PoolEntry]:
     pool = pool_get(actor=actor, pool_id=pool_id)
-    return list(
-        PoolEntry.objects.filter(pool=pool).select_related("actor").order_by("-id")[:limit]
-    )
+    return list(PoolEntry.objects.filter(pool=pool).select_related("actor").order_by("-id")[:limit])

@@ -17,7 +17,6 @@ from rmdesk.coordination.models import (
 )
 from rmdesk.customers.masking import masked_name_of
 
-
 CENT = Decimal("0.01")
 
 

@@ -142,7 +142,9 @@ def approval_chain(
                 raise DomainError(
                     _("No approving department was found for this request."), code="no_approver"
                 )
-            links.append(ApprovalLink(rule=rule, org_unit=department.org_unit, department=department))
+            links.append(
+                ApprovalLink(rule=rule, org_unit=department.org_unit, department=department)
+            )
         else:
             links.append(ApprovalLink(rule=rule, org_unit=candidates[0], department=None))
     return links

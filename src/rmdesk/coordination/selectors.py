@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -105,9 +107,7 @@ def work_order_get(*, actor: Staff, work_order_id: int) -> WorkOrder:
             ),
             Prefetch(
                 "events",
-                queryset=TimelineEvent.objects.select_related("actor").order_by(
-                    "created_at", "id"
-                ),
+                queryset=TimelineEvent.objects.select_related("actor").order_by("created_at", "id"),
                 to_attr="event_list",
             ),
             Prefetch(
@@ -150,10 +150,10 @@ def work_order_types() -> list[WorkOrderType]:
 AGE_BUCKETS = ((1, "< 1d"), (3, "1–3d"), (7, "3–7d"), (None, "> 7d"))
 
 
-def open_work_by_department(*, actor: Staff) -> list[dict[str, object]]:
+def open_work_by_department(*, actor: Staff) -> list[dict[str, Any]]:
     """Visible open work per owner department and age bucket (one grouped query)."""
     now = timezone.now()
-    day = timezone.timedelta(days=1)
+    day = dt.timedelta(days=1)
     annotations = {}
     lower = None
     for index, (upper, _label) in enumerate(AGE_BUCKETS):
@@ -187,7 +187,7 @@ def open_work_by_department(*, actor: Staff) -> list[dict[str, object]]:
     ]
 
 
-def pool_usage(*, pools: QuerySet[ResourcePool]) -> list[dict[str, object]]:
+def pool_usage(*, pools: QuerySet[ResourcePool]) -> list[dict[str, Any]]:
     zero = Decimal("0")
     return [
         {
@@ -206,6 +206,7 @@ def pool_usage(*, pools: QuerySet[ResourcePool]) -> list[dict[str, object]]:
 def pool_ledger_sum(pool_id: int) -> Decimal:
     from rmdesk.coordination.models import PoolEntry
 
-    return PoolEntry.objects.filter(pool_id=pool_id).aggregate(
+    total = PoolEntry.objects.filter(pool_id=pool_id).aggregate(
         total=Coalesce(Sum("delta"), Decimal("0"))
     )["total"]
+    return Decimal(total)

@@ -212,12 +212,13 @@ def work_order_raise(
     text = _text(text, required=False)
 
     destination = route(
-        work_order_type=work_order_type, amount=amount, customer=customer, raised_unit=actor.org_unit
+        work_order_type=work_order_type,
+        amount=amount,
+        customer=customer,
+        raised_unit=actor.org_unit,
     )
     chain = (
-        approval_chain(
-            work_order_type=work_order_type, amount=amount, raised_unit=actor.org_unit
-        )
+        approval_chain(work_order_type=work_order_type, amount=amount, raised_unit=actor.org_unit)
         if work_order_type.needs_approval
         else []
     )
@@ -374,7 +375,8 @@ def work_order_transition(
     elif action == "submit":
         if not access.can_handle(actor, work_order, step):
             raise PermissionDenied
-        assert step is not None
+        if step is None:  # the checks above make this unreachable
+            raise PermissionDenied
         following = (
             Step.objects.filter(work_order=work_order, sequence__gt=step.sequence)
             .order_by("sequence")
@@ -394,7 +396,8 @@ def work_order_transition(
     elif action == "approve":
         if not access.is_approver(actor, step):
             raise PermissionDenied
-        assert step is not None
+        if step is None:  # the checks above make this unreachable
+            raise PermissionDenied
         if actor.pk == work_order.raised_by_id or actor.pk in access.investigator_ids(work_order):
             raise DomainError(
                 _("Whoever raised or investigated a request may not approve it."),
@@ -424,7 +427,8 @@ def work_order_transition(
                 _("Whoever raised or investigated a request may not approve it."),
                 code="maker_checker",
             )
-        assert step is not None
+        if step is None:  # the checks above make this unreachable
+            raise PermissionDenied
         _finish(step, actor, Step.Status.REJECTED, now)
         work_order.status = Status.REJECTED
         pools.pool_settle(actor=actor, work_order=work_order, book=False)
@@ -432,7 +436,8 @@ def work_order_transition(
     elif action == "done":
         if not access.can_handle(actor, work_order, step):
             raise PermissionDenied
-        assert step is not None
+        if step is None:  # the checks above make this unreachable
+            raise PermissionDenied
         if Step.objects.filter(work_order=work_order, kind=Step.Kind.APPROVE).exists():
             raise DomainError(
                 _("This request needs approval; send it for approval."),
@@ -500,7 +505,7 @@ def _reassign(
     data: dict[str, Any],
 ) -> set[int]:
     """Give the handling step to a colleague, or move it to another department."""
-    heads = access.HEAD_ROLES & actor.role_codes and actor.org_unit is not None
+    heads = bool(actor.role_codes & access.HEAD_ROLES) and actor.org_unit is not None
     in_subtree = bool(
         heads and actor.org_unit and work_order.owner_unit.path.startswith(actor.org_unit.path)
     )
@@ -526,6 +531,8 @@ def _reassign(
         work_order.assignee = None
         data["department"] = department.pk
     if assignee_id is not None:
+        if step.department_id is None:
+            raise DomainError(_("Unknown department."), code="invalid_department")
         assignee = Staff.objects.filter(
             pk=assignee_id, is_active=True, department_id=step.department_id
         ).first()

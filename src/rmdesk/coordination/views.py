@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -104,7 +105,7 @@ def work_order_new(request: HttpRequest) -> HttpResponse:
     types = selectors.work_order_types()
     data = request.POST if request.method == "POST" else request.GET
     chosen = next((t for t in types if t.code == data.get("type")), None)
-    answers = {
+    answers: dict[str, Any] = {
         item["name"]: data.get(f"f_{item['name']}", "")
         for item in (chosen.fields if chosen else [])
     }
@@ -193,7 +194,9 @@ def work_order_detail(request: HttpRequest, work_order_id: int) -> HttpResponse:
         if work_order.owner_department_id
         else []
     )
-    fields = {item["name"]: item.get("label", item["name"]) for item in work_order.work_order_type.fields}
+    fields = {
+        item["name"]: item.get("label", item["name"]) for item in work_order.work_order_type.fields
+    }
     return render(
         request,
         "coordination/work_order_detail.html",
@@ -269,7 +272,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
     open_work = selectors.open_work_by_department(actor=actor)
     report = escalation.breach_report(actor=actor)
-    usage = selectors.pool_usage(pools=pools.pools_visible_to(actor).order_by("org_unit__path")[:30])
+    usage = selectors.pool_usage(
+        pools=pools.pools_visible_to(actor).order_by("org_unit__path")[:30]
+    )
     return render(
         request,
         "coordination/dashboard.html",
@@ -345,7 +350,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
             "group": group,
             "is_lead": group.lead_id == actor.pk and group.status == "open",
             "is_member": actor.pk in member_ids and group.status == "open",
-            "today": dt.date.today(),
+            "today": timezone.localdate(),
         },
     )
 
@@ -360,7 +365,9 @@ def group_act(request: HttpRequest, group_id: int) -> HttpResponse:
             username = request.POST.get("username", "").strip()
             staff = Staff.objects.filter(username=username, is_active=True).first()
             if staff is None:
-                raise DomainError(_("No active staff member has this user name."), code="invalid_member")
+                raise DomainError(
+                    _("No active staff member has this user name."), code="invalid_member"
+                )
             groups.working_group_member_add(
                 actor=actor, group_id=group_id, staff_id=staff.pk, role=request.POST.get("role", "")
             )
@@ -400,9 +407,7 @@ def group_act(request: HttpRequest, group_id: int) -> HttpResponse:
 @login_required
 def pool_list(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
-    return render(
-        request, "coordination/pool_list.html", {"pools": pools.pool_list(actor=actor)}
-    )
+    return render(request, "coordination/pool_list.html", {"pools": pools.pool_list(actor=actor)})
 
 
 @require_http_methods(["GET", "POST"])

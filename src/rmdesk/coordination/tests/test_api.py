@@ -33,18 +33,22 @@ def test_raise_through_the_api_and_follow_it(desk: Desk, client_for: ClientFor) 
     response = post(manager, "/api/v1/work-orders", {**BODY, "customer_id": desk.cast.own.pk})
     assert response.status_code == 201, response.content
     created = response.json()
-    assert created["status"] == "open" and created["amount"] == "50.00"
+    assert created["status"] == "open"
+    assert created["amount"] == "50.00"
     assert created["customer_name"] == "王*明"  # masked
     officer = client_for(desk.credit_officer)
     url = f"/api/v1/work-orders/{created['id']}"
     moved = post(officer, f"{url}/transition", {"action": "request_info", "text": "补充材料"})
-    assert moved.status_code == 200 and moved.json()["status"] == "info_requested"
+    assert moved.status_code == 200
+    assert moved.json()["status"] == "info_requested"
     comment = post(manager, f"{url}/comments", {"text": "马上补充"})
-    assert comment.status_code == 201 and comment.json()["kind"] == "comment"
+    assert comment.status_code == 201
+    assert comment.json()["kind"] == "comment"
     events = manager.get(f"{url}/events").json()
     assert [e["kind"] for e in events] == ["created", "routed", "info_requested", "comment"]
     refused = post(officer, f"{url}/transition", {"action": "approve"})
-    assert refused.status_code == 400 and refused.json()["code"] == "transition_not_allowed"
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "transition_not_allowed"
     bad = post(officer, f"{url}/transition", {"action": "fly"})
     assert bad.status_code == 422
 
@@ -117,8 +121,13 @@ def test_in_scope_sees_it(desk: Desk, client_for: ClientFor, who: str) -> None:
 
 def test_department_officer_sees_routed_work_only(desk: Desk, client_for: ClientFor) -> None:
     work_order = raise_pricing(desk)
-    assert client_for(desk.credit_officer).get(f"/api/v1/work-orders/{work_order.pk}").status_code == 200
-    assert client_for(desk.ops_officer).get(f"/api/v1/work-orders/{work_order.pk}").status_code == 404
+    assert (
+        client_for(desk.credit_officer).get(f"/api/v1/work-orders/{work_order.pk}").status_code
+        == 200
+    )
+    assert (
+        client_for(desk.ops_officer).get(f"/api/v1/work-orders/{work_order.pk}").status_code == 404
+    )
     queue = client_for(desk.credit_officer).get("/api/v1/work-orders?view=queue").json()
     assert [item["id"] for item in queue["items"]] == [work_order.pk]
 
@@ -161,5 +170,6 @@ def test_attachment_upload_and_size_limit(
         big = client.post(url, {"file": SimpleUploadedFile("big.bin", b"123456")})
     finally:
         services.ATTACHMENT_MAX_BYTES = monkey
-    assert big.status_code == 400 and big.json()["code"] == "attachment_too_large"
+    assert big.status_code == 400
+    assert big.json()["code"] == "attachment_too_large"
     assert Decimal(work_order.amount or 0) == Decimal("50")

@@ -45,7 +45,10 @@ def carve(desk: Desk, limit: str = "100", branch: str = "80", sub: str = "50") -
         limit_amount=Decimal(limit),
     )
     branch_pool = pools.pool_allocate(
-        actor=desk.cast.admin, pool_id=top.pk, org_unit_id=desk.cast.branch_a.pk, amount=Decimal(branch)
+        actor=desk.cast.admin,
+        pool_id=top.pk,
+        org_unit_id=desk.cast.branch_a.pk,
+        amount=Decimal(branch),
     )
     return pools.pool_allocate(
         actor=desk.cast.branch_head,
@@ -81,7 +84,10 @@ def test_carving_down_the_tree(desk: Desk) -> None:
         )
     with pytest.raises(DomainError) as not_child:
         pools.pool_allocate(
-            actor=desk.cast.admin, pool_id=top.pk, org_unit_id=desk.cast.sub_b1.pk, amount=Decimal("1")
+            actor=desk.cast.admin,
+            pool_id=top.pk,
+            org_unit_id=desk.cast.sub_b1.pk,
+            amount=Decimal("1"),
         )
     assert not_child.value.code == "not_a_child_unit"
 
@@ -93,7 +99,8 @@ def test_hold_book_release_through_work_orders(desk: Desk) -> None:
     rejected = raise_pricing(desk, amount="15")
     cancelled = raise_pricing(desk, amount="10")
     pool.refresh_from_db()
-    assert pool.held == 45 and pool.available == 5
+    assert pool.held == 45
+    assert pool.available == 5
     with pytest.raises(DomainError) as exhausted:
         raise_pricing(desk, amount="6")
     assert exhausted.value.code == "pool_exhausted"
@@ -120,7 +127,8 @@ def test_settling_twice_moves_nothing(desk: Desk) -> None:
         pools.pool_settle(actor=None, work_order=locked, book=False)
         locked.save()
     pool.refresh_from_db()
-    assert pool.held == 0 and balanced(pool)
+    assert pool.held == 0
+    assert balanced(pool)
 
 
 def test_check_constraint_refuses_overspending(desk: Desk) -> None:
@@ -150,7 +158,8 @@ def test_idempotent_retry_holds_once(desk: Desk, client_for: Callable[[Staff], C
         )
         assert response.status_code == 201
     pool.refresh_from_db()
-    assert pool.held == 12 and balanced(pool)
+    assert pool.held == 12
+    assert balanced(pool)
 
 
 def test_pool_visibility(desk: Desk, client_for: Callable[[Staff], Client]) -> None:
@@ -222,7 +231,8 @@ def test_parallel_requests_never_overspend_a_pool(desk: Desk) -> None:
     assert all(error.code == "pool_exhausted" for error in lost)
     assert len(won) == 6  # 6 × 15 = 90 ≤ 100 < 105
     pool.refresh_from_db()
-    assert pool.held == 90 and pool.held + pool.booked + pool.allocated <= pool.limit_amount
+    assert pool.held == 90
+    assert pool.held + pool.booked + pool.allocated <= pool.limit_amount
     assert balanced(pool)
 
     # Settle them all at once: half approved (booked), half cancelled (released).

@@ -72,7 +72,8 @@ def test_full_flow_with_information_request(desk: Desk) -> None:
     work_order = raise_pricing(desk)
     work_order = act(desk.credit_officer, work_order, "request_info", "请补充同业报价")
     assert work_order.status == WorkOrder.Status.INFO_REQUESTED
-    assert work_order.due_at is None and work_order.sla_paused_seconds is not None
+    assert work_order.due_at is None
+    assert work_order.sla_paused_seconds is not None
     work_order = act(cast.manager, work_order, "provide_info", "同业报价 3.05%")
     assert work_order.status == WorkOrder.Status.OPEN
     assert work_order.due_at is not None
@@ -80,7 +81,8 @@ def test_full_flow_with_information_request(desk: Desk) -> None:
     assert work_order.status == WorkOrder.Status.IN_APPROVAL
     work_order = act(cast.branch_head, work_order, "approve", "同意")
     assert work_order.status == WorkOrder.Status.APPROVED
-    assert work_order.closed_at is not None and work_order.current_step is None
+    assert work_order.closed_at is not None
+    assert work_order.current_step is None
     kinds = list(work_order.events.values_list("kind", flat=True))
     assert kinds[-1] == TimelineEvent.Kind.APPROVED
     # The raiser heard of every change made by someone else.
@@ -178,8 +180,8 @@ def test_maker_checker_investigator_never_approves(desk: Desk) -> None:
     """审贷分离: the officer who investigated cannot approve, even holding the approver's
     role; neither can the raiser."""
     cast = desk.cast
-    from rmdesk.coordination.tests.factories import ApprovalRuleFactory
     from rmdesk.coordination.models import WorkOrderType
+    from rmdesk.coordination.tests.factories import ApprovalRuleFactory
 
     credit = WorkOrderType.objects.get(code="credit_application")
     work_order = services.work_order_raise(
@@ -188,9 +190,15 @@ def test_maker_checker_investigator_never_approves(desk: Desk) -> None:
         title="华信科技流贷",
         customer_id=cast.company.pk,
         amount=Decimal("1000000"),
-        fields={"product": "流动资金贷款", "term_months": 12, "collateral": "保证", "purpose": "采购"},
+        fields={
+            "product": "流动资金贷款",
+            "term_months": 12,
+            "collateral": "保证",
+            "purpose": "采购",
+        },
     )
-    assert credit.needs_approval and ApprovalRuleFactory is not None
+    assert credit.needs_approval
+    assert ApprovalRuleFactory is not None
     steps = list(work_order.steps.order_by("sequence"))
     # Intake by the credit department, sub-branch head sign-off, then branch credit approval.
     assert [s.kind for s in steps] == ["handle", "approve", "approve"]
@@ -225,14 +233,18 @@ def test_approval_thresholds_climb_the_tree(desk: Desk) -> None:
     fields = {"product": "流动资金贷款", "term_months": 12, "collateral": "抵押", "purpose": "扩产"}
     chains = {}
     for amount in ("1000000", "5000000", "60000000"):
-        work_order = services.work_order_raise(
-            actor=cast.manager,
-            type_code="credit_application",
-            title=f"授信 {amount}",
-            customer_id=cast.company.pk,
-            amount=Decimal(amount),
-            fields=fields,
-        ) if amount != "60000000" else None
+        work_order = (
+            services.work_order_raise(
+                actor=cast.manager,
+                type_code="credit_application",
+                title=f"授信 {amount}",
+                customer_id=cast.company.pk,
+                amount=Decimal(amount),
+                fields=fields,
+            )
+            if amount != "60000000"
+            else None
+        )
         if work_order is not None:
             last = work_order.steps.order_by("-sequence").first()
             assert last is not None
