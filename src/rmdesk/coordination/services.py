@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.audit.services import audit_record
 from rmdesk.coordination import access, pools
-from rmdesk.coordination.calendar import business_add, business_seconds_between
+from rmdesk.coordination.business_calendar import business_add, business_seconds_between
 from rmdesk.coordination.formfields import answers_clean, definitions_check
 from rmdesk.coordination.models import (
     CLOCK_STATUSES,

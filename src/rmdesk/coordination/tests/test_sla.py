@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from rmdesk.coordination.calendar import business_add, business_seconds_between
+from rmdesk.coordination.business_calendar import business_add, business_seconds_between
 from rmdesk.coordination.escalation import breach_report, sla_escalate
 from rmdesk.coordination.models import BusinessDay, TimelineEvent, WorkOrder
 from rmdesk.coordination.tests.conftest import Desk
