@@ -15,7 +15,15 @@ from pydantic import Field
 
 from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.schemas import ErrorOut
-from rmdesk.coordination import escalation, groups, pools, presenters, selectors, services
+from rmdesk.coordination import (
+    config,
+    escalation,
+    groups,
+    pools,
+    presenters,
+    selectors,
+    services,
+)
 from rmdesk.coordination.idempotency import HEADER, idempotent
 
 router = Router(tags=["coordination"])
@@ -133,6 +141,84 @@ class WorkOrderTypeOut(Schema):
 @router.get("/work-order-types", response=list[WorkOrderTypeOut], summary="Work order types")
 def work_order_type_list(request: AuthedRequest) -> list[Any]:
     return selectors.work_order_types()
+
+
+class WorkOrderTypeIn(Schema):
+    code: str = Field(pattern="^[a-z0-9_]{1,40}$")
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=4000)
+    fields: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    needs_approval: bool = False
+    sla_hours: int = Field(default=16, ge=1, le=2000)
+    pool_kind: str = Field(default="", max_length=16)
+    is_active: bool = True
+
+
+class RoutingRuleIn(Schema):
+    type: str | None = Field(default=None, max_length=40)
+    department_kind: str = Field(max_length=32)
+    level: str = Field(max_length=16)
+    priority: int = Field(default=100, ge=0, le=100_000)
+    amount_min: Decimal | None = Field(default=None, max_digits=18, decimal_places=2)
+    amount_max: Decimal | None = Field(default=None, max_digits=18, decimal_places=2)
+    customer_tier: str = Field(default="", max_length=12)
+    customer_kind: str = Field(default="", max_length=16)
+    org_unit_id: int | None = None
+    sla_hours: int | None = Field(default=None, ge=1, le=2000)
+
+
+class ApprovalRuleIn(Schema):
+    type: str = Field(max_length=40)
+    sequence: int = Field(default=1, ge=1, le=20)
+    amount_min: Decimal = Field(default=Decimal("0"), max_digits=18, decimal_places=2)
+    level: str = Field(max_length=16)
+    approver_role: str = Field(default="", max_length=32)
+    department_kind: str = Field(default="", max_length=32)
+    sla_hours: int | None = Field(default=None, ge=1, le=2000)
+
+
+class BusinessDayIn(Schema):
+    day: dt.date
+    is_working: bool
+    note: str = Field(default="", max_length=100)
+
+
+@router.post(
+    "/work-order-types",
+    response={201: WorkOrderTypeOut, **ERRORS},
+    summary="Create or change a work order type (administrators)",
+)
+def work_order_type_save(request: AuthedRequest, payload: WorkOrderTypeIn) -> Status[Any]:
+    saved = config.work_order_type_save(actor=request.auth, **payload.model_dump())
+    return Status(201, saved)
+
+
+@router.post(
+    "/routing-rules", response={201: dict[str, Any], **ERRORS}, summary="Add a routing rule"
+)
+def routing_rule_create(request: AuthedRequest, payload: RoutingRuleIn) -> Status[Any]:
+    data = payload.model_dump()
+    rule = config.routing_rule_create(actor=request.auth, type_code=data.pop("type"), **data)
+    return Status(201, {"id": rule.pk, "priority": rule.priority})
+
+
+@router.post(
+    "/approval-rules", response={201: dict[str, Any], **ERRORS}, summary="Add an approval rule"
+)
+def approval_rule_create(request: AuthedRequest, payload: ApprovalRuleIn) -> Status[Any]:
+    data = payload.model_dump()
+    rule = config.approval_rule_create(actor=request.auth, type_code=data.pop("type"), **data)
+    return Status(201, {"id": rule.pk, "sequence": rule.sequence})
+
+
+@router.put(
+    "/business-calendar",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Mark a holiday or a make-up working day",
+)
+def business_day_set(request: AuthedRequest, payload: BusinessDayIn) -> dict[str, Any]:
+    entry = config.business_day_set(actor=request.auth, **payload.model_dump())
+    return {"day": entry.day.isoformat(), "is_working": entry.is_working, "note": entry.note}
 
 
 @router.get("/work-orders", response=WorkOrderPageOut, summary="Work orders I may see")
