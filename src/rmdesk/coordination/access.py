@@ -15,7 +15,6 @@ from django.db.models import Q
 from rmdesk.coordination.models import (
     Step,
     TimelineEvent,
-    WorkingGroup,
     WorkingGroupMember,
     WorkOrder,
 )
@@ -127,21 +126,3 @@ def working_group_q(actor: Staff) -> Q:
     if by_customer != NOTHING:
         clause |= Q(customer__isnull=False) & by_customer
     return clause
-
-
-def working_group_customer_ids_q(actor: Staff, *, prefix: str = "") -> Q:
-    """The customers ``actor`` may see through the open working groups they belong to.
-
-    Meant to be OR-ed into ``org.policy.customer_q``: ``customer_q(actor, prefix=p) |
-    working_group_customer_ids_q(actor, prefix=p)``. Membership ends (and the access
-    with it) when the member is removed or the group closes.
-    """
-    if not actor.is_active:
-        return NOTHING
-    customers = WorkingGroupMember.objects.filter(
-        staff=actor,
-        removed_at__isnull=True,
-        group__status=WorkingGroup.Status.OPEN,
-        group__customer__isnull=False,
-    ).values("group__customer_id")
-    return Q(**{f"{prefix}pk__in": customers})

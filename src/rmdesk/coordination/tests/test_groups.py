@@ -10,7 +10,7 @@ from django.test import Client
 
 from rmdesk.audit.models import AuditEvent
 from rmdesk.coordination import groups
-from rmdesk.coordination.access import working_group_customer_ids_q
+from rmdesk.coordination.sharing import working_group_customer_ids_q
 from rmdesk.coordination.tests.conftest import Desk
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import Customer
