@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from rmdesk.coordination.models import WorkOrder
+from rmdesk.coordination.tests.factories import seed_defaults
 from rmdesk.customers.models import Customer
 from rmdesk.customers.services import customer_create
 from rmdesk.org.models import Department, OrgUnit, Staff
@@ -64,6 +65,7 @@ def test_pricing_exception_end_to_end(live_server: LiveServer, page: Page) -> No
         primary_manager=manager,
     )
     base = live_server.url
+    seed_defaults()
 
     # The manager raises the request; the type's own fields arrive through htmx.
     _sign_in(page, base, manager)

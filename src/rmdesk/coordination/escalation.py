@@ -2,13 +2,15 @@
 
 One sweep finds every work order whose clock ran out (``due_at <= now``) and whose
 next escalation is due, raises all their levels in one UPDATE, writes their timeline
-events in one INSERT, and tells each one's superior. Re-running it at the same moment
+events in one INSERT, records the run (and audits it) once, and tells each one's
+superior. Re-running it at the same moment
 changes nothing: ``next_escalation_at`` moves past ``now`` in the same UPDATE.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
@@ -20,8 +22,14 @@ from django.utils.translation import gettext as _
 
 from rmdesk.audit.services import audit_record
 from rmdesk.coordination.access import work_order_q
-from rmdesk.coordination.models import CLOCK_STATUSES, OPEN_STATUSES, TimelineEvent, WorkOrder
-from rmdesk.coordination.services import superior_ids
+from rmdesk.coordination.models import (
+    CLOCK_STATUSES,
+    OPEN_STATUSES,
+    EscalationRun,
+    TimelineEvent,
+    WorkOrder,
+)
+from rmdesk.coordination.services import superiors_of
 from rmdesk.notify.services import notify
 from rmdesk.org.models import Staff
 
@@ -34,7 +42,12 @@ def escalation_interval() -> dt.timedelta:
 @transaction.atomic
 def sla_escalate(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Escalate every breached, still-running work order by one level. Idempotent at a
-    given ``now``. Returns ``{"escalated": n}``."""
+    given ``now``. Returns ``{"escalated": n}``.
+
+    The selection, the UPDATE, the timeline INSERT, the heads' lookup and the audit entry
+    are one statement each whatever the number of work orders; notifications go out
+    grouped by recipient (a head told about several breaches gets one message).
+    """
     now = now or timezone.now()
     due = WorkOrder.objects.filter(status__in=CLOCK_STATUSES, due_at__lte=now).filter(
         Q(next_escalation_at__isnull=True) | Q(next_escalation_at__lte=now)
@@ -50,7 +63,16 @@ def sla_escalate(*, now: dt.datetime | None = None) -> dict[str, int]:
         updated_at=now,
     )
     escalated = list(
-        WorkOrder.objects.filter(pk__in=ids).select_related("owner_unit").order_by("pk")
+        WorkOrder.objects.filter(pk__in=ids)
+        .select_related("owner_unit")
+        .only(
+            "pk",
+            "title",
+            "escalation_level",
+            "raised_by_id",
+            "owner_unit__path",
+        )
+        .order_by("pk")
     )
     TimelineEvent.objects.bulk_create(
         [
@@ -63,26 +85,61 @@ def sla_escalate(*, now: dt.datetime | None = None) -> dict[str, int]:
                 created_at=now,
             )
             for work_order in escalated
-        ]
+        ],
+        batch_size=1000,
     )
-    for work_order in escalated:
-        superiors = superior_ids(work_order)
-        audit_record(
-            actor=None,
-            action="coordination.work_order.escalated",
-            target=work_order,
-            data={"level": work_order.escalation_level, "to": sorted(superiors)},
-        )
-        notify(
-            superiors | {work_order.raised_by_id},
-            kind="coordination.sla_breach",
-            title=f"#{work_order.pk} {_('SLA breached')}: {work_order.title}",
-            body=_("Escalation level %(level)s") % {"level": work_order.escalation_level},
-            url=f"/coordination/work-orders/{work_order.pk}/",
-            target=work_order,
-            dedupe_key=f"coordination.breach:{work_order.pk}:{work_order.escalation_level}",
-        )
+    superiors = superiors_of(escalated)
+    run = EscalationRun.objects.create(
+        ran_at=now,
+        escalated=len(escalated),
+        work_orders=[[wo.pk, wo.escalation_level, sorted(superiors[wo.pk])] for wo in escalated],
+    )
+    audit_record(
+        actor=None,
+        action="coordination.work_order.escalated",
+        target=run,
+        data={"count": len(escalated), "work_orders": [wo.pk for wo in escalated][:1000]},
+    )
+    _notify_breaches(escalated, superiors, run)
     return {"escalated": len(escalated)}
+
+
+def _notify_breaches(
+    escalated: list[WorkOrder], superiors: dict[int, set[int]], run: EscalationRun
+) -> None:
+    """One message per recipient: about the work order when there is one, else a count."""
+    by_recipient: dict[int, list[WorkOrder]] = defaultdict(list)
+    for work_order in escalated:
+        for staff_id in superiors[work_order.pk] | {work_order.raised_by_id}:
+            by_recipient[staff_id].append(work_order)
+    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for staff_id, work_orders in by_recipient.items():
+        groups[tuple(wo.pk for wo in work_orders)].append(staff_id)
+    single = {wo.pk: wo for wo in escalated}
+    many: list[int] = []
+    for key, recipients in groups.items():
+        if len(key) == 1:
+            work_order = single[key[0]]
+            notify(
+                recipients,
+                kind="coordination.sla_breach",
+                title=f"#{work_order.pk} {_('SLA breached')}: {work_order.title}",
+                body=_("Escalation level %(level)s") % {"level": work_order.escalation_level},
+                url=f"/coordination/work-orders/{work_order.pk}/",
+                target=work_order,
+                dedupe_key=f"coordination.breach:{work_order.pk}:{work_order.escalation_level}",
+            )
+        else:
+            many.extend(recipients)
+    if many:
+        notify(
+            many,
+            kind="coordination.sla_breach",
+            title=_("Several requests you follow breached their SLA and were escalated"),
+            url="/coordination/?view=all&open=1",
+            target=run,
+            dedupe_key=f"coordination.breach-run:{run.pk}",
+        )
 
 
 def breach_report(*, actor: Staff) -> list[dict[str, Any]]:

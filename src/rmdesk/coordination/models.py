@@ -554,3 +554,18 @@ class WorkingGroupTask(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EscalationRun(models.Model):
+    """One sweep of the SLA escalation: what it escalated, to which level, to whom."""
+
+    ran_at = models.DateTimeField(db_index=True)
+    escalated = models.PositiveIntegerField(default=0)
+    # [[work order id, new level, [superior staff ids]], …]
+    work_orders = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ran_at:%Y-%m-%d %H:%M} ({self.escalated})"

@@ -553,25 +553,42 @@ def _reassign(
     return {work_order.assignee_id} if work_order.assignee_id else step_owner_ids(step)
 
 
-def superior_ids(work_order: WorkOrder) -> set[int]:
-    """The heads one level further up the owner's chain for each escalation level.
+def superiors_of(work_orders: Iterable[WorkOrder]) -> dict[int, set[int]]:
+    """For each work order, the heads its escalation level reaches (two queries in all).
 
-    Level 1 reaches the head of the owning unit, level 2 the head of the unit above, and
-    so on, up to the head office.
+    Level 1 reaches the heads of the owning unit, level 2 those of the unit above, and so
+    on; a unit without a head passes it further up, to the head office at most.
+    Precondition: ``owner_unit`` is loaded (``select_related``).
     """
-    from rmdesk.coordination.routing import ancestors
-
-    chain = ancestors(work_order.owner_unit)
-    index = min(max(work_order.escalation_level - 1, 0), len(chain) - 1)
-    for unit in chain[index:]:
-        heads = set(
-            Staff.objects.filter(
-                is_active=True, org_unit=unit, roles__role__in=sorted(access.HEAD_ROLES)
-            ).values_list("pk", flat=True)
+    chains = {
+        work_order.pk: [int(part) for part in work_order.owner_unit.path.strip("/").split("/")][
+            ::-1
+        ]
+        for work_order in work_orders
+    }
+    unit_ids = {unit for chain in chains.values() for unit in chain}
+    heads: dict[int, set[int]] = {}
+    for unit_id, staff_id in (
+        Staff.objects.filter(
+            is_active=True, org_unit_id__in=unit_ids, roles__role__in=sorted(access.HEAD_ROLES)
         )
-        if heads:
-            return heads
-    return set()
+        .values_list("org_unit_id", "pk")
+        .distinct()
+    ):
+        heads.setdefault(unit_id, set()).add(staff_id)
+    result: dict[int, set[int]] = {}
+    for work_order in work_orders:
+        chain = chains[work_order.pk]
+        start = min(max(work_order.escalation_level - 1, 0), len(chain) - 1)
+        result[work_order.pk] = next(
+            (heads[unit] for unit in chain[start:] if heads.get(unit)), set()
+        )
+    return result
+
+
+def superior_ids(work_order: WorkOrder) -> set[int]:
+    """The heads the work order's escalation level reaches (see ``superiors_of``)."""
+    return superiors_of([work_order])[work_order.pk]
 
 
 ATTACHMENT_MAX_BYTES = getattr(settings, "RMDESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

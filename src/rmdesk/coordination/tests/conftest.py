@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from rmdesk.conftest import Cast
-from rmdesk.coordination.tests.factories import officer
+from rmdesk.coordination.tests.factories import officer, seed_defaults
 from rmdesk.org.models import Department, Staff
 from rmdesk.org.tests.factories import DepartmentFactory
 
@@ -24,6 +24,7 @@ class Desk:
 
 @pytest.fixture
 def desk(cast: Cast) -> Desk:
+    seed_defaults()
     credit = DepartmentFactory(
         org_unit=cast.branch_a, kind=Department.Kind.CREDIT_APPROVAL, name="授信审批部"
     )

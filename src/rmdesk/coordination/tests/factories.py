@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 from typing import Any
 
 import factory
+from django.apps import apps
 
 from rmdesk.coordination.models import (
     ApprovalRule,
@@ -68,3 +70,10 @@ def officer(department: Department, username: str, **kwargs: Any) -> Any:
         roles=[Role.DEPARTMENT_OFFICER],
         **kwargs,
     )
+
+
+def seed_defaults() -> None:
+    """The seeded work order types and rules. A transactional test (a live server, the
+    concurrency test) flushes the tables, data migrations' rows included; put them back."""
+    seed = importlib.import_module("rmdesk.coordination.migrations.0002_seed_work_order_types")
+    seed.seed(apps, None)

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from rmdesk.audit.models import AuditEvent
 from rmdesk.coordination.business_calendar import business_add, business_seconds_between
 from rmdesk.coordination.escalation import breach_report, sla_escalate
 from rmdesk.coordination.models import BusinessDay, TimelineEvent, WorkOrder
@@ -79,6 +80,8 @@ def test_breach_escalates_up_the_tree_once_per_interval(desk: Desk) -> None:
     assert work_order.escalation_level == 1
     assert work_order.sla_breached_at is not None
     assert TimelineEvent.objects.filter(work_order=work_order, kind="escalated").count() == 1
+    run = AuditEvent.objects.get(action="coordination.work_order.escalated")
+    assert run.data["work_orders"] == [work_order.pk]
     # The owning unit (branch A, where the credit department sits) has a head: told.
     assert Notification.objects.filter(
         recipient=desk.cast.branch_head, kind="coordination.sla_breach"
@@ -100,3 +103,17 @@ def test_closed_work_never_escalates(desk: Desk) -> None:
     with time_machine.travel(at(2026, 12, 10, 9, 0), tick=False):
         assert sla_escalate() == {"escalated": 0}
     assert WorkOrder.objects.get(pk=work_order.pk).escalation_level == 0
+
+
+def test_one_message_per_head_for_many_breaches(desk: Desk) -> None:
+    with time_machine.travel(at(2026, 11, 27, 9, 0), tick=False):
+        first = raise_pricing(desk)
+        second = raise_pricing(desk, amount="10")
+    with time_machine.travel(at(2026, 12, 2, 9, 0), tick=False):
+        assert sla_escalate() == {"escalated": 2}
+    for staff in (desk.cast.branch_head, desk.cast.manager):
+        messages = Notification.objects.filter(recipient=staff, kind="coordination.sla_breach")
+        assert messages.count() == 1
+    assert {first.pk, second.pk} == set(
+        TimelineEvent.objects.filter(kind="escalated").values_list("work_order_id", flat=True)
+    )
