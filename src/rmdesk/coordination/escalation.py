@@ -31,7 +31,9 @@ from rmdesk.coordination.models import (
 )
 from rmdesk.coordination.services import superiors_of
 from rmdesk.notify.services import notify
-from rmdesk.org.models import Staff
+from rmdesk.org.models import Department, OrgUnit, Staff
+
+MAX_SINGLE_MESSAGES = 100
 
 
 def escalation_interval() -> dt.timedelta:
@@ -117,8 +119,11 @@ def _notify_breaches(
         groups[tuple(wo.pk for wo in work_orders)].append(staff_id)
     single = {wo.pk: wo for wo in escalated}
     many: list[int] = []
+    # A backlog (the first sweep after an outage) gets one summary message per person
+    # rather than hundreds of notify calls inside the transaction.
+    backlog = len(groups) > MAX_SINGLE_MESSAGES
     for key, recipients in groups.items():
-        if len(key) == 1:
+        if len(key) == 1 and not backlog:
             work_order = single[key[0]]
             notify(
                 recipients,
@@ -144,20 +149,30 @@ def _notify_breaches(
 
 def breach_report(*, actor: Staff) -> list[dict[str, Any]]:
     """Per owner department, over the work ``actor`` may see: open work, overdue work,
-    and how much of it breached its SLA (one grouped query)."""
-    rows = WorkOrder.objects.filter(work_order_q(actor))
+    and how much of it breached its SLA (one grouped query over the work orders, then
+    the departments' names)."""
     now = timezone.now()
-    grouped = (
-        rows.values("owner_department_id", "owner_department__name", "owner_unit__name")
+    grouped = list(
+        WorkOrder.objects.filter(work_order_q(actor))
+        .values("owner_department_id", "owner_unit_id")
         .annotate(
             total=Count("pk"),
             open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
             overdue=Count("pk", filter=Q(status__in=CLOCK_STATUSES, due_at__lte=now)),
             breached=Count("pk", filter=Q(sla_breached_at__isnull=False)),
             escalated=Count("pk", filter=Q(escalation_level__gt=0)),
-            closed=Count("pk", filter=~Q(status__in=OPEN_STATUSES)),
         )
-        .order_by("owner_unit__name", "owner_department__name")
+        .order_by()
+    )
+    departments = dict(
+        Department.objects.filter(
+            pk__in={row["owner_department_id"] for row in grouped} - {None}
+        ).values_list("pk", "name")
+    )
+    units = dict(
+        OrgUnit.objects.filter(pk__in={row["owner_unit_id"] for row in grouped}).values_list(
+            "pk", "name"
+        )
     )
     report = []
     for row in grouped:
@@ -165,7 +180,8 @@ def breach_report(*, actor: Staff) -> list[dict[str, Any]]:
         report.append(
             {
                 "department_id": row["owner_department_id"],
-                "department": f"{row['owner_unit__name']} {row['owner_department__name']}",
+                "department": f"{units.get(row['owner_unit_id'], '')} "
+                f"{departments.get(row['owner_department_id'], '')}".strip(),
                 "total": total,
                 "open": row["open"],
                 "overdue": row["overdue"],
@@ -174,4 +190,5 @@ def breach_report(*, actor: Staff) -> list[dict[str, Any]]:
                 "breach_rate": round(row["breached"] / total, 4) if total else 0.0,
             }
         )
+    report.sort(key=lambda item: (-item["breach_rate"], item["department"]))
     return report
