@@ -24,6 +24,14 @@ from rmdesk.org.roles import Role
 
 HEAD_ROLES = frozenset({Role.SUBBRANCH_HEAD, Role.BRANCH_HEAD})
 CONFIG_ROLES = frozenset({Role.ADMINISTRATOR})
+# Bank-wide readers: they see every work order and change none.
+READ_ONLY_ROLES = frozenset({Role.HQ_ANALYST, Role.COMPLIANCE_AUDITOR})
+
+
+def is_read_only(actor: Staff) -> bool:
+    """Whether the actor sees work only through a bank-wide reading role."""
+    roles = actor.role_codes
+    return bool(roles) and roles <= READ_ONLY_ROLES and actor.department_id is None
 
 
 def work_order_q(actor: Staff) -> Q:

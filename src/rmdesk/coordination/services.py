@@ -327,6 +327,8 @@ def work_order_transition(
             details={"field": "action", "reason": _("Unknown action.")},
         )
     work_order = _lock(actor, work_order_id)
+    if access.is_read_only(actor):
+        raise PermissionDenied
     if expected_version is not None and expected_version != work_order.version:
         raise ConflictError(
             _("The request changed meanwhile; reload it and try again."), code="stale_version"
@@ -614,6 +616,8 @@ def work_order_attach(
     "transition_not_allowed").
     """
     work_order = _lock(actor, work_order_id)
+    if access.is_read_only(actor):
+        raise PermissionDenied
     if work_order.is_closed:
         raise DomainError(
             _("A closed request takes no more attachments."), code="transition_not_allowed"

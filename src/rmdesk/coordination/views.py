@@ -165,6 +165,8 @@ def _actions(actor: Staff, work_order: WorkOrder) -> dict[str, bool]:
     approver = access.is_approver(actor, step)
     raiser = actor.pk == work_order.raised_by_id
     status = work_order.status
+    if access.is_read_only(actor):
+        status = ""  # bank-wide readers take no action
     has_approval = any(s.kind == Step.Kind.APPROVE for s in work_order.step_list)  # type: ignore[attr-defined]
     return {
         "comment": status in OPEN_STATUSES,

@@ -317,3 +317,10 @@ def test_reassign_within_department_only(desk: Desk) -> None:
     moved = act(desk.credit_officer, work_order, "reassign", department_id=desk.cast.ops_dept.pk)
     assert moved.owner_department == desk.cast.ops_dept
     assert moved.steps.get(sequence=1).department == desk.cast.ops_dept
+
+
+@pytest.mark.parametrize("who", ["analyst", "auditor"])
+def test_bank_wide_readers_change_nothing(desk: Desk, who: str) -> None:
+    work_order = raise_pricing(desk)
+    with pytest.raises(PermissionDenied):
+        act(getattr(desk.cast, who), work_order, "comment", "看看")
