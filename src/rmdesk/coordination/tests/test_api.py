@@ -173,3 +173,26 @@ def test_attachment_upload_and_size_limit(
     assert big.status_code == 400
     assert big.json()["code"] == "attachment_too_large"
     assert Decimal(work_order.amount or 0) == Decimal("50")
+
+
+def test_types_breach_report_and_pools_listing(desk: Desk, client_for: ClientFor) -> None:
+    client = client_for(desk.cast.manager)
+    types = client.get("/api/v1/work-order-types").json()
+    codes = {item["code"] for item in types}
+    assert {
+        "credit_application",
+        "account_opening",
+        "pricing_exception",
+        "fee_waiver",
+        "special_product",
+        "customer_requirement",
+        "service_request",
+        "complaint",
+        "customer_transfer",
+    } <= codes
+    raise_pricing(desk)
+    report = client_for(desk.cast.branch_head).get("/api/v1/work-orders/breach-report").json()
+    assert [(row["department_id"], row["total"]) for row in report] == [(desk.credit_dept.pk, 1)]
+    assert client_for(desk.cast.far_manager).get("/api/v1/work-orders/breach-report").json() == []
+    assert client.get("/api/v1/resource-pools").json() == []
+    assert client.get("/api/v1/working-groups").json() == []
