@@ -129,3 +129,31 @@ def test_groups_api(desk: Desk, client_for: Callable[[Staff], Client]) -> None:
     closed = lead.post(f"/api/v1/working-groups/{group_id}/close")
     assert closed.status_code == 200
     assert closed.json()["status"] == "closed"
+
+
+def test_the_policy_wiring_opens_and_closes_the_customer_page(
+    desk: Desk, client_for: Callable[[Staff], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the lead adds to org.policy.customer_q, tried through the customer API."""
+    from rmdesk.customers import selectors as customer_selectors
+    from rmdesk.org import policy
+
+    def wired(actor: Staff, *, prefix: str = "") -> object:
+        return policy.customer_q(actor, prefix=prefix) | working_group_customer_ids_q(
+            actor, prefix=prefix
+        )
+
+    monkeypatch.setattr(customer_selectors, "customer_q", wired)
+    cast = desk.cast
+    far = client_for(cast.far_manager)
+    url = f"/api/v1/customers/{cast.company.pk}"
+    assert far.get(url).status_code == 404
+    group = groups.working_group_create(
+        actor=cast.manager,
+        name="银团",
+        customer_id=cast.company.pk,
+        member_ids=[cast.far_manager.pk],
+    )
+    assert far.get(url).status_code == 200
+    groups.working_group_close(actor=cast.manager, group_id=group.pk)
+    assert far.get(url).status_code == 404
