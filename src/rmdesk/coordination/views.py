@@ -215,6 +215,7 @@ def work_order_detail(request: HttpRequest, work_order_id: int) -> HttpResponse:
 @login_required
 def work_order_act(request: HttpRequest, work_order_id: int) -> HttpResponse:
     actor = acting_staff(request)
+    selectors.work_order_get(actor=actor, work_order_id=work_order_id)  # out of scope: 404
     action = request.POST.get("action", "")
     try:
         services.work_order_transition(
@@ -361,6 +362,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
 @login_required
 def group_act(request: HttpRequest, group_id: int) -> HttpResponse:
     actor = acting_staff(request)
+    groups.working_group_get(actor=actor, group_id=group_id)  # out of scope: 404
     action = request.POST.get("action", "")
     try:
         if action == "add_member":

@@ -8,6 +8,10 @@ their role grants. A staff member with several roles sees the union. Records
 that belong to a customer (holdings, interactions, work orders…) follow it:
 filter them with ``customer_q(actor, prefix="customer__")``.
 
+Sharing only widens access: an app may register a sharing rule (``sharing_rule``),
+such as coordination's working groups, whose members see the group's customer while
+the group is open.
+
 Selectors apply this; nothing else decides visibility. There is no cache: a
 reassignment or a move in the tree applies on the next query.
 """
@@ -15,6 +19,7 @@ reassignment or a move in the tree applies on the next query.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from django.db.models import Q
 
@@ -54,6 +59,17 @@ AUDIT_READ_ROLES = frozenset({Role.ADMINISTRATOR, Role.COMPLIANCE_AUDITOR})
 
 NOTHING = Q(pk__in=[])
 
+# A sharing rule gives (actor, prefix) → a Q over further customers the actor may see.
+SharingRule = Callable[[Staff, str], Q]
+SHARING_RULES: list[SharingRule] = []
+
+
+def sharing_rule(rule: SharingRule) -> SharingRule:
+    """Register a rule that widens who sees a customer (an app's ``ready()`` calls it)."""
+    if rule not in SHARING_RULES:
+        SHARING_RULES.append(rule)
+    return rule
+
 
 def customer_q(actor: Staff, *, prefix: str = "") -> Q:
     """A filter selecting the customers ``actor`` may see.
@@ -75,6 +91,7 @@ def customer_q(actor: Staff, *, prefix: str = "") -> Q:
         if scope is Scope.SUBTREE and actor.org_unit is not None:
             subtree = OrgUnit.objects.filter(path__startswith=actor.org_unit.path).values("pk")
             clauses.append(Q(**{f"{prefix}home_unit__in": subtree}))
+    clauses.extend(rule(actor, prefix) for rule in SHARING_RULES)
     if not clauses:
         return NOTHING
     combined = clauses[0]

@@ -10,7 +10,6 @@ from django.test import Client
 
 from rmdesk.audit.models import AuditEvent
 from rmdesk.coordination import groups
-from rmdesk.coordination.sharing import working_group_customer_ids_q
 from rmdesk.coordination.tests.conftest import Desk
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import Customer
@@ -19,12 +18,8 @@ from rmdesk.org.policy import customer_q
 
 
 def visible(actor: Staff) -> set[int]:
-    """customer_q as it will be once the lead wires the working-group clause into it."""
-    return set(
-        Customer.objects.filter(
-            customer_q(actor) | working_group_customer_ids_q(actor)
-        ).values_list("pk", flat=True)
-    )
+    """The customers the policy lets ``actor`` see (working groups included)."""
+    return set(Customer.objects.filter(customer_q(actor)).values_list("pk", flat=True))
 
 
 def test_access_granted_while_open_and_withdrawn(desk: Desk) -> None:
@@ -131,19 +126,10 @@ def test_groups_api(desk: Desk, client_for: Callable[[Staff], Client]) -> None:
     assert closed.json()["status"] == "closed"
 
 
-def test_the_policy_wiring_opens_and_closes_the_customer_page(
-    desk: Desk, client_for: Callable[[Staff], Client], monkeypatch: pytest.MonkeyPatch
+def test_a_working_group_opens_and_closes_the_customer_page(
+    desk: Desk, client_for: Callable[[Staff], Client]
 ) -> None:
-    """What the lead adds to org.policy.customer_q, tried through the customer API."""
-    from rmdesk.customers import selectors as customer_selectors
-    from rmdesk.org import policy
-
-    def wired(actor: Staff, *, prefix: str = "") -> object:
-        return policy.customer_q(actor, prefix=prefix) | working_group_customer_ids_q(
-            actor, prefix=prefix
-        )
-
-    monkeypatch.setattr(customer_selectors, "customer_q", wired)
+    """The sharing rule registered with org.policy, through the customer API."""
     cast = desk.cast
     far = client_for(cast.far_manager)
     url = f"/api/v1/customers/{cast.company.pk}"

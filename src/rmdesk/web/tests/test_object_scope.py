@@ -80,7 +80,14 @@ UNSCOPED: dict[str, str] = {
     "token_id": "the caller's own API tokens (api/tests/test_tokens.py)",
     "run_id": "import runs, for operations and compliance (ingest/tests/test_api.py)",
     "feed": "a feed name, not an object",
-    "staff_id": "people, scoped by org.policy.staff_q (quality/tests/test_scorecards.py)",
+    "staff_id": "people: scorecards by org.policy.staff_q (quality/tests), working-group "
+    "members (coordination/tests/test_groups.py)",
+    "work_order_id": "work orders: raiser, routed department, approvers and the customer's "
+    "viewers (coordination/tests/test_work_orders.py)",
+    "attachment_id": "a work order's attachments follow the work order",
+    "group_id": "working groups: members and the customer's viewers (coordination/tests)",
+    "task_id": "a working group's tasks follow the group",
+    "pool_id": "resource pools: by org unit subtree (coordination/tests/test_pools.py)",
 }
 
 PARAM = re.compile(r"\{(\w+)\}|<(?:\w+:)?(\w+)>")
