@@ -231,7 +231,7 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
         marks = ", ".join(["%s"] * len(month_days))
         return (
             f"""
-            SELECT id, '' AS subject, {o}('month_day', {d.month_day.format("birth_date")}) AS evidence
+            SELECT id AS customer_id, '' AS subject, {o}('month_day', {d.month_day.format("birth_date")}) AS evidence
             FROM customers_customer
             WHERE kind = 'individual' AND birth_date IS NOT NULL
               AND {d.month_day.format("birth_date")} IN ({marks})
@@ -337,7 +337,7 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
         cursor.execute(
             "CREATE TEMP TABLE dev_win AS "
             "SELECT id, customer_id, booked_on, kind, amount, counterparty "
-            "FROM customers_transaction WHERE booked_on > %s AND booked_on <= %s",
+            "FROM customers_transaction WHERE booked_on >= %s AND booked_on <= %s",
             [as_of - timedelta(days=window), as_of],
         )
         if d is POSTGRES:
