@@ -36,7 +36,8 @@ def funnel(*, actor: Staff, by: str = "manager", target_id: int | None = None) -
     """How many of the visible prospects reached each stage, for one manager, a team (a lead's
     reports) or a branch (an org unit's subtree). One aggregate query over the history."""
     prospects = prospect_visible_to(actor)
-    target_id = target_id if target_id is not None else actor.pk
+    if target_id is None:
+        target_id = actor.org_unit_id if by == "branch" else actor.pk
     if by == "manager":
         prospects = prospects.filter(owner_id=target_id)
     elif by == "team":
