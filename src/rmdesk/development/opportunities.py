@@ -248,7 +248,7 @@ def conversion_by_signal(*, actor: Staff) -> list[Conversion]:
             total=row["total"],
             won=row["won"],
             lost=row["lost"],
-            amount=row["amount"],
+            amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
         )
         for row in rows
     ]
