@@ -63,8 +63,10 @@ def can_claim(actor: Staff) -> bool:
 
 
 def can_issue_name_lists(actor: Staff) -> bool:
-    return actor.is_active and actor.org_unit is not None and (
-        can_modify_customers(actor) or actor.has_role(Role.HQ_ANALYST)
+    return (
+        actor.is_active
+        and actor.org_unit is not None
+        and (can_modify_customers(actor) or actor.has_role(Role.HQ_ANALYST))
     )
 
 

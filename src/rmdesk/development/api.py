@@ -196,7 +196,9 @@ def _detail(request: AuthedRequest, prospect_id: int) -> dict[str, Any]:
 
 
 @router.get(
-    "/prospects/{prospect_id}", response={200: ProspectDetailOut, 404: ErrorOut}, summary="One prospect"
+    "/prospects/{prospect_id}",
+    response={200: ProspectDetailOut, 404: ErrorOut},
+    summary="One prospect",
 )
 def prospect_detail(request: AuthedRequest, prospect_id: int) -> dict[str, Any]:
     return _detail(request, prospect_id)
@@ -498,9 +500,7 @@ def opportunity_list(request: AuthedRequest, filters: Query[OpportunityFilter]) 
         offset=filters.offset,
         limit=filters.limit,
     )
-    return _page(
-        [presenters.opportunity_out(o) for o in rows], filters.offset, filters.limit, more
-    )
+    return _page([presenters.opportunity_out(o) for o in rows], filters.offset, filters.limit, more)
 
 
 @router.post(

@@ -43,7 +43,7 @@ def funnel(*, actor: Staff, by: str = "manager", target_id: int | None = None) -
     elif by == "team":
         prospects = prospects.filter(Q(owner_id=target_id) | Q(owner__line_manager_id=target_id))
     elif by == "branch":
-        unit = OrgUnit.objects.filter(pk=target_id).first()
+        unit = OrgUnit.objects.filter(pk=target_id).first() if target_id else None
         if unit is None:
             raise Http404
         prospects = prospects.filter(home_unit__path__startswith=unit.path)
@@ -72,7 +72,7 @@ def _bars(rows: list[tuple[str, float, str]], *, title: str, width: int = 560) -
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
         f'viewBox="0 0 {width} {height}" width="100%" aria-label="{escape(title)}">',
-        f'<title>{escape(title)}</title>',
+        f"<title>{escape(title)}</title>",
     ]
     for i, (label, value, caption) in enumerate(rows):
         y = 24 + i * (bar_h + gap)
@@ -102,6 +102,9 @@ def funnel_svg(steps: list[FunnelStep]) -> SafeString:
 
 def conversion_svg(rows: list[Conversion]) -> SafeString:
     return _bars(
-        [(row.label, row.rate * 100, f"{row.won}/{row.won + row.lost} ({row.rate:.0%})") for row in rows],
+        [
+            (row.label, row.rate * 100, f"{row.won}/{row.won + row.lost} ({row.rate:.0%})")
+            for row in rows
+        ],
         title=_("Conversion by signal"),
     )

@@ -184,7 +184,9 @@ class AccountOpeningRequest(BaseModel):
         Prospect, on_delete=models.PROTECT, related_name="account_opening"
     )
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     note = models.CharField(max_length=500, blank=True)
 
@@ -198,10 +200,10 @@ class PoolRule(BaseModel):
     org_unit = models.OneToOneField(
         "org.OrgUnit", on_delete=models.CASCADE, related_name="+", verbose_name=_("org unit")
     )
-    claim_limit = models.PositiveIntegerField(
-        _("open claimed prospects per manager"), default=50
+    claim_limit = models.PositiveIntegerField(_("open claimed prospects per manager"), default=50)
+    return_after_days = models.PositiveIntegerField(
+        _("return to the pool after days without contact"), default=30
     )
-    return_after_days = models.PositiveIntegerField(_("return to the pool after days without contact"), default=30)
 
     def __str__(self) -> str:
         return f"{self.org_unit_id}: {self.claim_limit} / {self.return_after_days}d"
@@ -215,7 +217,9 @@ class PoolClaim(models.Model):
     """A customer taken from the pool by a manager (prospects keep their claim on the row)."""
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     claimed_at = models.DateTimeField()
     last_contact_at = models.DateTimeField()
     released_at = models.DateTimeField(null=True, blank=True)

@@ -156,7 +156,9 @@ def name_list_issue(
         if day is not None:
             signalled = customers.filter(
                 Exists(Signal.objects.filter(customer=OuterRef("pk"), code=signal_code, as_of=day))
-            ).values_list("pk", "primary_manager_id", "primary_manager__org_unit_id", "home_unit_id")
+            ).values_list(
+                "pk", "primary_manager_id", "primary_manager__org_unit_id", "home_unit_id"
+            )
             customer_rows += [row for row in signalled[:MAX_ENTRIES] if row[0] not in seen]
     prospect_rows: list[tuple[int, int | None, int | None, int]] = []
     if prospect_ids:
@@ -240,7 +242,7 @@ def entry_outcome_record(
         target_visible = (
             customer_visible_to(actor).filter(pk=entry.customer_id).exists()
             if entry.customer_id
-            else Prospect.objects.filter(prospect_q(actor), pk=entry.prospect_id).exists()
+            else Prospect.objects.filter(prospect_q(actor), pk=entry.prospect_id or 0).exists()
         )
         if not target_visible:
             raise Http404

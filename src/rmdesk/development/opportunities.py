@@ -257,4 +257,8 @@ def conversion_by_signal(*, actor: Staff) -> list[Conversion]:
 def customer_ref(customer: Customer) -> dict[str, Any]:
     from rmdesk.customers.masking import masked_name_of
 
-    return {"id": customer.pk, "customer_no": customer.customer_no, "name": masked_name_of(customer)}
+    return {
+        "id": customer.pk,
+        "customer_no": customer.customer_no,
+        "name": masked_name_of(customer),
+    }

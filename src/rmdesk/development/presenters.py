@@ -76,9 +76,10 @@ def signal_reason(signal: Signal) -> str:
     e = signal.evidence or {}
     code = signal.code
     if code == SignalCode.IDLE_DEPOSIT:
-        return _(
-            "%(balance)s CNY in demand deposits with no outflow since %(since)s."
-        ) % {"balance": e.get("balance"), "since": e.get("since")}
+        return _("%(balance)s CNY in demand deposits with no outflow since %(since)s.") % {
+            "balance": e.get("balance"),
+            "since": e.get("since"),
+        }
     if code == SignalCode.MATURITY:
         holdings = e.get("holdings") or []
         first = min((h.get("matures_on", "") for h in holdings), default="")
@@ -112,9 +113,11 @@ def signal_reason(signal: Signal) -> str:
             "total": e.get("total"),
         }
     if code == SignalCode.COUNTERPARTY:
-        return _(
-            "%(name)s, not a customer: %(count)s transactions, %(volume)s CNY."
-        ) % {"name": e.get("counterparty"), "count": e.get("transactions"), "volume": e.get("volume")}
+        return _("%(name)s, not a customer: %(count)s transactions, %(volume)s CNY.") % {
+            "name": e.get("counterparty"),
+            "count": e.get("transactions"),
+            "volume": e.get("volume"),
+        }
     return ""
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -21,12 +20,12 @@ from django.utils.translation import gettext as _
 
 from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import ConflictError, DomainError
+from rmdesk.core.masking import mask_name
 from rmdesk.customers import identifiers
 from rmdesk.customers.masking import masked_name_of
 from rmdesk.customers.models import Customer, Referral
 from rmdesk.customers.selectors import customer_visible_to
 from rmdesk.customers.services import InvalidFields, customer_create, customer_fields_clean
-from rmdesk.core.masking import mask_name
 from rmdesk.development.access import can_work_prospects, prospect_q
 from rmdesk.development.models import (
     OPEN_STAGES,
@@ -35,7 +34,7 @@ from rmdesk.development.models import (
     Stage,
     StageChange,
 )
-from rmdesk.org.models import OrgUnit, Staff
+from rmdesk.org.models import Staff
 from rmdesk.org.roles import Role
 
 MAX_ID = 2**63 - 1
@@ -239,7 +238,9 @@ def duplicate_matches(
                     kind="prospect",
                     id=prospect.pk if prospect.pk in visible else None,
                     name=_masked_prospect_name(prospect),
-                    keys=[name for name, _c in prospect_conditions if _matches(prospect, name, clean)],
+                    keys=[
+                        name for name, _c in prospect_conditions if _matches(prospect, name, clean)
+                    ],
                     owner=_owner_label(actor, prospect.owner_id),
                 )
             )
@@ -512,7 +513,11 @@ def prospect_transition(
     if to_stage == Stage.WON:
         _win(actor, prospect, now)
     StageChange.objects.create(
-        prospect=prospect, from_stage=prospect.stage, to_stage=to_stage, actor=actor, at=now,
+        prospect=prospect,
+        from_stage=prospect.stage,
+        to_stage=to_stage,
+        actor=actor,
+        at=now,
         note=note,
     )
     from_stage = prospect.stage
@@ -607,5 +612,3 @@ def prospect_touch(*, actor: Staff, prospect_id: int, note: str) -> Prospect:
 
 def stage_choices(stage: str) -> list[tuple[str, str]]:
     return [(s, str(Stage(s).label)) for s in Stage.values if s in TRANSITIONS.get(stage, ())]
-
-

@@ -36,7 +36,7 @@ def _error_text(error: DomainError) -> str:
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        return int(value) if value else None
     except ValueError:
         return None
 
@@ -201,7 +201,11 @@ def name_lists(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
     error = ""
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.get("customer_ids", "").replace(",", " ").split() if i.isdigit()]
+        ids = [
+            int(i)
+            for i in request.POST.get("customer_ids", "").replace(",", " ").split()
+            if i.isdigit()
+        ]
         try:
             issued = namelists.name_list_issue(
                 actor=actor,

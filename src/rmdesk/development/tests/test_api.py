@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -110,7 +110,10 @@ def test_write_endpoints_answer_404_out_of_scope(cast: Cast, client_for: ClientF
     assert post(client, urls["prospect"] + "/transition", {"stage": "contacted"}).status_code == 404
     assert post(client, urls["prospect"] + "/touch", {"note": "x"}).status_code == 404
     assert post(client, urls["prospect"] + "/release", {}).status_code == 404
-    assert post(client, urls["opportunity"] + "/close", {"status": "lost", "note": "x"}).status_code == 404
+    assert (
+        post(client, urls["opportunity"] + "/close", {"status": "lost", "note": "x"}).status_code
+        == 404
+    )
     signal_id = int(urls["signal"].rsplit("/", 1)[1])
     raised = post(
         client,
@@ -119,7 +122,12 @@ def test_write_endpoints_answer_404_out_of_scope(cast: Cast, client_for: ClientF
     )
     assert raised.status_code == 404
     entry = NameListEntry.objects.get()
-    assert post(client, f"/api/v1/name-lists/entries/{entry.pk}/outcome", {"outcome": "declined"}).status_code == 404
+    assert (
+        post(
+            client, f"/api/v1/name-lists/entries/{entry.pk}/outcome", {"outcome": "declined"}
+        ).status_code
+        == 404
+    )
     assert post(client, f"/api/v1/pool/customers/{cast.pool.pk}/claim", {}).status_code == 404
 
 
@@ -137,7 +145,12 @@ def test_lists_use_a_fixed_number_of_queries(
         )
     client = client_for(cast.manager)
     counts = {}
-    for url in ("/api/v1/prospects", "/api/v1/signals", "/api/v1/opportunities", "/api/v1/name-lists"):
+    for url in (
+        "/api/v1/prospects",
+        "/api/v1/signals",
+        "/api/v1/opportunities",
+        "/api/v1/name-lists",
+    ):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -179,7 +192,9 @@ def test_name_list_dispatch_notify_outcome_and_rollup(
     assert entries[cast.pool.pk].manager is None
     assert entries[-prospect.pk].manager == cast.a2_manager
     assert set(Notification.objects.values_list("recipient_id", flat=True)) == {
-        cast.manager.pk, cast.other_manager.pk, cast.a2_manager.pk,
+        cast.manager.pk,
+        cast.other_manager.pk,
+        cast.a2_manager.pk,
     }
     # The manager sees the list, and only their own entries on it.
     mine = client_for(cast.manager).get(f"/api/v1/name-lists/{list_id}").json()
@@ -206,16 +221,22 @@ def test_name_list_dispatch_notify_outcome_and_rollup(
         "甲二支行": (1, 1, 0),
     }
     # Someone else's entry: 404; an unknown outcome: 422.
-    assert post(
-        client_for(cast.far_manager),
-        f"/api/v1/name-lists/entries/{entries[cast.other.pk].pk}/outcome",
-        {"outcome": "declined"},
-    ).status_code == 404
-    assert post(
-        client_for(cast.other_manager),
-        f"/api/v1/name-lists/entries/{entries[cast.other.pk].pk}/outcome",
-        {"outcome": "maybe"},
-    ).status_code == 422
+    assert (
+        post(
+            client_for(cast.far_manager),
+            f"/api/v1/name-lists/entries/{entries[cast.other.pk].pk}/outcome",
+            {"outcome": "declined"},
+        ).status_code
+        == 404
+    )
+    assert (
+        post(
+            client_for(cast.other_manager),
+            f"/api/v1/name-lists/entries/{entries[cast.other.pk].pk}/outcome",
+            {"outcome": "maybe"},
+        ).status_code
+        == 422
+    )
 
 
 def test_name_list_refuses_invisible_targets(cast: Cast, client_for: ClientFor) -> None:
@@ -235,14 +256,20 @@ def test_opportunity_from_signal_close_and_conversion(cast: Cast, client_for: Cl
     signal = Signal.objects.get(customer=cast.own, code="idle_deposit")
     client = client_for(cast.team_lead)
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
-    raised = post(client, "/api/v1/opportunities", {"signal_id": signal.pk, "follow_up_on": tomorrow})
+    raised = post(
+        client, "/api/v1/opportunities", {"signal_id": signal.pk, "follow_up_on": tomorrow}
+    )
     assert raised.status_code == 201
     assert raised.json()["manager"]["id"] == cast.manager.pk  # the customer's manager
     assert raised.json()["signal_code"] == "idle_deposit"
-    twice = post(client, "/api/v1/opportunities", {"signal_id": signal.pk, "follow_up_on": tomorrow})
+    twice = post(
+        client, "/api/v1/opportunities", {"signal_id": signal.pk, "follow_up_on": tomorrow}
+    )
     assert twice.status_code == 409
     opp_id = raised.json()["id"]
-    incomplete = post(client_for(cast.manager), f"/api/v1/opportunities/{opp_id}/close", {"status": "won"})
+    incomplete = post(
+        client_for(cast.manager), f"/api/v1/opportunities/{opp_id}/close", {"status": "won"}
+    )
     assert incomplete.status_code == 422
     assert {d["field"] for d in incomplete.json()["details"]} == {"product", "amount"}
     won = post(
@@ -258,11 +285,24 @@ def test_opportunity_from_signal_close_and_conversion(cast: Cast, client_for: Cl
         {"customer_id": cast.company.pk, "title": "代发工资", "follow_up_on": tomorrow},
     )
     assert by_hand.status_code == 201
-    post(client_for(cast.manager), f"/api/v1/opportunities/{by_hand.json()['id']}/close", {"status": "lost", "note": "不需要"})
-    conversion = {r["code"]: r for r in client_for(cast.manager).get("/api/v1/opportunities/conversion").json()}
-    assert conversion["idle_deposit"]["won"] == 1 and conversion["idle_deposit"]["amount"] == "200000.00"
-    assert conversion[""]["lost"] == 1 and conversion[""]["rate"] == 0.0
-    past = post(client, "/api/v1/opportunities", {"customer_id": cast.own.pk, "title": "x", "follow_up_on": "2000-01-01"})
+    post(
+        client_for(cast.manager),
+        f"/api/v1/opportunities/{by_hand.json()['id']}/close",
+        {"status": "lost", "note": "不需要"},
+    )
+    conversion = {
+        r["code"]: r
+        for r in client_for(cast.manager).get("/api/v1/opportunities/conversion").json()
+    }
+    assert conversion["idle_deposit"]["won"] == 1
+    assert conversion["idle_deposit"]["amount"] == "200000.00"
+    assert conversion[""]["lost"] == 1
+    assert conversion[""]["rate"] == 0.0
+    past = post(
+        client,
+        "/api/v1/opportunities",
+        {"customer_id": cast.own.pk, "title": "x", "follow_up_on": "2000-01-01"},
+    )
     assert past.status_code == 422
 
 
@@ -270,7 +310,10 @@ def test_pool_endpoints(cast: Cast, client_for: ClientFor) -> None:
     prospect = ProspectFactory(home_unit=cast.sub_a1)
     client = client_for(cast.manager)
     listed = client.get("/api/v1/pool").json()
-    assert {(i["kind"], i["id"]) for i in listed} == {("prospect", prospect.pk), ("customer", cast.pool.pk)}
+    assert {(i["kind"], i["id"]) for i in listed} == {
+        ("prospect", prospect.pk),
+        ("customer", cast.pool.pk),
+    }
     assert all("*" in i["name"] for i in listed)
     assert post(client, f"/api/v1/prospects/{prospect.pk}/claim", {}).status_code == 200
     assert post(client, f"/api/v1/pool/customers/{cast.pool.pk}/claim", {}).status_code == 200
@@ -290,14 +333,26 @@ def test_funnel(cast: Cast, client_for: ClientFor) -> None:
 
         StageChange.objects.create(prospect=prospect, to_stage="new", at=timezone.now())
         prospect_transition(
-            actor=cast.manager, prospect_id=prospect.pk, to_stage=target,
+            actor=cast.manager,
+            prospect_id=prospect.pk,
+            to_stage=target,
             lost_reason="no_need" if target == "lost" else "",
         )
     rows = client_for(cast.manager).get("/api/v1/prospect-funnel").json()
     assert [(r["stage"], r["reached"]) for r in rows][:3] == [
-        ("new", 2), ("contacted", 1), ("needs_identified", 0),
+        ("new", 2),
+        ("contacted", 1),
+        ("needs_identified", 0),
     ]
-    team = client_for(cast.team_lead).get(f"/api/v1/prospect-funnel?by=team&target_id={cast.team_lead.pk}").json()
+    team = (
+        client_for(cast.team_lead)
+        .get(f"/api/v1/prospect-funnel?by=team&target_id={cast.team_lead.pk}")
+        .json()
+    )
     assert team[0]["reached"] == 2
-    branch = client_for(cast.far_manager).get(f"/api/v1/prospect-funnel?by=branch&target_id={cast.sub_a1.pk}").json()
+    branch = (
+        client_for(cast.far_manager)
+        .get(f"/api/v1/prospect-funnel?by=branch&target_id={cast.sub_a1.pk}")
+        .json()
+    )
     assert branch[0]["reached"] == 0

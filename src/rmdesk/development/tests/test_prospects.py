@@ -75,7 +75,8 @@ def test_customer_referral_needs_a_visible_referrer(cast: Cast) -> None:
     with pytest.raises(InvalidFields):
         capture(cast, source="customer_referral", referrer_customer_id=cast.far.pk)
     created = capture(cast, source="customer_referral", referrer_customer_id=cast.own.pk)
-    assert created.prospect is not None and created.prospect.referrer_customer == cast.own
+    assert created.prospect is not None
+    assert created.prospect.referrer_customer == cast.own
 
 
 # --- duplicate detection, per key ------------------------------------------------------
@@ -188,10 +189,15 @@ def test_merge_refuses_a_record_that_did_not_match_or_is_not_visible(cast: Cast)
 
 def test_merge_into_visible_customer(cast: Cast) -> None:
     customer_update(
-        actor=cast.manager, customer_id=cast.own.pk, version=cast.own.version, data={"mobile": MOBILE}
+        actor=cast.manager,
+        customer_id=cast.own.pk,
+        version=cast.own.version,
+        data={"mobile": MOBILE},
     )
     merged = capture(
-        cast, data={"display_name": "别名", "mobile": MOBILE}, merge_into={"customer_id": cast.own.pk}
+        cast,
+        data={"display_name": "别名", "mobile": MOBILE},
+        merge_into={"customer_id": cast.own.pk},
     )
     assert merged.merged_into == {"kind": "customer", "id": cast.own.pk}
     assert not Prospect.objects.exists()
@@ -259,14 +265,21 @@ def test_won_makes_a_customer_credits_the_referral_and_requests_an_account(cast:
     assert customer is not None
     assert customer.primary_manager == cast.manager
     assert customer.home_unit == cast.sub_a1
-    assert customer.id_number == RID and customer.birth_date == date(1949, 12, 31)
+    assert customer.id_number == RID
+    assert customer.birth_date == date(1949, 12, 31)
     assert CustomerAssignment.objects.filter(customer=customer, manager=cast.manager).exists()
     referral = Referral.objects.get(referred=customer)
     assert referral.referrer_customer == cast.own
     opening = AccountOpeningRequest.objects.get(prospect=prospect)
-    assert opening.customer == customer and opening.manager == cast.manager
+    assert opening.customer == customer
+    assert opening.manager == cast.manager
     assert list(prospect.history.order_by("at", "id").values_list("to_stage", flat=True)) == [
-        "new", "contacted", "needs_identified", "proposal", "account_opening", "won",
+        "new",
+        "contacted",
+        "needs_identified",
+        "proposal",
+        "account_opening",
+        "won",
     ]
 
 
@@ -319,7 +332,8 @@ def test_visibility_of_prospects(cast: Cast) -> None:
     assert seen["subbranch_head"] == {mine.pk, others.pk, pooled.pk}
     assert seen["branch_head"] == {mine.pk, others.pk, pooled.pk}
     assert seen["analyst"] == {mine.pk, others.pk, far.pk, pooled.pk}
-    assert seen["admin"] == set() and seen["ops_officer"] == set()
+    assert seen["admin"] == set()
+    assert seen["ops_officer"] == set()
     with pytest.raises(Http404):
         prospects.prospect_transition(
             actor=cast.other_manager, prospect_id=mine.pk, to_stage="contacted"
@@ -386,11 +400,11 @@ def test_automatic_return_after_days_without_contact(cast: Cast) -> None:
     touched.refresh_from_db()
     far.refresh_from_db()
     cast.pool.refresh_from_db()
-    assert quiet.owner is None and touched.owner == cast.manager and far.owner == cast.far_manager
+    assert quiet.owner is None
+    assert touched.owner == cast.manager
+    assert far.owner == cast.far_manager
     assert cast.pool.primary_manager is None
-    assert not CustomerAssignment.objects.filter(
-        customer=cast.pool, ended_at__isnull=True
-    ).exists()
+    assert not CustomerAssignment.objects.filter(customer=cast.pool, ended_at__isnull=True).exists()
     assert PoolClaim.objects.get().released_at is not None
     # Idempotent.
     assert pool.pool_return_due(now=start + timedelta(days=11)) == {"prospects": 0, "customers": 0}

@@ -230,7 +230,11 @@ def test_counterparty_who_is_not_a_customer(cast: Cast) -> None:
         {
             "customer": buyer.pk,
             "subject": "上游供应商公司",
-            "evidence": {"counterparty": "上游供应商公司", "transactions": 5, "volume": "500000.00"},
+            "evidence": {
+                "counterparty": "上游供应商公司",
+                "transactions": 5,
+                "volume": "500000.00",
+            },
         }
     ]
 
@@ -242,8 +246,12 @@ def test_rerun_is_idempotent_and_keeps_signals_with_opportunities(cast: Cast) ->
     first = set(Signal.objects.values_list("id", "customer_id", "code"))
     kept = Signal.objects.get(customer=cast.own)
     Opportunity.objects.create(
-        customer=cast.own, signal=kept, signal_code=kept.code, manager=cast.manager,
-        title="x", follow_up_on=DAY,
+        customer=cast.own,
+        signal=kept,
+        signal_code=kept.code,
+        manager=cast.manager,
+        title="x",
+        follow_up_on=DAY,
     )
     signals_compute(as_of=DAY)
     assert Signal.objects.filter(pk=kept.pk).exists()

@@ -35,7 +35,12 @@ def test_anonymous_is_sent_to_sign_in(client: Client) -> None:
 def test_capture_shows_masked_matches_then_proceeds(cast: Cast, browser_for: BrowserFor) -> None:
     CustomerFactory(display_name="孙悟空", home_unit=cast.sub_b1, mobile="13812345678")
     browser = browser_for(cast.manager)
-    form = {"kind": "individual", "display_name": "孙悟空", "mobile": "13812345678", "source": "walk_in"}
+    form = {
+        "kind": "individual",
+        "display_name": "孙悟空",
+        "mobile": "13812345678",
+        "source": "walk_in",
+    }
     shown = browser.post(reverse("development:prospect_new"), form)
     assert shown.status_code == 422
     assert "孙*空" in shown.content.decode()
@@ -63,6 +68,9 @@ def test_prospect_page_is_404_out_of_scope(cast: Cast, browser_for: BrowserFor) 
     url = reverse("development:prospect", args=[prospect.pk])
     assert browser_for(cast.manager).get(url).status_code == 200
     assert browser_for(cast.far_manager).get(url).status_code == 404
-    assert browser_for(cast.far_manager).post(
-        reverse("development:prospect_move", args=[prospect.pk]), {"stage": "contacted"}
-    ).status_code == 404
+    assert (
+        browser_for(cast.far_manager)
+        .post(reverse("development:prospect_move", args=[prospect.pk]), {"stage": "contacted"})
+        .status_code
+        == 404
+    )
