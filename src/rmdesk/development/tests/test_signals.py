@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from rmdesk.conftest import Cast
+from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import Customer, Holding
 from rmdesk.customers.tests.factories import CustomerFactory
 from rmdesk.development import presenters
@@ -264,8 +265,9 @@ def test_disabled_rule_and_bad_thresholds(cast: Cast) -> None:
     SignalRule.objects.create(code="idle_deposit", enabled=False)
     assert "idle_deposit" not in signals_compute(as_of=DAY).counts
     SignalRule.objects.filter(code="idle_deposit").update(enabled=True, params={"days": "x"})
-    with pytest.raises(Exception, match="not valid"):
+    with pytest.raises(DomainError) as error:
         signals_compute(as_of=DAY)
+    assert error.value.code == "bad_signal_rule"
 
 
 def test_signals_follow_customer_visibility(cast: Cast) -> None:
