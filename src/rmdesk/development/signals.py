@@ -194,11 +194,11 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                        'transactions', {_agg(d, "w.id", "w.id")}) AS evidence
             FROM dev_win w
             WHERE w.kind = 'salary' AND w.booked_on > %s AND w.amount >= CAST(%s AS NUMERIC)
+              AND NOT EXISTS (SELECT 1 FROM customers_holding h
+                              WHERE h.customer_id = w.customer_id AND h.status = 'active'
+                                AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
             GROUP BY w.customer_id
             HAVING COUNT(DISTINCT {d.month.format("w.booked_on")}) >= %s
-               AND NOT EXISTS (SELECT 1 FROM customers_holding h
-                               WHERE h.customer_id = w.customer_id AND h.status = 'active'
-                                 AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
             """,
             [since, str(p["min_amount"]), p["months"]],
         )
@@ -340,6 +340,11 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     window = max((_window_days(code, p) for code, p in rules.items()), default=0)
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.monotonic()
+        if d is POSTGRES:
+            # Whole-bank aggregates: hash them in memory rather than spill to disk, and
+            # skip JIT compilation, which costs more than it saves on these statements.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute("DROP TABLE IF EXISTS dev_win")
         cursor.execute(
             "CREATE TEMP TABLE dev_win AS "
