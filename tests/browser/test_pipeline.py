@@ -52,7 +52,9 @@ def test_capture_then_move_on_the_board(live_server: LiveServer, page: Page) -> 
     card.locator("select[name=stage]").select_option("contacted")
     card.locator("button[type=submit]").click()
     # htmx swaps the card in place: the page does not reload.
-    expect(page.locator(f"#prospect-{prospect.pk}")).to_contain_text(re.compile("Contacted|已接触"))
+    moved = page.locator(f"#prospect-{prospect.pk}")
+    expect(moved).to_contain_text(re.compile("Now:|当前："))
+    expect(moved).to_contain_text(re.compile("Contacted|已接触"))
     expect(page).to_have_url(f"{live_server.url}/development/")
     prospect.refresh_from_db()
     assert prospect.stage == "contacted"
