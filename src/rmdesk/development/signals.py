@@ -1,0 +1,425 @@
+"""Latent needs found in the bank's own data, every night, for the whole bank at once.
+
+Each rule is one INSERT … SELECT over holdings, customers and a working copy of the
+recent transactions (``dev_win``: one scan of the transaction table per run, every
+rule reads the copy). The few differences between SQLite and PostgreSQL (JSON
+building, money as text, month and day-of-year formatting) are the ``Dialect`` below;
+the SQL is otherwise the same, and so are the results.
+
+A run is idempotent for its date: it replaces the date's signals (keeping those an
+opportunity was raised from) and upserts on (customer, code, date, subject).
+"""
+
+# The SQL below is assembled from constants (our own enums and dialect snippets); every
+# value from outside goes in as a parameter.
+# ruff: noqa: S608
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rmdesk.core.errors import DomainError
+from rmdesk.customers.models import Holding
+from rmdesk.customers.models import Transaction as Txn
+from rmdesk.development.models import Signal, SignalCode, SignalRule
+from rmdesk.org.models import Staff
+from rmdesk.org.policy import customer_q
+
+MAX_ID = 2**63 - 1
+
+# The thresholds a bank starts with; SignalRule.params overrides any of them.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    SignalCode.IDLE_DEPOSIT: {"min_balance": "200000", "days": 60},
+    SignalCode.MATURITY: {"days": 30},
+    SignalCode.SALARY_NO_WEALTH: {"days": 90, "months": 3, "min_amount": "3000"},
+    SignalCode.LARGE_INFLOW: {"days": 7, "min_amount": "500000"},
+    SignalCode.ATTRITION: {"days": 30, "count": 3, "min_total": "50000"},
+    SignalCode.BIRTHDAY: {"days": 7},
+    SignalCode.SETTLEMENT_GROWTH: {"days": 30, "growth_pct": 30, "min_volume": "1000000"},
+    SignalCode.PAYROLL_POTENTIAL: {"days": 30, "count": 20},
+    SignalCode.COUNTERPARTY: {"days": 90, "count": 5, "min_volume": "500000"},
+}
+MONEY_PARAMS = {"min_balance", "min_amount", "min_total", "min_volume"}
+
+WEALTH_TYPES = (
+    Holding.ProductType.WEALTH,
+    Holding.ProductType.FUND,
+    Holding.ProductType.STRUCTURED_DEPOSIT,
+    Holding.ProductType.BOND,
+    Holding.ProductType.INSURANCE,
+    Holding.ProductType.PRECIOUS_METAL,
+)
+SETTLEMENT_KINDS = (Txn.Kind.TRANSFER_IN, Txn.Kind.TRANSFER_OUT, Txn.Kind.TRANSFER_OUT_OTHER_BANK)
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    # Constants from our own enums, never user input.
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def rules_effective() -> dict[str, dict[str, Any]]:
+    """Each enabled rule's thresholds: the defaults overlaid with the bank's settings."""
+    configured = {rule.code: rule for rule in SignalRule.objects.all()}
+    rules: dict[str, dict[str, Any]] = {}
+    for code, defaults in DEFAULTS.items():
+        rule = configured.get(code)
+        if rule is not None and not rule.enabled:
+            continue
+        params = {**defaults, **(rule.params if rule is not None else {})}
+        rules[code] = _checked(code, params)
+    return rules
+
+
+def _checked(code: str, params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if name not in DEFAULTS[code]:
+            continue
+        try:
+            if name in MONEY_PARAMS:
+                amount = Decimal(str(value))
+                if not amount.is_finite() or amount < 0:
+                    raise InvalidOperation
+                out[name] = amount
+            else:
+                number = int(value)
+                if number < 0 or number > 3660:
+                    raise ValueError
+                out[name] = number
+        except (InvalidOperation, ValueError, TypeError) as exc:
+            raise DomainError(
+                _("The %(rule)s rule's %(name)s is not valid.") % {"rule": code, "name": name},
+                code="bad_signal_rule",
+                details={"field": name},
+            ) from exc
+    return out
+
+
+@dataclass(frozen=True)
+class Dialect:
+    obj: str  # builds a JSON object
+    agg: str  # aggregates JSON values into an array
+    money: str  # formats a money expression as "1234.50" ({} is the expression)
+    month: str  # "YYYY-MM" of a date column ({} is the column)
+    month_day: str  # "MM-DD" of a date column
+    length: str
+
+
+POSTGRES = Dialect(
+    obj="jsonb_build_object",
+    agg="jsonb_agg",
+    money="(({})::numeric(18,2))::text",
+    month="to_char({}, 'YYYY-MM')",
+    month_day="to_char({}, 'MM-DD')",
+    length="char_length",
+)
+SQLITE = Dialect(
+    obj="json_object",
+    agg="json_group_array",
+    money="printf('%%.2f', {})",
+    month="strftime('%%Y-%%m', {})",
+    month_day="strftime('%%m-%%d', {})",
+    length="length",
+)
+
+
+def _dialect() -> Dialect:
+    return POSTGRES if connection.vendor == "postgresql" else SQLITE
+
+
+def _agg(d: Dialect, expression: str, order: str) -> str:
+    # PostgreSQL orders inside the aggregate; SQLite 3.40 cannot (readers sort by id).
+    if d is POSTGRES:
+        return f"{d.agg}({expression} ORDER BY {order})"
+    return f"{d.agg}({expression})"
+
+
+def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[str, list[Any]]:
+    """The SELECT producing (customer_id, subject, evidence) for one rule."""
+    m = d.money.format
+    o = d.obj
+    if code == SignalCode.IDLE_DEPOSIT:
+        since = as_of - timedelta(days=p["days"])
+        return (
+            f"""
+            SELECT dd.customer_id, '' AS subject,
+                   {o}('balance', {m("dd.balance")}, 'accounts', dd.accounts,
+                       'since', CAST(%s AS TEXT), 'last_outflow_on', lo.last_out) AS evidence
+            FROM (SELECT customer_id, SUM(balance_cny) AS balance, COUNT(*) AS accounts
+                  FROM customers_holding
+                  WHERE status = 'active' AND product_type = 'demand_deposit' AND opened_on <= %s
+                  GROUP BY customer_id) dd
+            LEFT JOIN (SELECT customer_id, MAX(booked_on) AS last_out FROM dev_win
+                       WHERE amount < 0 GROUP BY customer_id) lo
+                   ON lo.customer_id = dd.customer_id
+            WHERE dd.balance >= CAST(%s AS NUMERIC) AND (lo.last_out IS NULL OR lo.last_out <= %s)
+            """,
+            [since.isoformat(), since, str(p["min_balance"]), since],
+        )
+    if code == SignalCode.MATURITY:
+        until = as_of + timedelta(days=p["days"])
+        item = (
+            f"{o}('holding_id', id, 'product_type', product_type, "
+            f"'balance', {m('balance_cny')}, 'matures_on', matures_on)"
+        )
+        return (
+            f"""
+            SELECT customer_id, '' AS subject,
+                   {o}('total', {m("SUM(balance_cny)")},
+                       'holdings', {_agg(d, item, "matures_on, id")}) AS evidence
+            FROM customers_holding
+            WHERE status = 'active' AND matures_on IS NOT NULL
+              AND matures_on >= %s AND matures_on <= %s
+              AND product_type NOT IN ('loan', 'credit_card')
+            GROUP BY customer_id
+            """,
+            [as_of, until],
+        )
+    if code == SignalCode.SALARY_NO_WEALTH:
+        since = as_of - timedelta(days=p["days"])
+        return (
+            f"""
+            SELECT w.customer_id, '' AS subject,
+                   {o}('months', COUNT(DISTINCT {d.month.format("w.booked_on")}),
+                       'total', {m("SUM(w.amount)")},
+                       'transactions', {_agg(d, "w.id", "w.id")}) AS evidence
+            FROM dev_win w
+            WHERE w.kind = 'salary' AND w.booked_on > %s AND w.amount >= CAST(%s AS NUMERIC)
+              AND NOT EXISTS (SELECT 1 FROM customers_holding h
+                              WHERE h.customer_id = w.customer_id AND h.status = 'active'
+                                AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
+            GROUP BY w.customer_id
+            HAVING COUNT(DISTINCT {d.month.format("w.booked_on")}) >= %s
+            """,
+            [since, str(p["min_amount"]), p["months"]],
+        )
+    if code == SignalCode.LARGE_INFLOW:
+        since = as_of - timedelta(days=p["days"])
+        item = f"{o}('id', w.id, 'amount', {m('w.amount')}, 'booked_on', w.booked_on)"
+        return (
+            f"""
+            SELECT w.customer_id, '' AS subject,
+                   {o}('total', {m("SUM(w.amount)")},
+                       'transactions', {_agg(d, item, "w.id")}) AS evidence
+            FROM dev_win w
+            WHERE w.kind IN ('large_inflow', 'transfer_in') AND w.booked_on > %s
+              AND w.amount >= CAST(%s AS NUMERIC)
+            GROUP BY w.customer_id
+            """,
+            [since, str(p["min_amount"])],
+        )
+    if code == SignalCode.ATTRITION:
+        since = as_of - timedelta(days=p["days"])
+        return (
+            f"""
+            SELECT w.customer_id, '' AS subject,
+                   {o}('count', COUNT(*), 'total', {m("-SUM(w.amount)")},
+                       'transactions', {_agg(d, "w.id", "w.id")}) AS evidence
+            FROM dev_win w
+            WHERE w.kind = 'transfer_out_other_bank' AND w.booked_on > %s
+            GROUP BY w.customer_id
+            HAVING COUNT(*) >= %s AND -SUM(w.amount) >= CAST(%s AS NUMERIC)
+            """,
+            [since, p["count"], str(p["min_total"])],
+        )
+    if code == SignalCode.BIRTHDAY:
+        days = [as_of + timedelta(days=i) for i in range(p["days"] + 1)]
+        month_days = [f"{day:%m-%d}" for day in days]
+        marks = ", ".join(["%s"] * len(month_days))
+        return (
+            f"""
+            SELECT id AS customer_id, '' AS subject,
+                   {o}('month_day', {d.month_day.format("birth_date")}) AS evidence
+            FROM customers_customer
+            WHERE kind = 'individual' AND birth_date IS NOT NULL
+              AND {d.month_day.format("birth_date")} IN ({marks})
+            """,
+            month_days,
+        )
+    if code == SignalCode.SETTLEMENT_GROWTH:
+        recent_from = as_of - timedelta(days=p["days"])
+        previous_from = as_of - timedelta(days=2 * p["days"])
+        recent = "SUM(CASE WHEN w.booked_on > %s THEN ABS(w.amount) ELSE 0 END)"
+        previous = "SUM(CASE WHEN w.booked_on <= %s THEN ABS(w.amount) ELSE 0 END)"
+        return (
+            f"""
+            SELECT w.customer_id, '' AS subject,
+                   {o}('recent', {m(recent)}, 'previous', {m(previous)}) AS evidence
+            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
+            WHERE c.kind = 'corporate' AND w.booked_on > %s
+              AND w.kind IN ({_sql_list(SETTLEMENT_KINDS)})
+            GROUP BY w.customer_id
+            HAVING {recent} >= CAST(%s AS NUMERIC) AND {previous} > 0
+               AND {recent} * 100 >= {previous} * (100 + %s)
+            """,
+            [
+                recent_from,
+                recent_from,
+                previous_from,
+                recent_from,
+                str(p["min_volume"]),
+                recent_from,
+                recent_from,
+                recent_from,
+                p["growth_pct"],
+            ],
+        )
+    if code == SignalCode.PAYROLL_POTENTIAL:
+        since = as_of - timedelta(days=p["days"])
+        return (
+            f"""
+            SELECT w.customer_id, '' AS subject,
+                   {o}('people', COUNT(DISTINCT w.counterparty), 'transfers', COUNT(*),
+                       'total', {m("-SUM(w.amount)")}) AS evidence
+            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
+            WHERE c.kind = 'corporate' AND w.booked_on > %s
+              AND w.kind IN ('transfer_out', 'transfer_out_other_bank')
+              AND {d.length}(w.counterparty) BETWEEN 2 AND 4
+              AND w.counterparty NOT LIKE '%%公司%%' AND w.counterparty NOT LIKE '%% %%'
+            GROUP BY w.customer_id
+            HAVING COUNT(DISTINCT w.counterparty) >= %s
+            """,
+            [since, p["count"]],
+        )
+    if code == SignalCode.COUNTERPARTY:
+        since = as_of - timedelta(days=p["days"])
+        return (
+            f"""
+            SELECT w.customer_id, w.counterparty AS subject,
+                   {o}('counterparty', w.counterparty, 'transactions', COUNT(*),
+                       'volume', {m("SUM(ABS(w.amount))")}) AS evidence
+            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
+            WHERE c.kind = 'corporate' AND w.booked_on > %s AND w.counterparty <> ''
+              AND w.kind IN ('transfer_in', 'transfer_out')
+            GROUP BY w.customer_id, w.counterparty
+            HAVING COUNT(*) >= %s AND SUM(ABS(w.amount)) >= CAST(%s AS NUMERIC)
+               AND NOT EXISTS (SELECT 1 FROM customers_customer k
+                               WHERE k.display_name = w.counterparty)
+            """,
+            [since, p["count"], str(p["min_volume"])],
+        )
+    raise ValueError(code)
+
+
+def _window_days(rule: str, p: dict[str, Any]) -> int:
+    if rule == SignalCode.SETTLEMENT_GROWTH:
+        return 2 * int(p["days"])
+    if rule in (SignalCode.MATURITY, SignalCode.BIRTHDAY):
+        return 0
+    return int(p["days"])
+
+
+@dataclass(frozen=True)
+class Run:
+    as_of: date
+    counts: dict[str, int]
+    seconds: dict[str, float]
+
+
+def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None) -> Run:
+    """Compute every enabled rule for ``as_of`` (today by default) over the whole bank.
+
+    One transaction; a second run for the same date gives the same rows.
+    """
+    as_of = as_of or timezone.localdate()
+    rules = rules_effective()
+    if codes is not None:
+        rules = {code: p for code, p in rules.items() if code in codes}
+    d = _dialect()
+    counts: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    window = max((_window_days(code, p) for code, p in rules.items()), default=0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.monotonic()
+        if d is POSTGRES:
+            # Whole-bank aggregates: hash them in memory rather than spill to disk, and
+            # skip JIT compilation, which costs more than it saves on these statements.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute("DROP TABLE IF EXISTS dev_win")
+        cursor.execute(
+            "CREATE TEMP TABLE dev_win AS "
+            "SELECT id, customer_id, booked_on, kind, amount, counterparty "
+            "FROM customers_transaction WHERE booked_on >= %s AND booked_on <= %s",
+            [as_of - timedelta(days=window), as_of],
+        )
+        if d is POSTGRES:
+            cursor.execute("ANALYZE dev_win")
+        seconds["window"] = time.monotonic() - started
+        for code, params in rules.items():
+            started = time.monotonic()
+            cursor.execute(
+                "DELETE FROM development_signal WHERE as_of = %s AND code = %s AND NOT EXISTS "
+                "(SELECT 1 FROM development_opportunity o "
+                "WHERE o.signal_id = development_signal.id)",
+                [as_of, code],
+            )
+            select, args = _rule_sql(code, params, as_of, d)
+            cursor.execute(
+                "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
+                f"SELECT r.customer_id, %s, %s, r.subject, r.evidence FROM ({select}) r WHERE true "
+                "ON CONFLICT (customer_id, code, as_of, subject) "
+                "DO UPDATE SET evidence = excluded.evidence",
+                [code, as_of, *args],
+            )
+            counts[code] = cursor.rowcount
+            seconds[code] = time.monotonic() - started
+        cursor.execute("DROP TABLE IF EXISTS dev_win")
+    return Run(as_of=as_of, counts=counts, seconds=seconds)
+
+
+# --- reads -----------------------------------------------------------------------------
+
+
+def signal_visible_to(actor: Staff) -> QuerySet[Signal]:
+    return Signal.objects.filter(customer_q(actor, prefix="customer__"))
+
+
+def latest_as_of() -> date | None:
+    return Signal.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+
+
+def signal_list(
+    *,
+    actor: Staff,
+    code: str | None = None,
+    as_of: date | None = None,
+    customer_id: int | None = None,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[Signal], bool]:
+    """A page of the visible signals of one day (the latest by default): (rows, has_more)."""
+    rows = signal_visible_to(actor).select_related("customer", "customer__primary_manager")
+    day = as_of or latest_as_of()
+    if day is None:
+        return [], False
+    rows = rows.filter(as_of=day)
+    if code:
+        rows = rows.filter(code=code)
+    if customer_id is not None:
+        rows = rows.filter(customer_id=customer_id)
+    found = list(rows.order_by("code", "customer_id", "subject")[offset : offset + limit + 1])
+    return found[:limit], len(found) > limit
+
+
+def signal_get(*, actor: Staff, signal_id: int) -> Signal:
+    if not 0 < signal_id <= MAX_ID:
+        raise Http404
+    found = (
+        signal_visible_to(actor)
+        .select_related("customer", "customer__primary_manager")
+        .filter(pk=signal_id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
