@@ -34,6 +34,7 @@ from rmdesk.development.models import (
 )
 from rmdesk.development.prospects import MAX_ID, prospect_masked_name
 from rmdesk.org.models import OrgUnit, Staff
+from rmdesk.org.policy import customer_q
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,9 @@ def customer_claim(*, actor: Staff, customer_id: int) -> Customer:
     if customer is None:
         raise Http404
     if customer.primary_manager_id is not None:
+        # A managed customer is in no pool: to anyone who may not see it, it does not exist.
+        if not Customer.objects.filter(customer_q(actor), pk=customer.pk).exists():
+            raise Http404
         raise ConflictError(_("Someone else claimed it first."), code="already_claimed")
     if customer.assisting_manager_id == actor.pk:
         raise DomainError(_("You already assist this customer."), code="already_assisting")

@@ -374,8 +374,12 @@ def test_claims_are_only_in_the_managers_subtree(cast: Cast) -> None:
         pool.prospect_claim(actor=cast.manager, prospect_id=far.pk)
     with pytest.raises(Http404):
         pool.customer_claim(actor=cast.manager, customer_id=cast.far.pk)
-    with pytest.raises(ConflictError):
+    # A colleague's customer is in no pool and out of the manager's sight: not found,
+    # exactly as a missing one. A customer one already sees answers that it is taken.
+    with pytest.raises(Http404):
         pool.customer_claim(actor=cast.manager, customer_id=cast.other.pk)
+    with pytest.raises(ConflictError):
+        pool.customer_claim(actor=cast.team_lead, customer_id=cast.own.pk)
     with pytest.raises(PermissionDenied):
         pool.prospect_claim(actor=cast.subbranch_head, prospect_id=far.pk)
 

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from rmdesk.api.v1 import api
 from rmdesk.audit.models import AccessLog, AuditEvent
@@ -69,9 +70,34 @@ def _transfer(cast: Cast, customer: Customer) -> int | None:
 
 
 # Each path parameter's kinds of object, the first whose ``where`` matches the route wins.
+def _signal(cast: Cast, customer: Customer) -> int:
+    from rmdesk.development.models import Signal, SignalCode
+
+    signal = Signal.objects.create(
+        customer=customer, code=SignalCode.LARGE_INFLOW, as_of=timezone.localdate(), evidence={}
+    )
+    return signal.pk
+
+
+def _opportunity(cast: Cast, customer: Customer) -> int | None:
+    from rmdesk.development.models import Opportunity
+
+    if customer.primary_manager is None:
+        return None
+    opportunity = Opportunity.objects.create(
+        customer=customer,
+        manager=customer.primary_manager,
+        title="scope check",
+        follow_up_on=timezone.localdate(),
+    )
+    return opportunity.pk
+
+
 KINDS: dict[str, list[Kind]] = {
     "customer_id": [Kind(_customer)],
     "request_id": [Kind(_transfer, where=r"/transfers/")],
+    "signal_id": [Kind(_signal)],
+    "opportunity_id": [Kind(_opportunity)],
 }
 
 # Parameters that do not name a customer's record (or whose objects have a visibility
@@ -88,6 +114,17 @@ UNSCOPED: dict[str, str] = {
     "group_id": "working groups: members and the customer's viewers (coordination/tests)",
     "task_id": "a working group's tasks follow the group",
     "pool_id": "resource pools: by org unit subtree (coordination/tests/test_pools.py)",
+    "prospect_id": "prospects are not customers yet: owner, heads over the owner, the pool "
+    "(development/tests/test_prospects.py)",
+    "name_list_id": "name lists: issuer and the managers given entries (development/tests)",
+    "entry_id": "name-list entries (development/tests) and campaign entries "
+    "(marketing/tests) go to their managers; contact-plan entries are in KINDS",
+}
+
+# Routes that reach customers by a rule of their own, not the customer's visibility.
+OWN_RULE_ROUTES: dict[str, str] = {
+    r"/pool/customers/": "the unclaimed pool: customers without a manager that managers in "
+    "scope may claim; a managed customer out of scope is 404 (development/tests/test_pool.py)",
 }
 
 PARAM = re.compile(r"\{(\w+)\}|<(?:\w+:)?(\w+)>")
@@ -178,8 +215,12 @@ def kind_of(route: Route, param: str) -> Kind | None:
     return None
 
 
+def own_rule(route: Route) -> bool:
+    return any(re.search(pattern, route.template) for pattern in OWN_RULE_ROUTES)
+
+
 def scoped(route: Route) -> bool:
-    return all(kind_of(route, param) is not None for param in route.params)
+    return not own_rule(route) and all(kind_of(route, param) is not None for param in route.params)
 
 
 def test_every_object_route_names_a_known_kind_of_object() -> None:
@@ -187,7 +228,7 @@ def test_every_object_route_names_a_known_kind_of_object() -> None:
         (str(route), param)
         for route in ROUTES
         for param in route.params
-        if kind_of(route, param) is None and param not in UNSCOPED
+        if kind_of(route, param) is None and param not in UNSCOPED and not own_rule(route)
     }
     assert unknown == set(), "add these parameters to KINDS (or UNSCOPED, with the reason)"
     assert len([route for route in ROUTES if scoped(route)]) >= 15
