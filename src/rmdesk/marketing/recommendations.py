@@ -1,0 +1,194 @@
+"""Next best products for every customer of the bank, in one INSERT … SELECT.
+
+The products are few (a shelf of tens), the customers many: each product's fixed facts
+(effective minimum, whether it needs an assessment, is private, is bank-issued WM, its
+target tiers) are worked out in Python once and passed in as a VALUES list; the
+customers × products pairing, the eligibility, the score and the ranking happen in the
+database in a single statement, the same on SQLite and PostgreSQL.
+
+Eligibility is the engine's, made stricter: a product above the customer's level is
+never recommended, not even an agency fund a customer could insist on (S3: the bank
+must not recommend it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from rmdesk.customers.models import Holding
+from rmdesk.marketing import selectors
+from rmdesk.marketing.models import (
+    Assessment,
+    Product,
+    QualifiedInvestorEvidence,
+    Recommendation,
+    Sale,
+)
+from rmdesk.marketing.suitability import WM_TYPES
+
+TOP_N = 5
+LIQUIDITY_DAYS = 60
+
+# Which holdings count as "has bought this kind before".
+HOLDING_TYPE = {
+    Product.Type.WM_PUBLIC: Holding.ProductType.WEALTH,
+    Product.Type.WM_PRIVATE: Holding.ProductType.WEALTH,
+    Product.Type.FUND: Holding.ProductType.FUND,
+    Product.Type.INSURANCE: Holding.ProductType.INSURANCE,
+    Product.Type.TIME_DEPOSIT: Holding.ProductType.TIME_DEPOSIT,
+    Product.Type.STRUCTURED_DEPOSIT: Holding.ProductType.STRUCTURED_DEPOSIT,
+    Product.Type.GOVERNMENT_BOND: Holding.ProductType.BOND,
+    Product.Type.PHYSICAL_METAL: Holding.ProductType.PRECIOUS_METAL,
+}
+
+# Loans and cards are offered through credit, not recommended as investments.
+RECOMMENDABLE = frozenset(HOLDING_TYPE)
+
+REASONS = ("liquidity", "tier", "risk_match", "familiar", "fit")
+
+
+def _on_sale(product: Product, now: dt.datetime) -> bool:
+    return (
+        product.status == Product.Status.ON_SALE
+        and (product.sale_starts_at is None or product.sale_starts_at <= now)
+        and (product.sale_ends_at is None or now < product.sale_ends_at)
+    )
+
+
+def recommendations_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Rebuild every customer's recommendations. Idempotent; one transaction."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rules = selectors.rules_current()
+    rows = []
+    for product in Product.objects.filter(type__in=RECOMMENDABLE).order_by("pk"):
+        if not _on_sale(product, now):
+            continue
+        minimum = max(
+            product.min_amount,
+            rules.regulatory_minimum(
+                issuer=product.issuer_type,
+                product_type=product.type,
+                asset_class=product.asset_class,
+            ),
+        )
+        if product.quota is not None and product.quota - product.quota_used < minimum:
+            continue
+        tiers = "," + ",".join(product.target_tiers) + "," if product.target_tiers else ""
+        rows.append(
+            (
+                product.pk,
+                product.risk_level,
+                minimum,
+                int(product.type in rules.assessed_types),
+                int(product.type in rules.private_types),
+                int(product.type in WM_TYPES and product.issuer_type == Product.Issuer.BANK),
+                tiers,
+                HOLDING_TYPE[product.type],
+            )
+        )
+    with transaction.atomic():
+        Recommendation.objects.all().delete()
+        if not rows:
+            return {"products": 0, "recommendations": 0}
+        inserted = _insert(rows=rows, now=now, today=today, rules_valid_days=rules.qualified_evidence_valid_days, min_years=rules.qualified_min_experience_years)
+    return {"products": len(rows), "recommendations": inserted}
+
+
+def _insert(
+    *,
+    rows: list[tuple[int, int, Decimal, int, int, int, str, str]],
+    now: dt.datetime,
+    today: dt.date,
+    rules_valid_days: int,
+    min_years: int,
+) -> int:
+    pg = connection.vendor == "postgresql"
+    day = "CAST(%s AS date)" if pg else "%s"
+    values = ", ".join(
+        "(%s, %s, CAST(%s AS NUMERIC), %s, %s, %s, %s, %s)" for _ in rows
+    )
+    params: list[object] = [value for row in rows for value in row]
+    evidence_since = today - dt.timedelta(days=rules_valid_days)
+    maturity_until = today + dt.timedelta(days=LIQUIDITY_DAYS)
+    customer = "customers_customer"
+    holding = Holding._meta.db_table
+    assessment = Assessment._meta.db_table
+    evidence = QualifiedInvestorEvidence._meta.db_table
+    sale = Sale._meta.db_table
+    product = Product._meta.db_table
+    reco = Recommendation._meta.db_table
+    sql = f"""
+    INSERT INTO {reco} (customer_id, product_id, score, rank, reason, refreshed_at)
+    WITH p(product_id, risk_level, eff_min, needs_assessment, is_private, bank_wm, tiers,
+           holding_type) AS (VALUES {values}),
+    liquidity AS (
+        SELECT customer_id, SUM(balance_cny) AS maturing FROM {holding}
+        WHERE status = 'active' AND matures_on >= {day} AND matures_on <= {day}
+        GROUP BY customer_id
+    ),
+    held AS (
+        SELECT DISTINCT customer_id, product_type FROM {holding} WHERE status = 'active'
+    ),
+    qualified AS (
+        SELECT DISTINCT customer_id FROM {evidence}
+        WHERE evidenced_on >= {day} AND (basis = 'company_net_assets' OR experience_years >= %s)
+    ),
+    branch_ok AS (
+        SELECT customer_id FROM {assessment} WHERE channel = 'branch'
+        UNION
+        SELECT s.customer_id FROM {sale} s JOIN {product} sp ON sp.id = s.product_id
+        WHERE s.status = 'active' AND sp.issuer_type = 'bank'
+          AND sp.type IN ('wm_public', 'wm_private')
+    ),
+    scored AS (
+        SELECT c.id AS customer_id, p.product_id,
+            (CASE WHEN p.needs_assessment = 1 THEN 40 - 10 * (c.risk_level - p.risk_level)
+                  ELSE 15 END)
+            + (CASE WHEN COALESCE(l.maturing, 0) >= p.eff_min THEN 25 ELSE 0 END)
+            + (CASE WHEN p.tiers <> '' THEN 15 ELSE 0 END)
+            + (CASE WHEN h.customer_id IS NOT NULL THEN 10 ELSE 0 END) AS score,
+            CASE WHEN COALESCE(l.maturing, 0) >= p.eff_min THEN 'liquidity'
+                 WHEN p.tiers <> '' THEN 'tier'
+                 WHEN p.needs_assessment = 1 AND c.risk_level = p.risk_level THEN 'risk_match'
+                 WHEN h.customer_id IS NOT NULL THEN 'familiar'
+                 ELSE 'fit' END AS reason
+        FROM {customer} c
+        CROSS JOIN p
+        LEFT JOIN liquidity l ON l.customer_id = c.id
+        LEFT JOIN held h ON h.customer_id = c.id AND h.product_type = p.holding_type
+        WHERE c.aum >= p.eff_min
+          AND (p.tiers = '' OR p.tiers LIKE '%%,' || c.tier || ',%%')
+          AND (p.needs_assessment = 0 OR (
+                c.risk_level IS NOT NULL AND c.risk_expires_on >= {day}
+                AND p.risk_level <= c.risk_level))
+          AND (p.is_private = 0 OR c.id IN (SELECT customer_id FROM qualified))
+          AND (p.bank_wm = 0 OR c.id IN (SELECT customer_id FROM branch_ok))
+    ),
+    ranked AS (
+        SELECT customer_id, product_id, score, reason,
+               ROW_NUMBER() OVER (PARTITION BY customer_id
+                                  ORDER BY score DESC, product_id) AS rank
+        FROM scored
+    )
+    SELECT customer_id, product_id, score, rank, reason, %s FROM ranked WHERE rank <= %s
+    """  # noqa: S608 - table names are ours; values are parameters
+    params += [
+        today,
+        maturity_until,
+        evidence_since,
+        min_years,
+        today,
+        now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" "),
+        TOP_N,
+    ]
+    if not pg:
+        params = [p.isoformat() if isinstance(p, dt.date) and not isinstance(p, dt.datetime) else p for p in params]
+        params = [str(p) if isinstance(p, Decimal) else p for p in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
