@@ -14,8 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import CharField, F, IntegerField, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -660,6 +661,22 @@ def sale_cancel(*, actor: Staff, sale_id: int) -> Sale:
             code="not_cancellable",
         )
     product = Product.objects.select_for_update().get(pk=sale.product_id)
+    # Cancelling the purchase that met the minimum must not leave top-ups below it.
+    rules = selectors.rules_current()
+    minimum = max(
+        product.min_amount,
+        rules.regulatory_minimum(
+            issuer=product.issuer_type, product_type=product.type, asset_class=product.asset_class
+        ),
+    )
+    left = Sale.objects.filter(
+        customer_id=sale.customer_id, product=product, status=Sale.Status.ACTIVE
+    ).exclude(pk=sale.pk).aggregate(total=Coalesce(Sum("amount"), Decimal("0")))["total"]
+    if 0 < left < minimum:
+        raise DomainError(
+            _("Cancel the later top-ups of this product first: what stays must meet the minimum."),
+            code="cancel_top_ups_first",
+        )
     sale.status = Sale.Status.CANCELLED
     sale.cancelled_at = now
     sale.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -757,19 +774,16 @@ def campaign_launch(*, actor: Staff, campaign_id: int) -> Campaign:
             risk_level__gte=campaign.product.risk_level,
             risk_expires_on__gte=timezone.localdate(),
         )
-    from django.db.models import IntegerField, Value
-
     rows = customers.annotate(
-        campaign_ref=Value(campaign.pk, output_field=IntegerField()),
-    ).values_list("campaign_ref", "pk", "primary_manager_id")
+        m_campaign=Value(campaign.pk, output_field=IntegerField()),
+        m_stage=Value(CampaignEntry.Stage.TARGETED, output_field=CharField()),
+        m_touches=Value(0, output_field=IntegerField()),
+    ).values_list("m_campaign", "pk", "primary_manager_id", "m_stage", "m_touches")
     sql, params = rows.query.sql_with_params()
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {CampaignEntry._meta.db_table} "  # noqa: S608 - our own table names
-            "(campaign_id, customer_id, manager_id, stage, touches) "
-            f"SELECT t.campaign_ref, t.id, t.primary_manager_id, 'targeted', 0 FROM ({sql}) t",
+            f"INSERT INTO {CampaignEntry._meta.db_table} "  # noqa: S608 - our own table name
+            f"(campaign_id, customer_id, manager_id, stage, touches) {sql}",
             params,
         )
         targeted = cursor.rowcount
