@@ -83,7 +83,9 @@ def product_detail(request: AuthedRequest, product_id: int) -> dict[str, Any]:
 
 
 @router.patch("/products/{product_id}", response={200: ProductOut, **ERRORS})
-def product_update(request: AuthedRequest, product_id: int, payload: ProductPatch) -> dict[str, Any]:
+def product_update(
+    request: AuthedRequest, product_id: int, payload: ProductPatch
+) -> dict[str, Any]:
     product = services.product_update(
         actor=request.auth, product_id=product_id, data=payload.model_dump(exclude_unset=True)
     )

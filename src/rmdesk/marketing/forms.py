@@ -31,7 +31,9 @@ class ProductFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any"))] + Product.Status.choices
     )
-    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("Any"))] + Tier.choices)
+    tier = forms.ChoiceField(
+        label=_("Tier"), required=False, choices=[("", _("Any"))] + Tier.choices
+    )
 
 
 class ProductForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -83,7 +85,11 @@ class CheckForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Sale.Channel.choices, initial="branch")
 
     def __init__(
-        self, *args: Any, customers: list[tuple[int, str]], products: list[tuple[int, str]], **kw: Any
+        self,
+        *args: Any,
+        customers: list[tuple[int, str]],
+        products: list[tuple[int, str]],
+        **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
         self.fields["customer"].choices = customers  # type: ignore[attr-defined]
@@ -94,13 +100,17 @@ class SaleForm(CheckForm):
     risk_warning_signed = forms.BooleanField(
         label=_("The customer read the special risk warning and signed it"), required=False
     )
-    recording_file_name = forms.CharField(label=_("Recording file name"), required=False, max_length=255)
+    recording_file_name = forms.CharField(
+        label=_("Recording file name"), required=False, max_length=255
+    )
     recording_sha256 = forms.CharField(label=_("Recording SHA-256"), required=False, max_length=64)
     recording_zone = forms.CharField(label=_("Sales zone"), required=False, max_length=100)
     recording_consent = forms.BooleanField(
         label=_("The customer consented to recording"), required=False
     )
-    recording_reviewer = forms.IntegerField(label=_("Recording reviewed by (staff ID)"), required=False)
+    recording_reviewer = forms.IntegerField(
+        label=_("Recording reviewed by (staff ID)"), required=False
+    )
     second_checker = forms.IntegerField(label=_("Second checker (staff ID)"), required=False)
     witness_name = forms.CharField(label=_("Witness (relative)"), required=False, max_length=100)
     disclosure_sha256 = forms.CharField(
@@ -120,7 +130,9 @@ class AssessmentForm(forms.Form):
         for question in questionnaire.definition["questions"]:
             self.fields[f"q_{question['code']}"] = forms.ChoiceField(
                 label=question["text"].get(lang) or question["text"]["en"],
-                choices=[(o["code"], o["text"].get(lang) or o["text"]["en"]) for o in question["options"]],
+                choices=[
+                    (o["code"], o["text"].get(lang) or o["text"]["en"]) for o in question["options"]
+                ],
                 widget=forms.RadioSelect,
             )
 
@@ -132,15 +144,23 @@ class AssessmentForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     basis = forms.ChoiceField(label=_("Basis"), choices=QualifiedInvestorEvidence.Basis.choices)
-    amount = forms.DecimalField(label=_("Amount (CNY)"), min_value=0, max_digits=18, decimal_places=2)
-    experience_years = forms.IntegerField(label=_("Years of investment experience"), min_value=0, max_value=100)
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"), min_value=0, max_digits=18, decimal_places=2
+    )
+    experience_years = forms.IntegerField(
+        label=_("Years of investment experience"), min_value=0, max_value=100
+    )
     document_ref = forms.CharField(label=_("Document reference"), max_length=200)
-    evidenced_on = forms.DateField(label=_("Evidence dated"), widget=forms.DateInput(attrs={"type": "date"}))
+    evidenced_on = forms.DateField(
+        label=_("Evidence dated"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    product = forms.TypedChoiceField(label=_("Product"), coerce=int, required=False, empty_value=None)
+    product = forms.TypedChoiceField(
+        label=_("Product"), coerce=int, required=False, empty_value=None
+    )
     tiers = forms.MultipleChoiceField(
         label=_("Tiers"), choices=Tier.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -153,9 +173,13 @@ class CampaignForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
-    talking_points = forms.CharField(label=_("Talking points"), widget=forms.Textarea, required=False)
+    talking_points = forms.CharField(
+        label=_("Talking points"), widget=forms.Textarea, required=False
+    )
 
     def __init__(self, *args: Any, products: list[tuple[int, str]], **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -166,5 +190,9 @@ class RequirementForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), max_length=100)
     description = forms.CharField(label=_("What the customer needs"), widget=forms.Textarea)
     amount = forms.DecimalField(
-        label=_("Amount in mind (CNY)"), required=False, min_value=0, max_digits=18, decimal_places=2
+        label=_("Amount in mind (CNY)"),
+        required=False,
+        min_value=0,
+        max_digits=18,
+        decimal_places=2,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,7 +35,7 @@ TOP_N = 5
 LIQUIDITY_DAYS = 60
 
 # Which holdings count as "has bought this kind before".
-HOLDING_TYPE = {
+HOLDING_TYPE: dict[str, str] = {
     Product.Type.WM_PUBLIC: Holding.ProductType.WEALTH,
     Product.Type.WM_PRIVATE: Holding.ProductType.WEALTH,
     Product.Type.FUND: Holding.ProductType.FUND,
@@ -95,7 +96,13 @@ def recommendations_refresh(*, now: dt.datetime | None = None) -> dict[str, int]
         Recommendation.objects.all().delete()
         if not rows:
             return {"products": 0, "recommendations": 0}
-        inserted = _insert(rows=rows, now=now, today=today, rules_valid_days=rules.qualified_evidence_valid_days, min_years=rules.qualified_min_experience_years)
+        inserted = _insert(
+            rows=rows,
+            now=now,
+            today=today,
+            rules_valid_days=rules.qualified_evidence_valid_days,
+            min_years=rules.qualified_min_experience_years,
+        )
     return {"products": len(rows), "recommendations": inserted}
 
 
@@ -109,10 +116,8 @@ def _insert(
 ) -> int:
     pg = connection.vendor == "postgresql"
     day = "CAST(%s AS date)" if pg else "%s"
-    values = ", ".join(
-        "(%s, %s, CAST(%s AS NUMERIC), %s, %s, %s, %s, %s)" for _ in rows
-    )
-    params: list[object] = [value for row in rows for value in row]
+    values = ", ".join("(%s, %s, CAST(%s AS NUMERIC), %s, %s, %s, %s, %s)" for _ in rows)
+    params: list[Any] = [value for row in rows for value in row]
     evidence_since = today - dt.timedelta(days=rules_valid_days)
     maturity_until = today + dt.timedelta(days=LIQUIDITY_DAYS)
     customer = "customers_customer"
@@ -187,7 +192,10 @@ def _insert(
         TOP_N,
     ]
     if not pg:
-        params = [p.isoformat() if isinstance(p, dt.date) and not isinstance(p, dt.datetime) else p for p in params]
+        params = [
+            p.isoformat() if isinstance(p, dt.date) and not isinstance(p, dt.datetime) else p
+            for p in params
+        ]
         params = [str(p) if isinstance(p, Decimal) else p for p in params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -98,7 +98,9 @@ def rules_current() -> Rules:
 
 
 def latest_assessment(*, customer_id: int) -> Assessment | None:
-    return Assessment.objects.filter(customer_id=customer_id).order_by("-assessed_at", "-id").first()
+    return (
+        Assessment.objects.filter(customer_id=customer_id).order_by("-assessed_at", "-id").first()
+    )
 
 
 def customer_facts(*, customer: Customer, product: Product | None, today: dt.date) -> CustomerFacts:
@@ -122,9 +124,9 @@ def customer_facts(*, customer: Customer, product: Product | None, today: dt.dat
     active_sales = Sale.objects.filter(customer_id=customer.pk, status=Sale.Status.ACTIVE)
     held = ZERO
     if product is not None:
-        held = active_sales.filter(product=product).aggregate(
-            total=Coalesce(Sum("amount"), ZERO)
-        )["total"]
+        held = active_sales.filter(product=product).aggregate(total=Coalesce(Sum("amount"), ZERO))[
+            "total"
+        ]
     return CustomerFacts(
         customer_id=customer.pk,
         is_individual=customer.kind == Customer.Kind.INDIVIDUAL,
@@ -256,9 +258,7 @@ def customer_marketing(*, actor: Staff, customer_id: int) -> CustomerMarketing:
 def recommendation_list(*, actor: Staff, customer_id: int) -> list[Recommendation]:
     customer = customer_get(actor=actor, customer_id=customer_id)
     return list(
-        Recommendation.objects.filter(customer=customer)
-        .select_related("product")
-        .order_by("rank")
+        Recommendation.objects.filter(customer=customer).select_related("product").order_by("rank")
     )
 
 
@@ -356,16 +356,21 @@ def campaign_funnel(*, campaign: Campaign) -> dict[str, int]:
 
 def plan_progress(*, target: PlanTarget) -> Decimal:
     """The achieved value of a target, computed from the data."""
-    start = dt.datetime.combine(target.period_start, dt.time.min, tzinfo=timezone.get_current_timezone())
+    start = dt.datetime.combine(
+        target.period_start, dt.time.min, tzinfo=timezone.get_current_timezone()
+    )
     end = dt.datetime.combine(
-        target.period_end + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()
+        target.period_end + dt.timedelta(days=1),
+        dt.time.min,
+        tzinfo=timezone.get_current_timezone(),
     )
     if target.manager_id is not None:
         book = Customer.objects.filter(primary_manager_id=target.manager_id)
     else:
         units = OrgUnit.objects.filter(
-            path__startswith=OrgUnit.objects.filter(pk=target.org_unit_id)
-            .values_list("path", flat=True)[:1]
+            path__startswith=OrgUnit.objects.filter(pk=target.org_unit_id).values_list(
+                "path", flat=True
+            )[:1]
         ).values("pk")
         book = Customer.objects.filter(home_unit__in=units)
     if target.metric == PlanTarget.Metric.SALES:

@@ -55,7 +55,9 @@ def _invalid(errors: list[dict[str, str]]) -> DomainError:
     return DomainError(_("Some fields are not valid."), code="invalid_fields", details=errors)
 
 
-def _money(value: Any, *, field: str, errors: list[dict[str, str]], positive: bool = True) -> Decimal:
+def _money(
+    value: Any, *, field: str, errors: list[dict[str, str]], positive: bool = True
+) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -357,7 +359,7 @@ def assessment_record(
     return assessment
 
 
-QUALIFYING_AMOUNTS = {
+QUALIFYING_AMOUNTS: dict[str, Decimal] = {
     QualifiedInvestorEvidence.Basis.NET_FINANCIAL_ASSETS: Decimal("3000000"),
     QualifiedInvestorEvidence.Basis.FINANCIAL_ASSETS: Decimal("5000000"),
     QualifiedInvestorEvidence.Basis.INCOME: Decimal("400000"),
@@ -396,10 +398,11 @@ def evidence_record(
                     % {"amount": f"{QUALIFYING_AMOUNTS[basis]:,.0f}"},
                 }
             )
-        if not company and experience_years < selectors.rules_current().qualified_min_experience_years:
-            errors.append(
-                {"field": "experience_years", "reason": str(_("At least two years."))}
-            )
+        if (
+            not company
+            and experience_years < selectors.rules_current().qualified_min_experience_years
+        ):
+            errors.append({"field": "experience_years", "reason": str(_("At least two years."))})
     if not document_ref.strip():
         errors.append({"field": "document_ref", "reason": str(_("Enter the document reference."))})
     if evidenced_on > timezone.localdate():
@@ -538,12 +541,17 @@ def sale_record(
             missing.append(
                 {
                     "field": "second_checker_id",
-                    "reason": str(_("An elderly customer's sale is checked by a second member of staff.")),
+                    "reason": str(
+                        _("An elderly customer's sale is checked by a second member of staff.")
+                    ),
                 }
             )
     if s.RISK_WARNING_SIGNATURE in needs and not risk_warning_signed:
         missing.append(
-            {"field": "risk_warning_signed", "reason": str(_("The signed risk warning is required."))}
+            {
+                "field": "risk_warning_signed",
+                "reason": str(_("The signed risk warning is required.")),
+            }
         )
     if s.ONLINE_DISCLOSURE in needs and not SHA256.match(disclosure_sha256):
         missing.append(
@@ -630,7 +638,11 @@ def _recording_problems(recording: RecordingIn | None, *, actor: Staff) -> list[
         )
     if not recording.zone.strip():
         problems.append({"field": "recording.zone", "reason": str(_("Enter the sales zone."))})
-    if not Staff.objects.filter(pk=recording.reviewer_id, is_active=True).exclude(pk=actor.pk).exists():
+    if (
+        not Staff.objects.filter(pk=recording.reviewer_id, is_active=True)
+        .exclude(pk=actor.pk)
+        .exists()
+    ):
         problems.append(
             {
                 "field": "recording.reviewer_id",
@@ -669,9 +681,13 @@ def sale_cancel(*, actor: Staff, sale_id: int) -> Sale:
             issuer=product.issuer_type, product_type=product.type, asset_class=product.asset_class
         ),
     )
-    left = Sale.objects.filter(
-        customer_id=sale.customer_id, product=product, status=Sale.Status.ACTIVE
-    ).exclude(pk=sale.pk).aggregate(total=Coalesce(Sum("amount"), Decimal("0")))["total"]
+    left = (
+        Sale.objects.filter(
+            customer_id=sale.customer_id, product=product, status=Sale.Status.ACTIVE
+        )
+        .exclude(pk=sale.pk)
+        .aggregate(total=Coalesce(Sum("amount"), Decimal("0")))["total"]
+    )
     if 0 < left < minimum:
         raise DomainError(
             _("Cancel the later top-ups of this product first: what stays must meet the minimum."),
@@ -693,7 +709,15 @@ def sale_cancel(*, actor: Staff, sale_id: int) -> Sale:
 
 # --- campaigns -------------------------------------------------------------------------
 
-SEGMENT_KEYS = {"tiers", "aum_min", "aum_max", "holding_types", "risk_levels", "org_unit_id", "kinds"}
+SEGMENT_KEYS = {
+    "tiers",
+    "aum_min",
+    "aum_max",
+    "holding_types",
+    "risk_levels",
+    "org_unit_id",
+    "kinds",
+}
 
 
 def _segment_clean(rules: dict[str, Any]) -> dict[str, Any]:
@@ -748,7 +772,10 @@ def campaign_create(
         owner=actor,
     )
     audit_record(
-        actor=actor, action="marketing.campaign.created", target=campaign, data={"rules": campaign.rules}
+        actor=actor,
+        action="marketing.campaign.created",
+        target=campaign,
+        data={"rules": campaign.rules},
     )
     return campaign
 
@@ -769,7 +796,10 @@ def campaign_launch(*, actor: Staff, campaign_id: int) -> Campaign:
     if campaign.status != Campaign.Status.DRAFT:
         raise DomainError(_("The campaign is already launched."), code="already_launched")
     customers = selectors.segment_customers(rules=campaign.rules)
-    if campaign.product is not None and campaign.product.type in selectors.rules_current().assessed_types:
+    if (
+        campaign.product is not None
+        and campaign.product.type in selectors.rules_current().assessed_types
+    ):
         customers = customers.filter(
             risk_level__gte=campaign.product.risk_level,
             risk_expires_on__gte=timezone.localdate(),
@@ -791,7 +821,10 @@ def campaign_launch(*, actor: Staff, campaign_id: int) -> Campaign:
     campaign.launched_at = timezone.now()
     campaign.save(update_fields=["status", "launched_at", "updated_at"])
     audit_record(
-        actor=actor, action="marketing.campaign.launched", target=campaign, data={"targets": targeted}
+        actor=actor,
+        action="marketing.campaign.launched",
+        target=campaign,
+        data={"targets": targeted},
     )
     return campaign
 
@@ -824,7 +857,10 @@ def campaign_touch(*, actor: Staff, entry_id: int) -> CampaignEntry:
         entry.stage = CampaignEntry.Stage.TOUCHED
     entry.save()
     audit_record(
-        actor=actor, action="marketing.campaign.touched", target=entry, data={"touches": entry.touches}
+        actor=actor,
+        action="marketing.campaign.touched",
+        target=entry,
+        data={"touches": entry.touches},
     )
     return entry
 
@@ -971,7 +1007,5 @@ def requirement_answer(*, actor: Staff, requirement_id: int, answer: str) -> Req
         target=requirement,
         dedupe_key=f"marketing.requirement.{requirement.pk}.answered",
     )
-    audit_record(
-        actor=actor, action="marketing.requirement.answered", target=requirement, data={}
-    )
+    audit_record(actor=actor, action="marketing.requirement.answered", target=requirement, data={})
     return requirement

@@ -322,9 +322,7 @@ def suitability_check(facts: Facts) -> Decision:
                 )
             )
         else:
-            agency = (
-                product.type in rules.override_types and product.issuer_type == "third_party"
-            )
+            agency = product.type in rules.override_types and product.issuer_type == "third_party"
             above = product.risk_level > customer.risk_level
             if above and not (agency and customer.professional):
                 lowest = customer.risk_level == 1 or customer.loss_unable
@@ -476,9 +474,11 @@ def suitability_check(facts: Facts) -> Decision:
             Item(
                 COOLING_OFF,
                 _("Cooling-off until %(until)s: the customer may cancel for a full refund.")
-                % {"until": cooling_off_ends_at.astimezone(ZoneInfo(rules.time_zone)).strftime(
-                    "%Y-%m-%d %H:%M"
-                )},
+                % {
+                    "until": cooling_off_ends_at.astimezone(ZoneInfo(rules.time_zone)).strftime(
+                        "%Y-%m-%d %H:%M"
+                    )
+                },
                 {"until": cooling_off_ends_at.isoformat(), "hours": hours},
             )
         )

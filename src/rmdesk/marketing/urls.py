@@ -16,7 +16,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("customers/<int:customer_id>/", views.customer, name="customer"),
     path("customers/<int:customer_id>/assess/", views.assess, name="assess"),
     path("customers/<int:customer_id>/evidence/", views.evidence_add, name="evidence_add"),
-    path("customers/<int:customer_id>/requirements/", views.requirement_add, name="requirement_add"),
+    path(
+        "customers/<int:customer_id>/requirements/", views.requirement_add, name="requirement_add"
+    ),
     path("campaigns/", views.campaign_list, name="campaigns"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:campaign_id>/launch/", views.campaign_launch, name="campaign_launch"),

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.forms import Form
+from django.forms.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -34,14 +34,17 @@ from rmdesk.org.models import Staff
 CUSTOMER_CHOICES_MAX = 300
 
 
-def _errors_to_form(form: Form, error: DomainError) -> None:
+def _errors_to_form(form: BaseForm, error: DomainError) -> None:
     details = error.details if isinstance(error.details, list) else []
     for item in details:
         field = str(item.get("field", "")).replace("recording.", "recording_")
-        field = {"second_checker_id": "second_checker", "recording_reviewer_id": "recording_reviewer"}.get(
-            field, field
+        field = {
+            "second_checker_id": "second_checker",
+            "recording_reviewer_id": "recording_reviewer",
+        }.get(field, field)
+        form.add_error(
+            field if field in form.fields else None, item.get("reason") or str(error.message)
         )
-        form.add_error(field if field in form.fields else None, item.get("reason") or str(error.message))
     if not details:
         form.add_error(None, str(error.message))
 
@@ -114,7 +117,9 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
 # --- check and sale --------------------------------------------------------------------
 
 
-def _choices(actor: Staff, customer_id: int | None) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _choices(
+    actor: Staff, customer_id: int | None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     visible = customer_visible_to(actor).order_by("display_name", "id")
     rows = list(visible[:CUSTOMER_CHOICES_MAX])
     if customer_id and all(c.pk != customer_id for c in rows):
@@ -315,7 +320,12 @@ def assess(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(
         request,
         "marketing/assess.html",
-        {"form": form, "customer": view_customer, "customer_name": masked_name_of(view_customer), "questionnaire": questionnaire},
+        {
+            "form": form,
+            "customer": view_customer,
+            "customer_name": masked_name_of(view_customer),
+            "questionnaire": questionnaire,
+        },
     )
 
 
@@ -364,7 +374,9 @@ def requirement_add(request: HttpRequest, customer_id: int) -> HttpResponse:
 def campaign_list(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
     products = [(p.pk, f"{p.code} {p.name}") for p in Product.objects.order_by("code")[:500]]
-    form = CampaignForm(request.POST or None, products=products) if can_run_campaigns(actor) else None
+    form = (
+        CampaignForm(request.POST or None, products=products) if can_run_campaigns(actor) else None
+    )
     if request.method == "POST":
         if form is None:
             raise PermissionDenied

@@ -9,10 +9,18 @@ import pytest
 
 from rmdesk.conftest import Cast
 from rmdesk.marketing.models import Product
-from rmdesk.marketing.tests.factories import ProductFactory, qualification_make
+from rmdesk.marketing.tests.factories import ProductFactory, qualification_make, seeded_defaults
 from rmdesk.org.models import Department, Staff
 from rmdesk.org.roles import Role
 from rmdesk.org.tests.factories import DepartmentFactory, StaffFactory
+
+
+@pytest.fixture(autouse=True)
+def _seeded_defaults(request: pytest.FixtureRequest) -> None:
+    """Tests with a database get the migration's questionnaire and rule set back."""
+    if {"db", "transactional_db", "cast"} & set(request.fixturenames):
+        request.getfixturevalue("db")
+        seeded_defaults()
 
 
 @dataclass

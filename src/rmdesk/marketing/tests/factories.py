@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 from typing import Any
 
@@ -13,10 +14,27 @@ from rmdesk.marketing.models import (
     Product,
     QualifiedInvestorEvidence,
     Questionnaire,
+    RuleSet,
     StaffQualification,
 )
 from rmdesk.marketing.suitability import anniversary
 from rmdesk.org.models import Staff
+
+
+def seeded_defaults() -> Questionnaire:
+    """The data migration's questionnaire and rule set, re-created if a transactional
+    test (a live server) flushed them."""
+    seed = importlib.import_module(
+        "rmdesk.marketing.migrations.0002_default_questionnaire_and_rules"
+    )
+    if not RuleSet.objects.exists():
+        RuleSet.objects.create(version=1, parameters=seed.PARAMETERS, active=True)
+    questionnaire = Questionnaire.objects.filter(active=True).first()
+    if questionnaire is None:
+        questionnaire = Questionnaire.objects.create(
+            version=1, title="个人客户风险承受能力评估问卷", definition=seed.DEFINITION, active=True
+        )
+    return questionnaire
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -49,7 +67,7 @@ def assessment_make(
     expires_on = anniversary(timezone.localdate(assessed_at))
     assessment = Assessment.objects.create(
         customer=customer,
-        questionnaire=Questionnaire.objects.get(active=True),
+        questionnaire=seeded_defaults(),
         answers={},
         score=0,
         risk_level=level,

@@ -29,27 +29,43 @@ def test_products_are_browsed_with_filters(cast: Cast, shelf: Shelf, client_for:
     codes = [p["code"] for p in client.get("/api/v1/products?type=wm_private").json()]
     assert codes == ["PRIV-R3"]
     item = client.get(f"/api/v1/products/{shelf.private.pk}").json()
-    assert item["min_amount"] == "300000.00" and item["quota"] == "1000000.00"
+    assert item["min_amount"] == "300000.00"
+    assert item["quota"] == "1000000.00"
     assert client.get("/api/v1/products/999999").status_code == 404
 
 
 def test_product_create_by_officers_only(cast: Cast, shelf: Shelf, client_for: ClientFor) -> None:
     data = {
-        "code": "API-1", "name": "接口产品", "type": "wm_public", "issuer_type": "wm_subsidiary",
-        "asset_class": "mixed", "risk_level": 3, "min_amount": "1", "status": "on_sale",
+        "code": "API-1",
+        "name": "接口产品",
+        "type": "wm_public",
+        "issuer_type": "wm_subsidiary",
+        "asset_class": "mixed",
+        "risk_level": 3,
+        "min_amount": "1",
+        "status": "on_sale",
     }
     assert post(client_for(cast.manager), "/api/v1/products", data).status_code == 403
     response = post(client_for(shelf.officer), "/api/v1/products", data)
     assert response.status_code == 201, response.json()
-    bad = post(client_for(shelf.officer), "/api/v1/products", data | {"code": "API-2", "min_amount": "-5"})
+    bad = post(
+        client_for(shelf.officer), "/api/v1/products", data | {"code": "API-2", "min_amount": "-5"}
+    )
     assert bad.status_code == 400
     assert {d["field"] for d in bad.json()["details"]} == {"min_amount"}
 
 
-def test_check_answers_reasons_in_plain_words(cast: Cast, shelf: Shelf, client_for: ClientFor) -> None:
+def test_check_answers_reasons_in_plain_words(
+    cast: Cast, shelf: Shelf, client_for: ClientFor
+) -> None:
     assessment_make(cast.own, level=2)
     client = client_for(cast.manager)
-    body = {"customer_id": cast.own.pk, "product_id": shelf.r4.pk, "amount": "50000", "channel": "branch"}
+    body = {
+        "customer_id": cast.own.pk,
+        "product_id": shelf.r4.pk,
+        "amount": "50000",
+        "channel": "branch",
+    }
     decision = post(client, "/api/v1/suitability/check", body).json()
     assert decision["allowed"] is False
     assert decision["reasons"][0]["code"] == "RISK_MISMATCH"
@@ -67,7 +83,9 @@ def test_check_sales_and_recommendations_are_404_outside_scope(
     for name, customer in cast.customers().items():
         visible = name in EXPECTED_VISIBLE[who]
         body = {"customer_id": customer.pk, "product_id": shelf.bond.pk, "amount": "100"}
-        assert post(client, "/api/v1/suitability/check", body).status_code == (200 if visible else 404)
+        assert post(client, "/api/v1/suitability/check", body).status_code == (
+            200 if visible else 404
+        )
         reco = client.get(f"/api/v1/customers/{customer.pk}/recommendations")
         assert reco.status_code == (200 if visible else 404)
         history = client.get(f"/api/v1/customers/{customer.pk}/assessments")
@@ -85,7 +103,10 @@ def test_record_and_cancel_a_sale_through_the_api(
         "amount": "50000",
         "channel": "branch",
         "recording": {
-            "file_name": "r.mp4", "sha256": "d" * 64, "zone": "专区", "consent": True,
+            "file_name": "r.mp4",
+            "sha256": "d" * 64,
+            "zone": "专区",
+            "consent": True,
             "reviewer_id": cast.team_lead.pk,
         },
     }
@@ -115,8 +136,12 @@ def test_sale_list_reads_in_a_fixed_number_of_queries(
     assessment_make(cast.own, level=5)
     for product in (shelf.r2, shelf.r4, shelf.bond):
         services.sale_record(
-            actor=cast.manager, customer_id=cast.own.pk, product_id=product.pk,
-            amount=Decimal("100"), channel="online", disclosure_sha256="e" * 64,
+            actor=cast.manager,
+            customer_id=cast.own.pk,
+            product_id=product.pk,
+            amount=Decimal("100"),
+            channel="online",
+            disclosure_sha256="e" * 64,
         )
     client = client_for(cast.manager)
     with django_assert_max_num_queries(6):
@@ -149,8 +174,12 @@ def test_campaign_freezes_targets_and_honours_consent(
     response = post(
         head,
         "/api/v1/campaigns",
-        {"name": "金卡理财季", "rules": {"tiers": ["gold"], "org_unit_id": cast.branch_a.pk},
-         "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        {
+            "name": "金卡理财季",
+            "rules": {"tiers": ["gold"], "org_unit_id": cast.branch_a.pk},
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+        },
     )
     assert response.status_code == 201, response.json()
     campaign_id = response.json()["id"]
@@ -188,7 +217,9 @@ def test_requirements_grouped_and_answered(cast: Cast, shelf: Shelf, client_for:
     ]
     first = client.get("/api/v1/requirements").json()[0]["id"]
     answered = post(
-        client_for(shelf.officer), f"/api/v1/requirements/{first}/answer", {"answer": "明年一季度推出"}
+        client_for(shelf.officer),
+        f"/api/v1/requirements/{first}/answer",
+        {"answer": "明年一季度推出"},
     )
     assert answered.json()["status"] == "answered"
     from rmdesk.notify.models import Notification
@@ -209,22 +240,39 @@ def test_plan_cascades_and_progress_comes_from_data(
     response = post(
         client_for(cast.subbranch_head),
         "/api/v1/plans",
-        {"org_unit_id": cast.sub_a1.pk, "metric": "sales", "period_start": str(today),
-         "period_end": str(today), "target": "1000000"},
+        {
+            "org_unit_id": cast.sub_a1.pk,
+            "metric": "sales",
+            "period_start": str(today),
+            "period_end": str(today),
+            "target": "1000000",
+        },
     )
     assert response.status_code == 201, response.json()
     assessment_make(cast.own, level=2)
     services.sale_record(
-        actor=cast.manager, customer_id=cast.own.pk, product_id=shelf.r2.pk,
-        amount=Decimal("20000"), channel="online", disclosure_sha256="f" * 64,
+        actor=cast.manager,
+        customer_id=cast.own.pk,
+        product_id=shelf.r2.pk,
+        amount=Decimal("20000"),
+        channel="online",
+        disclosure_sha256="f" * 64,
     )
     mine = client_for(cast.manager).get("/api/v1/plans").json()
     assert len(mine) == 1
     assert mine[0]["target"] == "750000.00"  # 3 of the sub-branch's 4 million
     assert mine[0]["achieved"] == "20000.00"
-    assert post(
-        client_for(cast.manager),
-        "/api/v1/plans",
-        {"org_unit_id": cast.sub_a1.pk, "metric": "sales", "period_start": str(today),
-         "period_end": str(today), "target": "1"},
-    ).status_code == 403
+    assert (
+        post(
+            client_for(cast.manager),
+            "/api/v1/plans",
+            {
+                "org_unit_id": cast.sub_a1.pk,
+                "metric": "sales",
+                "period_start": str(today),
+                "period_end": str(today),
+                "target": "1",
+            },
+        ).status_code
+        == 403
+    )

@@ -69,8 +69,11 @@ def test_ranking_prefers_liquidity_then_tier(cast: Cast, shelf: Shelf) -> None:
     Customer.objects.filter(pk=cast.own.pk).update(aum=Decimal("600000"), tier="gold")
     assessment_make(cast.own, level=5)
     Holding.objects.create(
-        customer=cast.own, account_no="H-1", product_type=Holding.ProductType.TIME_DEPOSIT,
-        balance=Decimal("500000"), balance_cny=Decimal("500000"),
+        customer=cast.own,
+        account_no="H-1",
+        product_type=Holding.ProductType.TIME_DEPOSIT,
+        balance=Decimal("500000"),
+        balance_cny=Decimal("500000"),
         opened_on=timezone.localdate() - dt.timedelta(days=300),
         matures_on=timezone.localdate() + dt.timedelta(days=10),
     )
@@ -80,7 +83,8 @@ def test_ranking_prefers_liquidity_then_tier(cast: Cast, shelf: Shelf) -> None:
     ranked = list(Recommendation.objects.filter(customer=cast.own).order_by("rank"))
     codes = [r.product.code for r in ranked]
     assert "DIAMOND-ONLY" not in codes
-    assert codes[0] == "GOLD-ONLY" and ranked[0].reason == "liquidity"
+    assert codes[0] == "GOLD-ONLY"
+    assert ranked[0].reason == "liquidity"
     assert len(codes) == 5
 
 
@@ -110,5 +114,6 @@ def test_recommendations_page_and_api(
     assessment_make(cast.own, level=2)
     recommendations_refresh()
     items = client_for(cast.manager).get(f"/api/v1/customers/{cast.own.pk}/recommendations").json()
-    assert items and all(i["risk_level"] <= 2 for i in items)
+    assert items
+    assert all(i["risk_level"] <= 2 for i in items)
     assert items[0]["reason_text"]

@@ -98,14 +98,17 @@ def test_agency_fund_matrix_with_the_s3_override(r: int, c: int) -> None:
     plain = check(c=customer(risk_level=c), p=fund)
     signed = check(c=customer(risk_level=c), p=fund, signed=True)
     if r <= c:
-        assert plain.allowed and signed.allowed
+        assert plain.allowed
+        assert signed.allowed
         assert s.RISK_WARNING_SIGNATURE not in signed.requirement_codes
     elif c == 1:
         # The lowest category never buys above their level, signature or not.
-        assert not plain.allowed and not signed.allowed
+        assert not plain.allowed
+        assert not signed.allowed
         assert not plain.overridable
     else:
-        assert not plain.allowed and plain.overridable
+        assert not plain.allowed
+        assert plain.overridable
         assert signed.allowed
         assert s.RISK_WARNING_SIGNATURE in signed.requirement_codes
 
@@ -113,7 +116,8 @@ def test_agency_fund_matrix_with_the_s3_override(r: int, c: int) -> None:
 def test_loss_unable_is_the_lowest_category_even_at_c3() -> None:
     fund = product(type="fund", issuer_type="third_party", risk_level=4)
     decision = check(c=customer(risk_level=3, loss_unable=True), p=fund, signed=True)
-    assert not decision.allowed and not decision.overridable
+    assert not decision.allowed
+    assert not decision.overridable
     assert s.RISK_MISMATCH in decision.reason_codes
 
 
@@ -132,7 +136,8 @@ def test_c3_buys_r3_not_r4() -> None:
     assert check(c=customer(risk_level=3), p=product(risk_level=3)).allowed
     decision = check(c=customer(risk_level=3), p=product(risk_level=4))
     assert decision.reason_codes == {s.RISK_MISMATCH}
-    assert "R4" in decision.reasons[0].message and "C3" in decision.reasons[0].message
+    assert "R4" in decision.reasons[0].message
+    assert "C3" in decision.reasons[0].message
 
 
 # --- S4/S5: assessment present and valid -----------------------------------------------
@@ -216,7 +221,10 @@ def test_dual_recording(ptype: str, channel: str, individual: bool, required: bo
 def test_recording_is_not_triggered_by_age_or_mismatch() -> None:
     old = customer(birth_date=dt.date(1950, 1, 1), risk_level=2)
     fund = product(type="fund", issuer_type="third_party", risk_level=4)
-    assert s.DUAL_RECORDING not in check(c=old, p=fund, channel="online", signed=True).requirement_codes
+    assert (
+        s.DUAL_RECORDING
+        not in check(c=old, p=fund, channel="online", signed=True).requirement_codes
+    )
 
 
 # --- S9: cooling-off -------------------------------------------------------------------
@@ -240,7 +248,12 @@ def test_private_wm_has_at_least_24_hours_of_cooling_off() -> None:
 
 @pytest.mark.parametrize(
     ("asset_class", "minimum"),
-    [("fixed_income", "300000"), ("mixed", "400000"), ("equity", "1000000"), ("commodity", "1000000")],
+    [
+        ("fixed_income", "300000"),
+        ("mixed", "400000"),
+        ("equity", "1000000"),
+        ("commodity", "1000000"),
+    ],
 )
 def test_private_minimums_at_the_cent(asset_class: str, minimum: str) -> None:
     private = product(type="wm_private", asset_class=asset_class, risk_level=2)
@@ -315,7 +328,10 @@ def test_elderly_steps_from_65(birth_date: dt.date, elderly: bool) -> None:
 
 
 def test_29_february_birthday_turns_a_year_older_on_1_march() -> None:
-    assert s.age_on(dt.date(1962, 2, 29) if False else dt.date(1960, 2, 29), dt.date(2025, 2, 28)) == 64
+    assert (
+        s.age_on(dt.date(1962, 2, 29) if False else dt.date(1960, 2, 29), dt.date(2025, 2, 28))
+        == 64
+    )
     assert s.age_on(dt.date(1960, 2, 29), dt.date(2025, 3, 1)) == 65
 
 
@@ -343,11 +359,16 @@ def test_staff_qualification_valid_through_its_expiry_day() -> None:
     expired = s.StaffFacts(
         staff_id=1, qualifications=(("fund", dt.date(2020, 1, 1), TODAY - dt.timedelta(days=1)),)
     )
-    wrong_kind = s.StaffFacts(staff_id=1, qualifications=(("insurance", dt.date(2020, 1, 1), TODAY),))
+    wrong_kind = s.StaffFacts(
+        staff_id=1, qualifications=(("insurance", dt.date(2020, 1, 1), TODAY),)
+    )
     assert check(p=fund, staff=current).allowed
     assert check(p=fund, staff=expired).reason_codes == {s.STAFF_NOT_QUALIFIED}
     assert check(p=fund, staff=wrong_kind).reason_codes == {s.STAFF_NOT_QUALIFIED}
-    not_yet = s.StaffFacts(staff_id=1, qualifications=(("fund", TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=9)),))
+    not_yet = s.StaffFacts(
+        staff_id=1,
+        qualifications=(("fund", TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=9)),),
+    )
     assert not check(p=fund, staff=not_yet).allowed
 
 

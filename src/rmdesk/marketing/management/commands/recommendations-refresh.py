@@ -9,7 +9,9 @@ from rmdesk.marketing.recommendations import recommendations_refresh
 
 
 class Command(BaseCommand):
-    help = "Rebuild every customer's next best products (the marketing.recommendations_refresh task)."
+    help = (
+        "Rebuild every customer's next best products (the marketing.recommendations_refresh task)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
