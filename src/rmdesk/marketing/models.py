@@ -370,8 +370,14 @@ class DualRecording(BaseModel):
 class Recommendation(models.Model):
     """Next best products per customer, rebuilt set-based by ``recommendations_refresh``."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # Derived and rebuilt in bulk: no database foreign keys (their per-row checks would
+    # cost more than the rebuild); the ORM still cascades deletes.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     score = models.IntegerField()
     rank = models.PositiveSmallIntegerField()
     reason = models.CharField(max_length=24)
