@@ -373,10 +373,14 @@ class Recommendation(models.Model):
     # Derived and rebuilt in bulk: no database foreign keys (their per-row checks would
     # cost more than the rebuild); the ORM still cascades deletes.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique (customer, product) index leads with it
     )
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     score = models.IntegerField()
     rank = models.PositiveSmallIntegerField()
@@ -387,13 +391,10 @@ class Recommendation(models.Model):
         verbose_name = _("recommendation")
         verbose_name_plural = _("recommendations")
         constraints = [
+            # Also serves a customer's list: WHERE customer_id = ? (five rows, sorted).
             models.UniqueConstraint(
                 fields=["customer", "product"], name="marketing_recommendation_unique"
             ),
-        ]
-        indexes = [
-            # A customer's list: WHERE customer_id = ? ORDER BY rank.
-            models.Index(fields=["customer", "rank"], name="marketing_reco_customer"),
         ]
 
     def __str__(self) -> str:

@@ -120,15 +120,31 @@ def _insert(
     rules_valid_days: int,
     min_years: int,
 ) -> int:
+    """Rank per customer profile, then hand each customer their profile's ranking.
+
+    Eligibility and score depend on a customer only through a few facts: risk level and
+    whether it is current, tier, evidence, branch assessment, the kinds of product held,
+    and where AUM and maturing money fall among the shelf's minimums. Customers with the
+    same facts get the same ranking, so the products are ranked once per distinct profile
+    (thousands, not a million) and the result joined back to every customer.
+    """
     pg = connection.vendor == "postgresql"
     day = "CAST(%s AS date)" if pg else "%s"
-    bits = {
-        holding_type: 1 << n for n, holding_type in enumerate(sorted(set(HOLDING_TYPE.values())))
-    }
-    values = ", ".join("(%s, %s, CAST(%s AS NUMERIC), %s, %s, %s, %s, %s)" for _ in rows)
-    params: list[Any] = [(*row[:-1], bits[row[-1]]) for row in rows]
-    params = [value for row in params for value in row]
-    # Which kinds of product a customer holds, as a bit mask (one pass over holdings).
+    bits = {kind: 1 << n for n, kind in enumerate(sorted(set(HOLDING_TYPE.values())))}
+    # The distinct minimums: a customer's AUM (or maturing money) "reaches" a product
+    # exactly when its bucket (how many of these it reaches) is ≥ the product's index.
+    thresholds = sorted({row[2] for row in rows})
+    index = {amount: n + 1 for n, amount in enumerate(thresholds)}
+    values = ", ".join("(%s, %s, %s, %s, %s, %s, %s, %s)" for _ in rows)
+    params: list[Any] = []
+    for product_id, risk, minimum, assessed, private, bank_wm, tiers, kind in rows:
+        params += [product_id, risk, index[minimum], assessed, private, bank_wm, tiers, bits[kind]]
+
+    def bucket(column: str) -> str:
+        return " + ".join(
+            f"(CASE WHEN {column} >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)" for _ in thresholds
+        )
+
     held_mask = " + ".join(
         f"MAX(CASE WHEN product_type = '{kind}' THEN {bit} ELSE 0 END)"
         for kind, bit in bits.items()
@@ -139,15 +155,21 @@ def _insert(
     sale = Sale._meta.db_table
     product = Product._meta.db_table
     reco = Recommendation._meta.db_table
-    # One row per customer with everything the ranking needs (one scan of each table).
-    facts = f"""
-    p(product_id, risk_level, eff_min, needs_assessment, is_private, bank_wm, tiers, hbit)
-        AS (VALUES {values}),
+    profile = "risk, valid, tier, qualified, branch_ok, held, aum_b, mat_b"
+    sql = f"""
+    INSERT INTO {reco} (customer_id, product_id, score, rank, reason, refreshed_at)
+    WITH p(product_id, risk_level, min_idx, needs_assessment, is_private, bank_wm, tiers,
+           hbit) AS (VALUES {values}),
     facts AS (
-        SELECT c.id, c.risk_level, c.risk_expires_on, c.aum, c.tier,
-               COALESCE(h.maturing, 0) AS maturing, COALESCE(h.held, 0) AS held,
+        SELECT c.id,
+               COALESCE(c.risk_level, 0) AS risk,
+               CASE WHEN c.risk_expires_on >= {day} THEN 1 ELSE 0 END AS valid,
+               c.tier,
                CASE WHEN q.customer_id IS NULL THEN 0 ELSE 1 END AS qualified,
-               CASE WHEN b.customer_id IS NULL THEN 0 ELSE 1 END AS branch_ok
+               CASE WHEN b.customer_id IS NULL THEN 0 ELSE 1 END AS branch_ok,
+               COALESCE(h.held, 0) AS held,
+               {bucket("c.aum")} AS aum_b,
+               {bucket("COALESCE(h.maturing, 0)")} AS mat_b
         FROM customers_customer c
         LEFT JOIN (
             SELECT customer_id,
@@ -168,67 +190,58 @@ def _insert(
             WHERE s.status = 'active' AND sp.issuer_type = 'bank'
               AND sp.type IN ('wm_public', 'wm_private')
         ) b ON b.customer_id = c.id
-    )"""  # noqa: S608 - table names are ours; values are parameters
-    params += [
-        today,
-        today + dt.timedelta(days=LIQUIDITY_DAYS),
-        today - dt.timedelta(days=rules_valid_days),
-        min_years,
-    ]
-    liquid = "f.maturing >= p.eff_min"
-    score = f"""(CASE WHEN p.needs_assessment = 1 THEN 40 - 10 * (f.risk_level - p.risk_level)
+    ),
+    profiles AS (SELECT DISTINCT {profile} FROM facts),
+    ranked AS (
+        SELECT k.*, p.product_id,
+            (CASE WHEN p.needs_assessment = 1 THEN 40 - 10 * (k.risk - p.risk_level)
                   ELSE 15 END)
-            + (CASE WHEN {liquid} THEN 25 ELSE 0 END)
+            + (CASE WHEN k.mat_b >= p.min_idx THEN 25 ELSE 0 END)
             + (CASE WHEN p.tiers <> '' THEN 15 ELSE 0 END)
-            + (CASE WHEN (f.held / p.hbit) % 2 = 1 THEN 10 ELSE 0 END)"""
-    reason = f"""CASE WHEN {liquid} THEN 'liquidity'
+            + (CASE WHEN (k.held / p.hbit) %% 2 = 1 THEN 10 ELSE 0 END) AS score,
+            CASE WHEN k.mat_b >= p.min_idx THEN 'liquidity'
                  WHEN p.tiers <> '' THEN 'tier'
-                 WHEN p.needs_assessment = 1 AND f.risk_level = p.risk_level THEN 'risk_match'
-                 WHEN (f.held / p.hbit) % 2 = 1 THEN 'familiar'
-                 ELSE 'fit' END"""
-    # Never a product the customer may not buy, nor one above their level (S3).
-    eligible = f"""f.aum >= p.eff_min
-          AND (p.tiers = '' OR p.tiers LIKE '%,' || f.tier || ',%')
-          AND (p.needs_assessment = 0 OR (
-                f.risk_level IS NOT NULL AND f.risk_expires_on >= {day}
-                AND p.risk_level <= f.risk_level))
-          AND (p.is_private = 0 OR f.qualified = 1)
-          AND (p.bank_wm = 0 OR f.branch_ok = 1)"""
-    columns = "(customer_id, product_id, score, rank, reason, refreshed_at)"
-    if pg:
-        # Each customer's top N among a few dozen products: a small in-memory sort per
-        # customer rather than one sort of every pair in the bank.
-        sql = f"""
-        INSERT INTO {reco} {columns}
-        WITH {facts}
-        SELECT f.id, x.product_id, x.score, x.rank, x.reason, %s
-        FROM facts f CROSS JOIN LATERAL (
-            SELECT s.*, ROW_NUMBER() OVER (ORDER BY s.score DESC, s.product_id) AS rank
-            FROM (SELECT p.product_id, {score} AS score, {reason} AS reason
-                  FROM p WHERE {eligible}) s
-            ORDER BY rank LIMIT %s
-        ) x"""  # noqa: S608
-        params += [now, today, TOP_N]
-    else:
-        sql = f"""
-        INSERT INTO {reco} {columns}
-        WITH {facts},
-        ranked AS (
-            SELECT f.id AS customer_id, p.product_id, {score} AS score, {reason} AS reason,
-                   ROW_NUMBER() OVER (PARTITION BY f.id
-                                      ORDER BY {score} DESC, p.product_id) AS rank
-            FROM facts f CROSS JOIN p WHERE {eligible}
-        )
-        SELECT customer_id, product_id, score, rank, reason, %s FROM ranked
-        WHERE rank <= %s"""  # noqa: S608
-        params += [today, now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" "), TOP_N]
+                 WHEN p.needs_assessment = 1 AND k.risk = p.risk_level THEN 'risk_match'
+                 WHEN (k.held / p.hbit) %% 2 = 1 THEN 'familiar'
+                 ELSE 'fit' END AS reason
+        FROM profiles k CROSS JOIN p
+        -- Never a product the customer may not buy, nor one above their level (S3).
+        WHERE k.aum_b >= p.min_idx
+          AND (p.tiers = '' OR p.tiers LIKE '%%,' || k.tier || ',%%')
+          AND (p.needs_assessment = 0 OR (k.risk > 0 AND k.valid = 1 AND p.risk_level <= k.risk))
+          AND (p.is_private = 0 OR k.qualified = 1)
+          AND (p.bank_wm = 0 OR k.branch_ok = 1)
+    ),
+    top AS (
+        SELECT r.*, ROW_NUMBER() OVER (
+            PARTITION BY {profile} ORDER BY score DESC, product_id) AS rank
+        FROM ranked r
+    )
+    SELECT f.id, t.product_id, t.score, t.rank, t.reason, %s
+    FROM facts f JOIN top t
+      ON t.rank <= %s AND t.risk = f.risk AND t.valid = f.valid AND t.tier = f.tier
+     AND t.qualified = f.qualified AND t.branch_ok = f.branch_ok AND t.held = f.held
+     AND t.aum_b = f.aum_b AND t.mat_b = f.mat_b
+    """  # noqa: S608 - table names and bit values are ours; values are parameters
+    params += [today, *thresholds, *thresholds]
+    params += [today, today + dt.timedelta(days=LIQUIDITY_DAYS)]
+    params += [today - dt.timedelta(days=rules_valid_days), min_years]
+    params += [now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")]
+    params += [TOP_N]
+    if not pg:
         params = [
             p.isoformat() if isinstance(p, dt.date) and not isinstance(p, dt.datetime) else p
             for p in params
         ]
         params = [str(p) if isinstance(p, Decimal) else p for p in params]
-    # psycopg and sqlite3 both take %s; a literal % is written %%.
-    sql = sql.replace("LIKE '%,'", "LIKE '%%,'").replace("',%'", "',%%'").replace(") % 2", ") %% 2")
     with connection.cursor() as cursor:
+        if pg:
+            # The ranking's size is unknowable to the planner (it guesses one row) and a
+            # nested loop over a million customers per ranked row would be quadratic:
+            # join the profiles back by hash, for this transaction only.
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(sql, params)
-        return int(cursor.rowcount)
+        inserted = int(cursor.rowcount)
+        if pg:
+            cursor.execute("SET LOCAL enable_nestloop = on")
+        return inserted

@@ -291,10 +291,11 @@ def segment_customers(*, rules: dict[str, Any]) -> QuerySet[Customer]:
         customers = customers.filter(risk_level__in=rules["risk_levels"])
     if rules.get("kinds"):
         customers = customers.filter(kind__in=rules["kinds"])
-    if rules.get("org_unit_id"):
-        unit = OrgUnit.objects.filter(pk=rules["org_unit_id"]).values_list("path", flat=True)
+    unit = OrgUnit.objects.filter(pk=rules.get("org_unit_id") or 0).first()
+    # The root's subtree is the whole bank: no filter (and no misestimated IN list).
+    if unit is not None and unit.parent_id is not None:
         customers = customers.filter(
-            home_unit__in=OrgUnit.objects.filter(path__startswith=unit[:1]).values("pk")
+            home_unit__in=OrgUnit.objects.filter(path__startswith=unit.path).values("pk")
         )
     if rules.get("holding_types"):
         from rmdesk.customers.models import Holding
