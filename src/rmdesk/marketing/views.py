@@ -1,0 +1,486 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.forms.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rmdesk.core.errors import DomainError
+from rmdesk.customers.masking import masked_name_of
+from rmdesk.customers.selectors import customer_visible_to
+from rmdesk.marketing import presenters, selectors, services
+from rmdesk.marketing.forms import (
+    AssessmentForm,
+    CampaignForm,
+    CheckForm,
+    EvidenceForm,
+    ProductFilterForm,
+    ProductForm,
+    RequirementForm,
+    SaleForm,
+)
+from rmdesk.marketing.models import Product
+from rmdesk.marketing.permissions import can_manage_products, can_run_campaigns, can_sell
+from rmdesk.org.http import acting_staff
+from rmdesk.org.models import Staff
+
+CUSTOMER_CHOICES_MAX = 300
+
+
+def _errors_to_form(form: BaseForm, error: DomainError) -> None:
+    details = error.details if isinstance(error.details, list) else []
+    for item in details:
+        field = str(item.get("field", "")).replace("recording.", "recording_")
+        field = {
+            "second_checker_id": "second_checker",
+            "recording_reviewer_id": "recording_reviewer",
+        }.get(field, field)
+        form.add_error(
+            field if field in form.fields else None, item.get("reason") or str(error.message)
+        )
+    if not details:
+        form.add_error(None, str(error.message))
+
+
+# --- the shelf -------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def product_list(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request)
+    form = ProductFilterForm(request.GET or None)
+    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    products = selectors.product_list(
+        actor=actor,
+        type=filters.get("type") or "",
+        risk_level=filters.get("risk_level"),
+        status=filters.get("status") or "",
+        tier=filters.get("tier") or "",
+        q=filters.get("q") or "",
+    )[:200]
+    return render(
+        request,
+        "marketing/product_list.html",
+        {
+            "form": form,
+            "products": [presenters.product_out(p) for p in products],
+            "can_manage": can_manage_products(actor),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def product_edit(request: HttpRequest, product_id: int | None = None) -> HttpResponse:
+    actor = acting_staff(request)
+    if not can_manage_products(actor):
+        raise PermissionDenied
+    instance = selectors.product_get(actor=actor, product_id=product_id) if product_id else None
+    form = ProductForm(request.POST or None, instance=instance)
+    if instance is not None:
+        form.fields["code"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data.get(name) for name in form.Meta.fields}
+        try:
+            if instance is None:
+                product = services.product_create(actor=actor, data=data)
+            else:
+                product = services.product_update(actor=actor, product_id=instance.pk, data=data)
+        except DomainError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Product saved."))
+            return redirect("marketing:product_detail", product_id=product.pk)
+    return render(request, "marketing/product_form.html", {"form": form, "product": instance})
+
+
+@require_GET
+@login_required
+def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    product = selectors.product_get(actor=actor, product_id=product_id)
+    return render(
+        request,
+        "marketing/product_detail.html",
+        {"p": presenters.product_out(product), "can_manage": can_manage_products(actor)},
+    )
+
+
+# --- check and sale --------------------------------------------------------------------
+
+
+def _choices(
+    actor: Staff, customer_id: int | None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    visible = customer_visible_to(actor).order_by("display_name", "id")
+    rows = list(visible[:CUSTOMER_CHOICES_MAX])
+    if customer_id and all(c.pk != customer_id for c in rows):
+        rows += list(visible.filter(pk=customer_id))
+    customers = [(c.pk, f"{c.customer_no} {masked_name_of(c)}") for c in rows]
+    products = [
+        (p.pk, f"{p.code} {p.name} (R{p.risk_level})")
+        for p in Product.objects.filter(status=Product.Status.ON_SALE).order_by("code")
+    ]
+    return customers, products
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_GET
+@login_required
+def check(request: HttpRequest) -> HttpResponse:
+    """The check page: pick a customer, a product and an amount; see the decision and,
+    where the sale is allowed, the form to record it with what it requires."""
+    actor = acting_staff(request)
+    customers, products = _choices(actor, _int(request.GET.get("customer")))
+    form = CheckForm(
+        request.GET if "amount" in request.GET else None,
+        customers=customers,
+        products=products,
+        initial={"customer": request.GET.get("customer"), "product": request.GET.get("product")},
+    )
+    decision = None
+    sale_form = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        decision = services.suitability_evaluate(
+            actor=actor,
+            customer_id=data["customer"],
+            product_id=data["product"],
+            amount=data["amount"],
+            channel=data["channel"],
+        )
+        if decision.allowed or decision.overridable:
+            sale_form = SaleForm(customers=customers, products=products, initial=data)
+    return render(
+        request,
+        "marketing/check.html",
+        {
+            "form": form,
+            "decision": decision,
+            "sale_form": sale_form,
+            "needs": decision.requirement_codes if decision else frozenset(),
+            "can_sell": can_sell(actor),
+        },
+    )
+
+
+@require_POST
+@login_required
+def sale_create(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request)
+    customers, products = _choices(actor, _int(request.POST.get("customer")))
+    form = SaleForm(request.POST, customers=customers, products=products)
+    decision = None
+    if form.is_valid():
+        data = form.cleaned_data
+        recording = None
+        if data["recording_file_name"] or data["recording_sha256"]:
+            recording = services.RecordingIn(
+                file_name=data["recording_file_name"],
+                sha256=data["recording_sha256"].strip().lower(),
+                zone=data["recording_zone"],
+                consent=data["recording_consent"],
+                reviewer_id=data["recording_reviewer"] or 0,
+            )
+        try:
+            sale = services.sale_record(
+                actor=actor,
+                customer_id=data["customer"],
+                product_id=data["product"],
+                amount=data["amount"],
+                channel=data["channel"],
+                recording=recording,
+                risk_warning_signed=data["risk_warning_signed"],
+                second_checker_id=data["second_checker"],
+                witness_name=data["witness_name"],
+                disclosure_sha256=data["disclosure_sha256"].strip().lower(),
+            )
+        except services.SaleBlocked as exc:
+            form.add_error(None, str(exc.message))
+        except DomainError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Sale recorded."))
+            return redirect("marketing:customer", customer_id=sale.customer_id)
+        decision = services.suitability_evaluate(
+            actor=actor,
+            customer_id=data["customer"],
+            product_id=data["product"],
+            amount=data["amount"],
+            channel=data["channel"],
+        )
+    check_form = CheckForm(request.POST, customers=customers, products=products)
+    check_form.is_valid()
+    return render(
+        request,
+        "marketing/check.html",
+        {
+            "form": check_form,
+            "decision": decision,
+            "sale_form": form,
+            "needs": decision.requirement_codes if decision else frozenset(),
+            "can_sell": can_sell(actor),
+        },
+        status=422,
+    )
+
+
+@require_POST
+@login_required
+def sale_cancel(request: HttpRequest, sale_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    sale = selectors.sale_get(actor=actor, sale_id=sale_id)
+    try:
+        services.sale_cancel(actor=actor, sale_id=sale.pk)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Sale cancelled; the customer is refunded in full."))
+    return redirect("marketing:customer", customer_id=sale.customer_id)
+
+
+@require_GET
+@login_required
+def sale_list(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request)
+    sales = selectors.sale_list(actor=actor, limit=100)
+    return render(
+        request, "marketing/sale_list.html", {"sales": [presenters.sale_out(s) for s in sales]}
+    )
+
+
+# --- the customer's page ---------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    view = selectors.customer_marketing(actor=actor, customer_id=customer_id)
+    return render(
+        request,
+        "marketing/customer.html",
+        {
+            "customer": view.customer,
+            "customer_name": masked_name_of(view.customer),
+            "assessment": view.assessment,
+            "sales": [presenters.sale_out(s) for s in view.sales],
+            "recommendations": [presenters.recommendation_out(r) for r in view.recommendations],
+            "evidence": view.evidence,
+            "evidence_form": EvidenceForm(),
+            "requirement_form": RequirementForm(),
+            "can_sell": can_sell(actor),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def assess(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    view_customer = selectors.customer_marketing(actor=actor, customer_id=customer_id).customer
+    if not can_sell(actor):
+        raise PermissionDenied
+    questionnaire = services.questionnaire_active()
+    form = AssessmentForm(
+        request.POST or None, questionnaire=questionnaire, language=get_language() or "en"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.assessment_record(
+                actor=actor,
+                customer_id=view_customer.pk,
+                answers=form.answers(),
+                channel=form.cleaned_data["channel"],
+                customer_confirmed=form.cleaned_data["customer_confirmed"],
+            )
+        except DomainError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Assessed C%(level)d, valid until %(day)s.")
+                % {"level": assessment.risk_level, "day": assessment.expires_on},
+            )
+            return redirect("marketing:customer", customer_id=view_customer.pk)
+    return render(
+        request,
+        "marketing/assess.html",
+        {
+            "form": form,
+            "customer": view_customer,
+            "customer_name": masked_name_of(view_customer),
+            "questionnaire": questionnaire,
+        },
+    )
+
+
+@require_POST
+@login_required
+def evidence_add(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    form = EvidenceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.evidence_record(actor=actor, customer_id=customer_id, **form.cleaned_data)
+        except DomainError as exc:
+            details = exc.details if isinstance(exc.details, list) else []
+            messages.error(
+                request, " ".join(str(d.get("reason")) for d in details) or str(exc.message)
+            )
+        else:
+            messages.success(request, _("Evidence recorded."))
+    else:
+        messages.error(request, _("Complete every field of the evidence."))
+    return redirect("marketing:customer", customer_id=customer_id)
+
+
+@require_POST
+@login_required
+def requirement_add(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    form = RequirementForm(request.POST)
+    if form.is_valid():
+        try:
+            services.requirement_record(actor=actor, customer_id=customer_id, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Requirement sent to the product department."))
+    else:
+        messages.error(request, _("Give a topic and describe the need."))
+    return redirect("marketing:customer", customer_id=customer_id)
+
+
+# --- campaigns, plans, requirements ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request)
+    products = [(p.pk, f"{p.code} {p.name}") for p in Product.objects.order_by("code")[:500]]
+    form = (
+        CampaignForm(request.POST or None, products=products) if can_run_campaigns(actor) else None
+    )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            rules = {
+                "tiers": data["tiers"],
+                "aum_min": str(data["aum_min"]) if data["aum_min"] is not None else "",
+                "aum_max": str(data["aum_max"]) if data["aum_max"] is not None else "",
+                "risk_levels": data["risk_levels"],
+            }
+            try:
+                campaign = services.campaign_create(
+                    actor=actor,
+                    name=data["name"],
+                    rules=rules,
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    product_id=data["product"],
+                    talking_points=data["talking_points"],
+                )
+            except DomainError as exc:
+                _errors_to_form(form, exc)
+            else:
+                return redirect("marketing:campaign", campaign_id=campaign.pk)
+    return render(
+        request,
+        "marketing/campaign_list.html",
+        {"campaigns": list(selectors.campaign_list(actor=actor)[:200]), "form": form},
+    )
+
+
+@require_GET
+@login_required
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    campaign = selectors.campaign_get(actor=actor, campaign_id=campaign_id)
+    entries = selectors.campaign_entries(actor=actor, campaign=campaign)
+    return render(
+        request,
+        "marketing/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "funnel": selectors.campaign_funnel(campaign=campaign),
+            "entries": [(e, masked_name_of(e.customer)) for e in entries],
+            "can_launch": can_run_campaigns(actor) and campaign.status == "draft",
+        },
+    )
+
+
+@require_POST
+@login_required
+def campaign_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    try:
+        services.campaign_launch(actor=actor, campaign_id=campaign_id)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("marketing:campaign", campaign_id=campaign_id)
+
+
+@require_POST
+@login_required
+def campaign_touch(request: HttpRequest, entry_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    try:
+        entry = services.campaign_touch(actor=actor, entry_id=entry_id)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("marketing:campaigns")
+    return redirect("marketing:campaign", campaign_id=entry.campaign_id)
+
+
+@require_GET
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request)
+    rows = [(t, selectors.plan_progress(target=t)) for t in selectors.plan_list(actor=actor)]
+    return render(request, "marketing/plan_list.html", {"rows": rows})
+
+
+@require_GET
+@login_required
+def requirement_list(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request)
+    return render(
+        request,
+        "marketing/requirement_list.html",
+        {
+            "requirements": list(selectors.requirement_list(actor=actor)[:200]),
+            "groups": selectors.requirement_groups() if can_manage_products(actor) else [],
+            "can_answer": can_manage_products(actor),
+        },
+    )
+
+
+@require_POST
+@login_required
+def requirement_answer(request: HttpRequest, requirement_id: int) -> HttpResponse:
+    actor = acting_staff(request)
+    try:
+        services.requirement_answer(
+            actor=actor, requirement_id=requirement_id, answer=request.POST.get("answer", "")[:5000]
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("marketing:requirements")
