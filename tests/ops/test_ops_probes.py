@@ -147,3 +147,11 @@ def test_the_probes_and_metrics_are_the_only_new_anonymous_routes() -> None:
     assert Client().get("/readyzz").status_code == 404
     assert Client().get("/tasks/").status_code == 302
     assert Client().post("/tasks/1/retry/").status_code == 302
+
+
+def test_probe_routes_are_labelled_by_their_path(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="rmdesk.request"):
+        Client().get("/healthz")
+        Client().get("/readyz")
+    routes = [getattr(r, "route", None) for r in caplog.records if r.name == "rmdesk.request"]
+    assert routes == ["/healthz", "/readyz"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,9 @@ from rmdesk.core.http import request_id
 from rmdesk.core.logging import REQUEST_ID
 
 logger = logging.getLogger("rmdesk.request")
+
+_GROUP = re.compile(r"\(\?P<(\w+)>([^()]*)\)")
+_LITERALS = re.compile(r"[\w-]+(\|[\w-]+)*")
 
 
 class _QueryCounter:
@@ -33,7 +37,18 @@ def route_of(request: HttpRequest) -> str:
     """The URL pattern that answered (bounded cardinality), not the path."""
     match = getattr(request, "resolver_match", None)
     if match is not None and match.route:
-        return "/" + str(match.route).lstrip("^").rstrip("$")
+        route = str(match.route).lstrip("^").rstrip("$")
+        if "(?P<" in route:
+            # A regex route: a group of literal alternatives (a bounded set, e.g. the
+            # probes) shows its value; any other group shows its name.
+            def group(found: re.Match[str]) -> str:
+                name, choices = found.group(1), found.group(2)
+                if _LITERALS.fullmatch(choices):
+                    return str(match.kwargs.get(name, f"<{name}>"))
+                return f"<{name}>"
+
+            route = _GROUP.sub(group, route)
+        return "/" + route
     if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
         return "static"
     return "unmatched"
