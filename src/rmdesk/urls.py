@@ -1,8 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from rmdesk.api.v1 import api
-from rmdesk.core import health
 from rmdesk.tasks.api import router as jobs_router
 
 # The task queue's administrator API (/api/v1/jobs).
@@ -23,10 +22,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    # Probes and the metrics scrape. The probes are anonymous on purpose; the pattern
-    # keeps them out of the deny-by-default route walk (tests/ops checks them instead).
-    re_path(r"^(?P<probe>healthz|readyz)$", health.probe, name="probe"),
-    path("metrics", health.metrics, name="metrics"),
 ]
 
 handler403 = "rmdesk.web.views.forbidden"

@@ -141,8 +141,23 @@ def test_the_json_formatter_keeps_extras_and_exceptions() -> None:
     assert "ValueError: bad" in line["exc"]
 
 
-def test_the_probes_and_metrics_are_the_only_new_anonymous_routes() -> None:
-    """The route walk in web skips regex routes; check the probes' neighbours here."""
+def test_probes_answer_any_host_and_plain_http(settings: Any) -> None:
+    """A load balancer probes the machine's address over HTTP, not the public name."""
+    settings.ALLOWED_HOSTS = ["rmdesk.bank.example"]
+    settings.SECURE_SSL_REDIRECT = True
+    for path in ("/healthz", "/readyz"):
+        response = Client().get(path, HTTP_HOST="10.1.2.3:8000")
+        assert response.status_code == 200, path
+    settings.RMDESK_METRICS_TOKEN = "s3cret-metrics-token"
+    scrape = Client().get(
+        "/metrics", HTTP_HOST="10.1.2.3:8000", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token"
+    )
+    assert scrape.status_code == 200
+    assert Client().get("/metrics", HTTP_HOST="10.1.2.3:8000").status_code == 401
+    assert Client().get("/login/", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
+def test_only_the_probes_are_anonymous() -> None:
     assert Client().get("/healthz/").status_code == 404
     assert Client().get("/readyzz").status_code == 404
     assert Client().get("/tasks/").status_code == 302

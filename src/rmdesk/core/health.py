@@ -90,12 +90,6 @@ def _metrics_allowed(request: HttpRequest) -> tuple[bool, int]:
 
 @never_cache
 @require_GET
-def probe(request: HttpRequest, probe: str) -> JsonResponse:
-    return readyz(request) if probe == "readyz" else healthz(request)
-
-
-@never_cache
-@require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     allowed, status = _metrics_allowed(request)
     if not allowed:

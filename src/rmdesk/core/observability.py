@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from rmdesk.core import metrics
+from rmdesk.core import health, metrics
 from rmdesk.core.http import request_id
 from rmdesk.core.logging import REQUEST_ID
 
@@ -65,7 +65,19 @@ def user_id_of(request: HttpRequest) -> int | None:
     return None
 
 
+# Load balancers' probes and the metrics scrape are answered here, before host
+# validation and the HTTPS redirect: they come by plain HTTP to the machine's
+# address, not the public name. (/metrics still needs its bearer token.)
+PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {
+    "/healthz": health.healthz,
+    "/readyz": health.readyz,
+    "/metrics": health.metrics,
+}
+
+
 class RequestObservabilityMiddleware:
+    """Request id, metrics and one log line per request; answers the health probes."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -75,10 +87,11 @@ class RequestObservabilityMiddleware:
         counter = _QueryCounter()
         started = time.perf_counter()
         try:
+            probe = PROBES.get(request.path_info)
             with connection.execute_wrapper(counter):
-                response = self.get_response(request)
+                response = probe(request) if probe else self.get_response(request)
             duration = time.perf_counter() - started
-            route = route_of(request)
+            route = request.path_info if probe else route_of(request)
             method = request.method or "GET"
             metrics.REQUESTS.labels(route, method, str(response.status_code)).inc()
             metrics.LATENCY.labels(route, method).observe(duration)
