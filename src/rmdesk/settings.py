@@ -378,3 +378,11 @@ RMDESK_READY_QUEUE_MAX_SECONDS = env_int("RMDESK_READY_QUEUE_MAX_SECONDS", 900)
 # /metrics answers a bearer token, and from 127.0.0.1 only when allowed here.
 RMDESK_METRICS_TOKEN = os.environ.get("RMDESK_METRICS_TOKEN", "")
 RMDESK_METRICS_LOOPBACK = env_bool("RMDESK_METRICS_LOOPBACK", False)
+# A read replica for reports (rmdesk.core.db.reporting_db); tests use the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"]),
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }

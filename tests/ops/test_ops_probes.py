@@ -170,3 +170,13 @@ def test_probe_routes_are_labelled_by_their_path(caplog: pytest.LogCaptureFixtur
         Client().get("/readyz")
     routes = [getattr(r, "route", None) for r in caplog.records if r.name == "rmdesk.request"]
     assert routes == ["/healthz", "/readyz"]
+
+
+def test_reports_read_the_replica_only_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.conf import settings
+
+    from rmdesk.core.db import reporting_db
+
+    assert reporting_db() == "default"
+    monkeypatch.setitem(settings.DATABASES, "replica", dict(settings.DATABASES["default"]))
+    assert reporting_db() == "replica"
