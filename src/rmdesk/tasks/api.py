@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -46,8 +47,6 @@ def job_detail(request: AuthedRequest, job_id: int) -> Job:
     try:
         return selectors.job_get(actor=request.auth, job_id=job_id)
     except Job.DoesNotExist:
-        from django.http import Http404
-
         raise Http404 from None
 
 

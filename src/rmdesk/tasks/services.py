@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,7 +128,8 @@ def job_claim(*, worker: str, queues: Sequence[str] | None = None) -> Job | None
                 # Its worker died on the last attempt: a task that kills its worker
                 # every time must not circle forever.
                 job.status = Job.Status.DEAD
-                job.error = _("The worker running the last attempt stopped (lease expired).")
+                # Diagnostics for operators, like a traceback: not translated.
+                job.error = "The worker running the last attempt stopped (lease expired)."
                 job.leased_by = ""
                 job.lease_expires_at = None
                 job.finished_at = now
@@ -222,8 +224,6 @@ def job_retry(*, actor: Staff, job_id: int) -> Job:
         raise PermissionDenied
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is None:
-        from django.http import Http404
-
         raise Http404
     if job.status != Job.Status.DEAD:
         raise ConflictError(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -50,8 +50,6 @@ def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
         services.job_retry(actor=actor, job_id=job_id)
     except DomainError as exc:
         messages.error(request, str(exc.message))
-    except Http404:
-        raise
     else:
         messages.success(request, _("The job is queued again."))
     return redirect("tasks:list")
