@@ -1,46 +1,10 @@
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-import pytest
-from django.db import connection
-
-# The shared cast of the app tests (a small bank), for the ops tests too.
-from rmdesk.conftest import _fast_password_hashing, browser_for, cast, client_for  # noqa: F401
-
-ROOT = Path(__file__).resolve().parents[2]
+# The helpers and the probe tasks are imported by module name (and by the workers).
 sys.path.insert(0, str(Path(__file__).parent))
 
-
-def database_url() -> str:
-    """The URL of the test database, for subprocesses."""
-    settings = connection.settings_dict
-    if connection.vendor != "postgresql":
-        raise RuntimeError("subprocess tests run on PostgreSQL")
-    user = settings.get("USER") or "postgres"
-    password = settings.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
-
-
-def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(Path(__file__).parent)]),
-            "RMDESK_VAR_DIR": str(tmp_path / "var"),
-            "DJANGO_SETTINGS_MODULE": "rmdesk.settings",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-postgres_only = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="needs PostgreSQL (row locks with SKIP LOCKED, several processes)",
-)
+# The shared cast of the app tests (a small bank), for the ops tests too.
+from rmdesk.conftest import _fast_password_hashing, browser_for, cast, client_for  # noqa: E402, F401

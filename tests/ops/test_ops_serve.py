@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import subprocess_env
+from ops_helpers import subprocess_env
 
 
 def free_port() -> int:

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import database_url, postgres_only, subprocess_env
 from django.db import connection
+from ops_helpers import database_url, postgres_only, subprocess_env
 
 from rmdesk.tasks import registry
 from rmdesk.tasks.models import Job, ScheduleRun
