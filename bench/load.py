@@ -340,10 +340,11 @@ def server_start(url: str, workers: int, threads: int) -> tuple[subprocess.Popen
             "DATABASE_URL": url,
             "RMDESK_VAR_DIR": str(var),
             "PYTHONPATH": str(ROOT / "src"),
-            "RMDESK_REQUEST_LOG_LEVEL": "WARNING",
-            "RMDESK_WEB_LOG_LEVEL": "warning",
         }
     )
+    # Quiet by default; RMDESK_REQUEST_LOG_LEVEL=INFO keeps the server's view in server.log.
+    env.setdefault("RMDESK_REQUEST_LOG_LEVEL", "WARNING")
+    env.setdefault("RMDESK_WEB_LOG_LEVEL", "warning")
     command = [
         sys.executable,
         "-m",
