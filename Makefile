@@ -8,7 +8,7 @@ PORT   ?= 8000
 # The demo keeps its data and generated secret under var/ (ignored by git).
 export RMDESK_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo serve test test-sqlite test-postgres lint format lock clean browser messages
+.PHONY: install demo serve serve-prod worker test test-sqlite test-postgres lint format lock clean browser messages
 
 install: $(STAMP)
 
@@ -29,6 +29,14 @@ demo: install
 
 serve: install
 	$(BIN)/rmdesk serve --host $(HOST) --port $(PORT)
+
+# Production: gunicorn behind your proxy (see docs/production.md), and a task worker.
+WORKER_CONCURRENCY ?= 2
+serve-prod: install
+	$(BIN)/rmdesk serve --prod --host $(HOST) --port $(PORT)
+
+worker: install
+	$(BIN)/rmdesk worker --concurrency $(WORKER_CONCURRENCY)
 
 # The whole suite, on the database DATABASE_URL names (SQLite when unset).
 test: install

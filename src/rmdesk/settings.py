@@ -118,6 +118,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it times and counts everything below it (request id, metrics, access log).
+    "rmdesk.core.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -302,16 +304,37 @@ STORAGES = {
 }
 
 # --- Logging ------------------------------------------------------------------
+# Production logs one JSON object per line (request id, user id, route, status,
+# duration, queries on each request line); the demo logs plain text.
+RMDESK_LOG_FORMAT = os.environ.get("RMDESK_LOG_FORMAT", "json" if PRODUCTION else "plain")
+if RMDESK_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("RMDESK_LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "rmdesk.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "rmdesk.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": RMDESK_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Axes logs usernames and addresses on every attempt; keep it to warnings.
         "axes": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        # One line per request; the demo server (runserver) logs its own.
+        "rmdesk.request": {
+            "level": os.environ.get("RMDESK_REQUEST_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")
+        },
+        # Django's own request logger repeats every 4xx/5xx; the line above has them.
+        "django.request": {"level": "ERROR"},
     },
 }
 
@@ -341,3 +364,27 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rmdesk@localhost")
 RMDESK_NOTIFY_EMAIL = env_bool("RMDESK_NOTIFY_EMAIL", bool(EMAIL_HOST))
+
+# --- Operations: task queue, probes, metrics ------------------------------------
+# A worker renews its lease every third of this; a job whose worker died is re-run
+# once its lease has expired.
+RMDESK_TASK_LEASE_SECONDS = env_int("RMDESK_TASK_LEASE_SECONDS", 60)
+RMDESK_TASK_MAX_ATTEMPTS = env_int("RMDESK_TASK_MAX_ATTEMPTS", 5)
+RMDESK_TASK_RETRY_BASE_SECONDS = env_int("RMDESK_TASK_RETRY_BASE_SECONDS", 30)
+RMDESK_TASK_RETRY_MAX_SECONDS = env_int("RMDESK_TASK_RETRY_MAX_SECONDS", 3600)
+RMDESK_TASK_KEEP_DAYS = env_int("RMDESK_TASK_KEEP_DAYS", 14)
+RMDESK_TASK_POLL_SECONDS = float(os.environ.get("RMDESK_TASK_POLL_SECONDS", "1.0"))
+RMDESK_SCHEDULE_SECONDS = env_int("RMDESK_SCHEDULE_SECONDS", 30)
+# /readyz fails when a due job has waited longer than this (0: never).
+RMDESK_READY_QUEUE_MAX_SECONDS = env_int("RMDESK_READY_QUEUE_MAX_SECONDS", 900)
+# /metrics answers a bearer token, and from 127.0.0.1 only when allowed here.
+RMDESK_METRICS_TOKEN = os.environ.get("RMDESK_METRICS_TOKEN", "")
+RMDESK_METRICS_LOOPBACK = env_bool("RMDESK_METRICS_LOOPBACK", False)
+# A read replica for reports (rmdesk.core.db.reporting_db); tests use the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"]),
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("coordination/", include("rmdesk.coordination.urls")),
     path("notifications/", include("rmdesk.notify.urls")),
     path("quality/", include("rmdesk.quality.urls")),
+    path("tasks/", include("rmdesk.tasks.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

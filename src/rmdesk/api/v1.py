@@ -25,6 +25,7 @@ from rmdesk.marketing.api import router as marketing_router
 from rmdesk.notify.api import router as notify_router
 from rmdesk.org.api import router as org_router
 from rmdesk.quality.api import router as quality_router
+from rmdesk.tasks.api import router as jobs_router
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +109,5 @@ api.add_router("/", marketing_router)
 api.add_router("/", coordination_router)
 api.add_router("/notifications", notify_router)
 api.add_router("/", quality_router)
+# The task queue, for administrators (/api/v1/jobs).
+api.add_router("/", jobs_router)

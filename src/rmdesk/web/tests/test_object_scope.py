@@ -93,11 +93,29 @@ def _opportunity(cast: Cast, customer: Customer) -> int | None:
     return opportunity.pk
 
 
+def _sale(cast: Cast, customer: Customer) -> int:
+    from rmdesk.marketing.models import Sale
+    from rmdesk.marketing.tests.factories import ProductFactory
+
+    sale = Sale.objects.create(
+        customer=customer,
+        product=ProductFactory(),
+        amount=10000,
+        channel="branch",
+        staff=customer.primary_manager or cast.manager,
+        signed_at=timezone.now(),
+        suitability={},
+        rule_set_version=1,
+    )
+    return sale.pk
+
+
 KINDS: dict[str, list[Kind]] = {
     "customer_id": [Kind(_customer)],
     "request_id": [Kind(_transfer, where=r"/transfers/")],
     "signal_id": [Kind(_signal)],
     "opportunity_id": [Kind(_opportunity)],
+    "sale_id": [Kind(_sale)],
 }
 
 # Parameters that do not name a customer's record (or whose objects have a visibility
@@ -117,6 +135,11 @@ UNSCOPED: dict[str, str] = {
     "prospect_id": "prospects are not customers yet: owner, heads over the owner, the pool "
     "(development/tests/test_prospects.py)",
     "name_list_id": "name lists: issuer and the managers given entries (development/tests)",
+    "product_id": "the product shelf is the bank's, not a customer's (marketing/tests)",
+    "campaign_id": "campaigns: their issuer's line and the managers given targets "
+    "(marketing/tests/test_campaigns.py)",
+    "requirement_id": "customer requirements: raiser and the product department (marketing/tests)",
+    "job_id": "background jobs, for administrators only (tasks/tests)",
     "entry_id": "name-list entries (development/tests) and campaign entries "
     "(marketing/tests) go to their managers; contact-plan entries are in KINDS",
 }
