@@ -171,7 +171,9 @@ def _json(**fields: Any) -> Concat:
 
 def _whole_yuan(expression: Any) -> Any:
     # Floor first: PostgreSQL rounds a numeric cast to integer while SQLite truncates.
-    return Cast(Cast(Floor(Abs(expression)), output_field=BigIntegerField()), output_field=CharField())
+    return Cast(
+        Cast(Floor(Abs(expression)), output_field=BigIntegerField()), output_field=CharField()
+    )
 
 
 # --- the reasons -----------------------------------------------------------------------
@@ -404,7 +406,10 @@ def _reasons_aggregate() -> str:
             "'evidence', s.evidence::json) ORDER BY s.weight DESC, s.code)::jsonb"
         )
     # SQLite aggregates in the order of the (sorted) subquery below.
-    return "json_group_array(json_object('code', s.code, 'detail', s.detail, 'evidence', json(s.evidence)))"
+    return (
+        "json_group_array(json_object('code', s.code, 'detail', s.detail, "
+        "'evidence', json(s.evidence)))"
+    )
 
 
 def _insert_entries(run: PlanRun, *, day: date, manager_id: int | None, now: datetime) -> int:
@@ -460,10 +465,11 @@ def _insert_entries(run: PlanRun, *, day: date, manager_id: int | None, now: dat
         ) r
         WHERE r.rank <= r.room
     """  # noqa: S608 (table names are ours; values are parameters)
+    ops = connection.ops
     params = [
-        now,
-        now,
-        day,
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datefield_value(day),
         plan_capacity_default(),
         run.pk,
         False,
@@ -471,8 +477,8 @@ def _insert_entries(run: PlanRun, *, day: date, manager_id: int | None, now: dat
         True,
         *scope_params,
         True,
-        day,
-        day,
+        ops.adapt_datefield_value(day),
+        ops.adapt_datefield_value(day),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -539,6 +545,10 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
         actor=actor,
         action="contact.plan.generated",
         target=run,
-        data={"day": day.isoformat(), "manager": manager.pk if manager else None, "entries": written},
+        data={
+            "day": day.isoformat(),
+            "manager": manager.pk if manager else None,
+            "entries": written,
+        },
     )
     return written

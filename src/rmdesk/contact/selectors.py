@@ -176,7 +176,12 @@ def visit_q(actor: Staff) -> Q:
 def visit_list(
     *, actor: Staff, start: datetime, end: datetime, manager_id: int | None = None
 ) -> list[Visit]:
-    """Visits starting in [start, end): the actor's own, or a visible manager's."""
+    """Visits starting in [start, end): the actor's own, or those of a manager the actor
+    oversees (another manager is a 404)."""
+    if manager_id is not None and manager_id != actor.pk:
+        _check_id(manager_id)
+        if not Staff.objects.filter(managers_q(actor, prefix=""), pk=manager_id).exists():
+            raise Http404
     visits = Visit.objects.filter(
         customer_q(actor, prefix="customer__"), planned_start__gte=start, planned_start__lt=end
     )
@@ -238,9 +243,7 @@ def service_request_get(*, actor: Staff, request_id: int) -> ServiceRequest:
                 "customer", "department", "department__org_unit", "assignee", "raised_by"
             )
             .prefetch_related(
-                Prefetch(
-                    "events", queryset=ServiceRequestEvent.objects.select_related("actor")
-                )
+                Prefetch("events", queryset=ServiceRequestEvent.objects.select_related("actor"))
             )
             .get(pk=request_id)
         )

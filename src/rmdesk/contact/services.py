@@ -85,7 +85,9 @@ def _check_interaction(
     if timezone.is_naive(data.occurred_at):
         errors.append({"field": "occurred_at", "reason": _("Give a time zone.")})
     elif data.occurred_at > timezone.now() + CLOCK_SKEW:
-        errors.append({"field": "occurred_at", "reason": _("An interaction cannot be in the future.")})
+        errors.append(
+            {"field": "occurred_at", "reason": _("An interaction cannot be in the future.")}
+        )
     if not data.summary.strip():
         errors.append({"field": "summary", "reason": _("Say what was discussed.")})
     elif len(data.summary) > 4000:

@@ -76,4 +76,6 @@ class PlanEntryFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     day = factory.LazyFunction(timezone.localdate)
     score = 30
-    reasons = factory.LazyFunction(lambda: [{"code": "contact_overdue", "detail": "", "evidence": {}}])
+    reasons = factory.LazyFunction(
+        lambda: [{"code": "contact_overdue", "detail": "", "evidence": {}}]
+    )

@@ -8,12 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db.models import QuerySet, Value
-from django.db.models import F
+from django.db.models import F, QuerySet, Value
 
 from rmdesk.conftest import Cast
 from rmdesk.contact import planning, services
-from rmdesk.contact.models import ContactCadence, Interaction, PlanCapacity, PlanEntry, ServiceRequest
+from rmdesk.contact.models import (
+    ContactCadence,
+    Interaction,
+    PlanCapacity,
+    PlanEntry,
+    ServiceRequest,
+)
 from rmdesk.contact.tests.factories import (
     HoldingFactory,
     InteractionFactory,
@@ -38,7 +43,9 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return planning.day_start(day) + dt.timedelta(hours=hour)
 
 
-def tiered(cast: Cast, tier: str, *, risk_expires_on: dt.date | None = None, **kwargs: Any) -> Customer:
+def tiered(
+    cast: Cast, tier: str, *, risk_expires_on: dt.date | None = None, **kwargs: Any
+) -> Customer:
     customer = CustomerFactory(home_unit=cast.sub_a1, primary_manager=cast.manager, **kwargs)
     Customer.objects.filter(pk=customer.pk).update(tier=tier, risk_expires_on=risk_expires_on)
     customer.refresh_from_db()
@@ -47,7 +54,7 @@ def tiered(cast: Cast, tier: str, *, risk_expires_on: dt.date | None = None, **k
 
 @pytest.fixture(autouse=True)
 def _quiet_cast(cast: Cast) -> Iterator[None]:
-    yield
+    return
 
 
 # --- each reason at its boundary -----------------------------------------------------
@@ -60,9 +67,18 @@ def test_contact_overdue_at_the_cadence_boundary(cast: Cast) -> None:
     never = tiered(cast, Tier.GOLD)
     mass = tiered(cast, Tier.MASS)
     # Private banking: monthly (30 days). Contacted 30 days before: due; 29 days: not.
-    InteractionFactory(customer=due, author=cast.manager, occurred_at=at(DAY - dt.timedelta(days=30), 23))
-    InteractionFactory(customer=fresh, author=cast.manager, occurred_at=at(DAY - dt.timedelta(days=29), 0))
-    InteractionFactory(customer=fresh, author=cast.manager, channel="visit", occurred_at=at(DAY - dt.timedelta(days=29), 0))
+    InteractionFactory(
+        customer=due, author=cast.manager, occurred_at=at(DAY - dt.timedelta(days=30), 23)
+    )
+    InteractionFactory(
+        customer=fresh, author=cast.manager, occurred_at=at(DAY - dt.timedelta(days=29), 0)
+    )
+    InteractionFactory(
+        customer=fresh,
+        author=cast.manager,
+        channel="visit",
+        occurred_at=at(DAY - dt.timedelta(days=29), 0),
+    )
     planning.plans_generate(day=DAY)
     entries = plan(cast.manager.pk)
     assert "contact_overdue" in entries[due.pk]
@@ -77,7 +93,9 @@ def test_contact_overdue_at_the_cadence_boundary(cast: Cast) -> None:
 @pytest.mark.django_db
 def test_in_person_cadence_counts_only_meetings(cast: Cast) -> None:
     customer = tiered(cast, Tier.PRIVATE)
-    InteractionFactory(customer=customer, author=cast.manager, occurred_at=at(DAY - dt.timedelta(days=1)))
+    InteractionFactory(
+        customer=customer, author=cast.manager, occurred_at=at(DAY - dt.timedelta(days=1))
+    )
     planning.plans_generate(day=DAY)
     assert plan(cast.manager.pk)[customer.pk] == ["in_person_overdue"]
 
@@ -115,7 +133,7 @@ def test_maturity_within_seven_days(cast: Cast) -> None:
 @pytest.mark.django_db
 def test_birthday_on_the_day_only(cast: Cast) -> None:
     today = tiered(cast, Tier.MASS, birth_date=dt.date(1980, 6, 15))
-    tomorrow = tiered(cast, Tier.MASS, birth_date=dt.date(1980, 6, 16))
+    tiered(cast, Tier.MASS, birth_date=dt.date(1980, 6, 16))
     planning.plans_generate(day=DAY)
     assert plan(cast.manager.pk) == {today.pk: ["birthday"]}
 
@@ -135,18 +153,27 @@ def test_large_inflow_and_outflow_in_the_window(cast: Cast, settings: Any) -> No
     old_inflow = tiered(cast, Tier.MASS, marketing_consent=True)
     outflow = tiered(cast, Tier.MASS, marketing_consent=True)
     small_out = tiered(cast, Tier.MASS, marketing_consent=True)
-    TransactionFactory(customer=inflow, booked_on=DAY - dt.timedelta(days=7), amount=Decimal("800000.50"))
+    TransactionFactory(
+        customer=inflow, booked_on=DAY - dt.timedelta(days=7), amount=Decimal("800000.50")
+    )
     TransactionFactory(customer=old_inflow, booked_on=DAY - dt.timedelta(days=8))
     TransactionFactory(
-        customer=outflow, kind=Transaction.Kind.TRANSFER_OUT_OTHER_BANK, amount=Decimal("-200000.00"),
+        customer=outflow,
+        kind=Transaction.Kind.TRANSFER_OUT_OTHER_BANK,
+        amount=Decimal("-200000.00"),
         booked_on=DAY,
     )
     TransactionFactory(
-        customer=small_out, kind=Transaction.Kind.TRANSFER_OUT_OTHER_BANK, amount=Decimal("-199999.99"),
+        customer=small_out,
+        kind=Transaction.Kind.TRANSFER_OUT_OTHER_BANK,
+        amount=Decimal("-199999.99"),
         booked_on=DAY,
     )
     planning.plans_generate(day=DAY)
-    assert plan(cast.manager.pk) == {inflow.pk: ["large_inflow"], outflow.pk: ["outflow_other_bank"]}
+    assert plan(cast.manager.pk) == {
+        inflow.pk: ["large_inflow"],
+        outflow.pk: ["outflow_other_bank"],
+    }
     reason = PlanEntry.objects.get(customer=inflow).reasons[0]
     assert reason["detail"] == "800000"
 
@@ -154,7 +181,7 @@ def test_large_inflow_and_outflow_in_the_window(cast: Cast, settings: Any) -> No
 @pytest.mark.django_db
 def test_risk_assessment_expiring_within_30_days(cast: Cast) -> None:
     edge = tiered(cast, Tier.MASS, risk_expires_on=DAY + dt.timedelta(days=30))
-    later = tiered(cast, Tier.MASS, risk_expires_on=DAY + dt.timedelta(days=31))
+    tiered(cast, Tier.MASS, risk_expires_on=DAY + dt.timedelta(days=31))
     planning.plans_generate(day=DAY)
     assert plan(cast.manager.pk) == {edge.pk: ["risk_expiry"]}
 
@@ -163,10 +190,18 @@ def test_risk_assessment_expiring_within_30_days(cast: Cast) -> None:
 def test_follow_up_due_until_done(cast: Cast) -> None:
     customer = tiered(cast, Tier.MASS)
     ahead = tiered(cast, Tier.MASS)
-    due = InteractionFactory(customer=customer, author=cast.manager, follow_up_on=DAY,
-                             occurred_at=at(DAY - dt.timedelta(days=3)))
-    InteractionFactory(customer=ahead, author=cast.manager, follow_up_on=DAY + dt.timedelta(days=1),
-                       occurred_at=at(DAY - dt.timedelta(days=3)))
+    due = InteractionFactory(
+        customer=customer,
+        author=cast.manager,
+        follow_up_on=DAY,
+        occurred_at=at(DAY - dt.timedelta(days=3)),
+    )
+    InteractionFactory(
+        customer=ahead,
+        author=cast.manager,
+        follow_up_on=DAY + dt.timedelta(days=1),
+        occurred_at=at(DAY - dt.timedelta(days=3)),
+    )
     planning.plans_generate(day=DAY)
     assert plan(cast.manager.pk) == {customer.pk: ["follow_up_due"]}
     Interaction.objects.filter(pk=due.pk).update(follow_up_done_at=at(DAY, 1))
@@ -179,7 +214,9 @@ def test_open_service_request(cast: Cast) -> None:
     customer = tiered(cast, Tier.MASS)
     closed = tiered(cast, Tier.MASS)
     ServiceRequestFactory(customer=customer, raised_by=cast.manager)
-    ServiceRequestFactory(customer=closed, raised_by=cast.manager, status=ServiceRequest.Status.DONE)
+    ServiceRequestFactory(
+        customer=closed, raised_by=cast.manager, status=ServiceRequest.Status.DONE
+    )
     planning.plans_generate(day=DAY)
     assert plan(cast.manager.pk) == {customer.pk: ["service_request_open"]}
 
@@ -226,6 +263,7 @@ def test_capacity_keeps_the_strongest_then_lowest_id(cast: Cast, settings: Any) 
 def test_registered_exclusion_wins(cast: Cast) -> None:
     customer = tiered(cast, Tier.MASS, birth_date=dt.date(1980, 6, 15))
     try:
+
         @planning.plan_exclusion("test.cooling_off")
         def cooling_off(ctx: planning.PlanContext) -> QuerySet[Any]:
             return ctx.customers.filter(pk=customer.pk).annotate(cid=F("pk")).values("cid")
@@ -240,11 +278,14 @@ def test_registered_exclusion_wins(cast: Cast) -> None:
 def test_registered_reason_is_used(cast: Cast) -> None:
     customer = tiered(cast, Tier.MASS)
     try:
+
         @planning.plan_reason("test.opportunity", weight=45)
         def opportunity(ctx: planning.PlanContext) -> QuerySet[Any]:
-            return ctx.customers.filter(pk=customer.pk).annotate(
-                cid=F("pk"), detail=Value("x"), evidence=Value('{"id":"1"}')
-            ).values("cid", "detail", "evidence")
+            return (
+                ctx.customers.filter(pk=customer.pk)
+                .annotate(cid=F("pk"), detail=Value("x"), evidence=Value('{"id":"1"}'))
+                .values("cid", "detail", "evidence")
+            )
 
         planning.plans_generate(day=DAY)
         assert PlanEntry.objects.get(customer=customer).reasons == [
@@ -269,7 +310,10 @@ def test_unfinished_entries_are_carried_forward(cast: Cast) -> None:
     assert PlanEntry.objects.get(customer=birthday, day=next_day).carried_from == DAY
     # Two days on, it still remembers the first day.
     planning.plans_generate(day=next_day + dt.timedelta(days=1))
-    assert PlanEntry.objects.get(customer=birthday, day=next_day + dt.timedelta(days=1)).carried_from == DAY
+    assert (
+        PlanEntry.objects.get(customer=birthday, day=next_day + dt.timedelta(days=1)).carried_from
+        == DAY
+    )
 
 
 @pytest.mark.django_db
@@ -297,7 +341,9 @@ def test_dismissal_needs_an_outcome_and_is_final(cast: Cast) -> None:
     entry = PlanEntry.objects.get(customer=customer)
     with pytest.raises(services.InvalidFields):
         services.plan_entry_dismiss(actor=cast.manager, entry_id=entry.pk, outcome="contacted")
-    services.plan_entry_dismiss(actor=cast.manager, entry_id=entry.pk, outcome="declined", note="不需要")
+    services.plan_entry_dismiss(
+        actor=cast.manager, entry_id=entry.pk, outcome="declined", note="不需要"
+    )
     entry.refresh_from_db()
     assert (entry.status, entry.outcome, entry.note) == ("dismissed", "declined", "不需要")
     with pytest.raises(ConflictError):
@@ -307,8 +353,9 @@ def test_dismissal_needs_an_outcome_and_is_final(cast: Cast) -> None:
 @pytest.mark.django_db
 def test_one_manager_on_demand_leaves_the_others(cast: Cast) -> None:
     mine = tiered(cast, Tier.MASS, birth_date=dt.date(1980, 6, 15))
-    theirs = CustomerFactory(home_unit=cast.sub_a1, primary_manager=cast.other_manager,
-                             birth_date=dt.date(1980, 6, 15))
+    theirs = CustomerFactory(
+        home_unit=cast.sub_a1, primary_manager=cast.other_manager, birth_date=dt.date(1980, 6, 15)
+    )
     planning.plans_generate(day=DAY, manager=cast.manager)
     assert set(PlanEntry.objects.values_list("customer_id", flat=True)) == {mine.pk}
     planning.plans_generate(day=DAY)
