@@ -22,14 +22,24 @@ def _book(cast: Cast) -> None:
     Customer.objects.filter(pk=cast.a2.pk).update(tier=Tier.DIAMOND)
     Customer.objects.filter(pk=cast.far.pk).update(tier=Tier.PRIVATE)
     CustomerFactory(home_unit=cast.sub_a1, primary_manager=cast.manager)  # mass: no cadence
-    InteractionFactory(customer=cast.own, author=cast.manager,
-                       occurred_at=day_start(AS_OF - dt.timedelta(days=29)))
-    InteractionFactory(customer=cast.company, author=cast.manager,
-                       occurred_at=day_start(AS_OF - dt.timedelta(days=30)))
-    InteractionFactory(customer=cast.other, author=cast.other_manager,
-                       occurred_at=day_start(AS_OF - dt.timedelta(days=80)))
-    InteractionFactory(customer=cast.far, author=cast.far_manager,
-                       occurred_at=day_start(AS_OF - dt.timedelta(days=40)))
+    InteractionFactory(
+        customer=cast.own, author=cast.manager, occurred_at=day_start(AS_OF - dt.timedelta(days=29))
+    )
+    InteractionFactory(
+        customer=cast.company,
+        author=cast.manager,
+        occurred_at=day_start(AS_OF - dt.timedelta(days=30)),
+    )
+    InteractionFactory(
+        customer=cast.other,
+        author=cast.other_manager,
+        occurred_at=day_start(AS_OF - dt.timedelta(days=80)),
+    )
+    InteractionFactory(
+        customer=cast.far,
+        author=cast.far_manager,
+        occurred_at=day_start(AS_OF - dt.timedelta(days=40)),
+    )
 
 
 def test_rolls_up_the_tree_for_a_branch_head(cast: Cast) -> None:
@@ -70,9 +80,11 @@ def test_the_whole_bank_for_an_analyst(cast: Cast) -> None:
 def test_coverage_api_and_page(cast: Cast, client_for, browser_for) -> None:  # type: ignore[no-untyped-def]
     _book(cast)
     body = client_for(cast.subbranch_head).get(f"/api/v1/contact-coverage?as_of={AS_OF}").json()
-    assert body["bank"]["total"] == 3 and body["bank"]["overdue"] == 1
+    assert body["bank"]["total"] == 3
+    assert body["bank"]["overdue"] == 1
     page = browser_for(cast.subbranch_head).get(f"/contact/coverage/?as_of={AS_OF}")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "<svg" in html and "<script" not in html.split("<main", 1)[1]
+    assert "<svg" in html
+    assert "<script" not in html.split("<main", 1)[1]
     assert cast.sub_a1.name in html

@@ -23,7 +23,9 @@ def test_task_and_command_generate_the_plans(cast: Cast) -> None:
     assert result == {"day": "2026-06-15", "entries": 1}
     assert get("contact.plans_generate").schedule is not None
     out = StringIO()
-    call_command("contact-plan", "--date", "2026-06-16", "--manager", cast.manager.username, stdout=out)
+    call_command(
+        "contact-plan", "--date", "2026-06-16", "--manager", cast.manager.username, stdout=out
+    )
     assert "1 plan entries" in out.getvalue()
     assert PlanEntry.objects.filter(day=dt.date(2026, 6, 16)).count() == 1
 
@@ -31,9 +33,12 @@ def test_task_and_command_generate_the_plans(cast: Cast) -> None:
 def test_reminders_are_sent_once_per_day(cast: Cast) -> None:
     today = timezone.localdate()
     InteractionFactory(customer=cast.own, author=cast.manager, follow_up_on=today)
-    VisitFactory(manager=cast.other_manager, customer=cast.other,
-                 planned_start=timezone.make_aware(dt.datetime.combine(today, dt.time(23, 0))),
-                 planned_end=timezone.make_aware(dt.datetime.combine(today, dt.time(23, 30))))
+    VisitFactory(
+        manager=cast.other_manager,
+        customer=cast.other,
+        planned_start=timezone.make_aware(dt.datetime.combine(today, dt.time(23, 0))),
+        planned_end=timezone.make_aware(dt.datetime.combine(today, dt.time(23, 30))),
+    )
     Customer.objects.filter(pk=cast.a2.pk).update(tier=Tier.PRIVATE)
     get("contact.plans_generate").function(day=today.isoformat())
     first = reminders_send(day=today)

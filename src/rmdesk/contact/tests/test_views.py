@@ -25,8 +25,11 @@ BrowserFor = Callable[[Staff], Client]
 
 
 def test_home_shows_the_plan_with_reasons(cast: Cast, browser_for: BrowserFor) -> None:
-    PlanEntryFactory(manager=cast.manager, customer=cast.own,
-                     reasons=[{"code": "maturity", "detail": "2026-07-01", "evidence": {}}])
+    PlanEntryFactory(
+        manager=cast.manager,
+        customer=cast.own,
+        reasons=[{"code": "maturity", "detail": "2026-07-01", "evidence": {}}],
+    )
     html = browser_for(cast.manager).get("/contact/").content.decode()
     assert cast.own.customer_no in html
     assert cast.own.display_name not in html  # masked
@@ -38,33 +41,47 @@ def test_log_from_the_plan_closes_the_entry(cast: Cast, browser_for: BrowserFor)
     client = browser_for(cast.manager)
     form = client.get(f"/contact/customers/{cast.own.pk}/interactions/new/?next=/contact/")
     assert form.status_code == 200
-    response = client.post(f"/contact/customers/{cast.own.pk}/interactions/new/", {
-        "channel": "phone",
-        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "summary": "电话问候",
-        "needs": ["education"],
-        "confidentiality": "normal",
-        "next": "/contact/",
-    })
-    assert response.status_code == 302 and response["Location"] == "/contact/"
+    response = client.post(
+        f"/contact/customers/{cast.own.pk}/interactions/new/",
+        {
+            "channel": "phone",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "summary": "电话问候",
+            "needs": ["education"],
+            "confidentiality": "normal",
+            "next": "/contact/",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/contact/"
     assert PlanEntry.objects.get(pk=entry.pk).status == "done"
     assert list(Interaction.objects.get().needs.values_list("code", flat=True)) == ["education"]
 
 
 def test_an_outside_next_is_ignored(cast: Cast, browser_for: BrowserFor) -> None:
-    response = browser_for(cast.manager).post(f"/contact/customers/{cast.own.pk}/interactions/new/", {
-        "channel": "phone", "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "summary": "x", "confidentiality": "normal", "next": "https://evil.example/",
-    })
+    response = browser_for(cast.manager).post(
+        f"/contact/customers/{cast.own.pk}/interactions/new/",
+        {
+            "channel": "phone",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "summary": "x",
+            "confidentiality": "normal",
+            "next": "https://evil.example/",
+        },
+    )
     assert response["Location"] == f"/contact/customers/{cast.own.pk}/interactions/"
 
 
 def test_form_errors_stay_on_the_form(cast: Cast, browser_for: BrowserFor) -> None:
-    response = browser_for(cast.manager).post(f"/contact/customers/{cast.own.pk}/interactions/new/", {
-        "channel": "phone",
-        "occurred_at": (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-        "summary": "x", "confidentiality": "normal",
-    })
+    response = browser_for(cast.manager).post(
+        f"/contact/customers/{cast.own.pk}/interactions/new/",
+        {
+            "channel": "phone",
+            "occurred_at": (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "summary": "x",
+            "confidentiality": "normal",
+        },
+    )
     assert response.status_code == 200
     assert not Interaction.objects.exists()
 
@@ -80,7 +97,9 @@ def test_pages_answer_404_out_of_scope(cast: Cast, browser_for: BrowserFor) -> N
     entry = PlanEntryFactory(manager=cast.manager, customer=cast.own)
     visit = VisitFactory(manager=cast.manager, customer=cast.own)
     request = ServiceRequestFactory(customer=cast.own, raised_by=cast.manager)
-    item = InteractionFactory(customer=cast.own, author=cast.manager, follow_up_on=timezone.localdate())
+    item = InteractionFactory(
+        customer=cast.own, author=cast.manager, follow_up_on=timezone.localdate()
+    )
     client = browser_for(cast.far_manager)
     gets = [
         f"/contact/customers/{cast.own.pk}/interactions/",
@@ -105,8 +124,13 @@ def test_pages_answer_404_out_of_scope(cast: Cast, browser_for: BrowserFor) -> N
 
 @pytest.mark.parametrize(
     "path",
-    ["/contact/", "/contact/visits/", "/contact/service-requests/", "/contact/coverage/",
-     "/contact/calendar-feeds/"],
+    [
+        "/contact/",
+        "/contact/visits/",
+        "/contact/service-requests/",
+        "/contact/coverage/",
+        "/contact/calendar-feeds/",
+    ],
 )
 def test_pages_render(cast: Cast, browser_for: BrowserFor, path: str) -> None:
     VisitFactory(manager=cast.manager, customer=cast.own)
@@ -119,12 +143,14 @@ def test_customer_pages_render(cast: Cast, browser_for: BrowserFor) -> None:
     visit = VisitFactory(manager=cast.manager, customer=cast.own)
     request = ServiceRequestFactory(customer=cast.own, raised_by=cast.manager)
     InteractionFactory(customer=cast.own, author=cast.manager)
-    for path in [f"/contact/customers/{cast.own.pk}/interactions/",
-                 f"/contact/customers/{cast.company.pk}/interactions/new/",
-                 f"/contact/customers/{cast.own.pk}/visits/new/",
-                 f"/contact/customers/{cast.own.pk}/service-requests/new/",
-                 f"/contact/visits/{visit.pk}/",
-                 f"/contact/service-requests/{request.pk}/"]:
+    for path in [
+        f"/contact/customers/{cast.own.pk}/interactions/",
+        f"/contact/customers/{cast.company.pk}/interactions/new/",
+        f"/contact/customers/{cast.own.pk}/visits/new/",
+        f"/contact/customers/{cast.own.pk}/service-requests/new/",
+        f"/contact/visits/{visit.pk}/",
+        f"/contact/service-requests/{request.pk}/",
+    ]:
         assert client.get(path).status_code == 200, path
 
 
@@ -134,10 +160,17 @@ def test_customer_pages_render(cast: Cast, browser_for: BrowserFor) -> None:
 def test_calendar_feed_serves_visits_and_follow_ups_masked(cast: Cast) -> None:
     VisitFactory(manager=cast.manager, customer=cast.own, location="客户公司")
     VisitFactory(manager=cast.manager, customer=cast.own, status="cancelled")
-    InteractionFactory(customer=cast.own, author=cast.manager,
-                       follow_up_on=timezone.localdate() + dt.timedelta(days=2))
-    InteractionFactory(customer=cast.own, author=cast.manager,
-                       follow_up_on=timezone.localdate(), follow_up_done_at=timezone.now())
+    InteractionFactory(
+        customer=cast.own,
+        author=cast.manager,
+        follow_up_on=timezone.localdate() + dt.timedelta(days=2),
+    )
+    InteractionFactory(
+        customer=cast.own,
+        author=cast.manager,
+        follow_up_on=timezone.localdate(),
+        follow_up_done_at=timezone.now(),
+    )
     token = services.calendar_feed_create(actor=cast.manager).token
     response = Client().get(f"/contact/calendar/{token}.ics")  # no session
     assert response.status_code == 200
