@@ -193,6 +193,7 @@ class PlanCandidate(models.Model):
 
     run = models.ForeignKey(PlanRun, on_delete=models.CASCADE, related_name="+")
     customer_id = models.BigIntegerField()
+    manager_id = models.BigIntegerField(default=0)  # the customer's lead manager
     # "reason", "exclude_all" or "exclude_marketing".
     kind = models.CharField(max_length=20)
     code = models.CharField(max_length=40)
@@ -210,6 +211,26 @@ class PlanCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.customer_id} {self.code}"
+
+
+class PlanFlow(models.Model):
+    """Scratch rows of one run: the window's large inflows and outflows to other banks,
+    copied with one scan of the transactions and shared by the reasons that read them."""
+
+    run = models.ForeignKey(PlanRun, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.BigIntegerField()
+    kind = models.CharField(max_length=8)  # "inflow" or "outflow"
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    booked_on = models.DateField()
+
+    class Meta:
+        indexes = [
+            # A run's flows by kind and customer: WHERE run_id = ? AND kind = ? GROUP BY customer.
+            models.Index(fields=["run", "kind", "customer_id"], name="contact_planflow_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.customer_id} {self.kind}"
 
 
 class PlanEntry(BaseModel):

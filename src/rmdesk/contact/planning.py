@@ -19,30 +19,35 @@ customer's lead manager; customers without one are in no plan.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from time import perf_counter
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
+    Case,
     CharField,
     Count,
     DateField,
     F,
     Max,
     Min,
+    Model,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Abs, Cast, Coalesce, Concat, Floor, TruncDate
 from django.utils import timezone
@@ -55,11 +60,15 @@ from rmdesk.contact.models import (
     PlanCandidate,
     PlanCapacity,
     PlanEntry,
+    PlanFlow,
     PlanRun,
     ServiceRequest,
 )
 from rmdesk.customers.models import Customer, Holding, Transaction
 from rmdesk.org.models import Staff
+
+logger = logging.getLogger("rmdesk.contact.plan")
+M = TypeVar("M", bound=Model)
 
 MATURITY_DAYS = 7
 RISK_EXPIRY_DAYS = 30
@@ -98,11 +107,28 @@ def day_start(day: date) -> datetime:
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What a source needs: the day and the customers in play (lead manager set, not
-    do-not-contact, narrowed to one manager for an on-demand run)."""
+    """What a source needs: the day, the customers in play (lead manager set, not
+    do-not-contact, narrowed to one manager for an on-demand run), and the run's recent
+    money movements (``flows``: one scan of the transactions, shared by every source).
+
+    Sources over other tables call ``narrow``: a whole-bank run reads them without a
+    join to the customers (the final step applies the customers' flags), a run for one
+    manager narrows them to that manager's customers.
+    """
 
     day: date
     customers: QuerySet[Customer]
+    manager_id: int | None = None
+    run_id: int | None = None
+
+    def narrow(self, rows: QuerySet[M], *, prefix: str = "customer__") -> QuerySet[M]:
+        if self.manager_id is None:
+            return rows
+        return rows.filter(**{f"{prefix}primary_manager_id": self.manager_id})
+
+    def flows(self) -> QuerySet[PlanFlow]:
+        """Inflows and outflows to other banks of the last ``flow_window_days`` days."""
+        return PlanFlow.objects.filter(run_id=self.run_id)
 
 
 ReasonFunction = Callable[[PlanContext], QuerySet[Any]]
@@ -132,7 +158,9 @@ def plan_reason(
 ) -> Callable[[ReasonFunction], ReasonFunction]:
     """Register a reason source. The function returns a queryset whose rows are
     ``cid`` (customer id, one row per customer), ``detail`` (short text) and
-    ``evidence`` (a JSON object as text). Other apps register theirs in ``apps.ready``."""
+    ``evidence`` (a JSON object as text); a source drawn from ``ctx.customers`` may add
+    ``mid`` (their lead manager) to spare a join. Other apps register theirs in
+    ``apps.ready``."""
 
     def register(function: ReasonFunction) -> ReasonFunction:
         REASONS[code] = ReasonSource(code, weight, marketing, function)
@@ -179,31 +207,30 @@ def _whole_yuan(expression: Any) -> Any:
 # --- the reasons -----------------------------------------------------------------------
 
 
-def _last_contact(*, in_person: bool) -> Subquery:
-    contacts = Interaction.objects.filter(customer=OuterRef("pk"))
-    if in_person:
-        contacts = contacts.filter(channel__in=Interaction.IN_PERSON)
-    return Subquery(contacts.order_by("-occurred_at").values("occurred_at")[:1])
-
-
 def _overdue(ctx: PlanContext, *, in_person: bool) -> QuerySet[Any]:
     """Customers whose last (in-person) contact is ``cadence`` days or more before the day."""
     condition = Q(pk__in=[])
+    tiers = []
     for tier, rule in contact_cadences().items():
         days = rule[1] if in_person else rule[0]
         if days:
+            tiers.append(tier)
             since = day_start(ctx.day - timedelta(days=days - 1))
             condition |= Q(tier=tier) & (Q(last__isnull=True) | Q(last__lt=since))
+    contacts = Q(interactions__channel__in=Interaction.IN_PERSON) if in_person else None
     tz = timezone.get_current_timezone()
     return (
-        ctx.customers.annotate(last=_last_contact(in_person=in_person))
+        ctx.customers.filter(tier__in=tiers)
+        .values("pk", "tier", "primary_manager_id")
+        .annotate(last=Max("interactions__occurred_at", filter=contacts))
         .filter(condition)
         .annotate(
             cid=F("pk"),
+            mid=F("primary_manager_id"),
             detail=Coalesce(_text(TruncDate("last", tzinfo=tz)), Value("")),
             evidence=_json(last_contact=TruncDate("last", tzinfo=tz), tier=F("tier")),
         )
-        .values("cid", "detail", "evidence")
+        .values("cid", "mid", "detail", "evidence")
     )
 
 
@@ -223,10 +250,8 @@ def reason_in_person_overdue(ctx: PlanContext) -> QuerySet[Any]:
 def reason_follow_up_due(ctx: PlanContext) -> QuerySet[Any]:
     """A follow-up promised for the day or earlier and not yet done."""
     return (
-        Interaction.objects.filter(
-            customer__in=ctx.customers,
-            follow_up_on__lte=ctx.day,
-            follow_up_done_at__isnull=True,
+        ctx.narrow(
+            Interaction.objects.filter(follow_up_on__lte=ctx.day, follow_up_done_at__isnull=True)
         )
         .values(cid=F("customer_id"))
         .annotate(first=Min("follow_up_on"), n=Count("id"))
@@ -239,9 +264,7 @@ def reason_follow_up_due(ctx: PlanContext) -> QuerySet[Any]:
 def reason_service_request_open(ctx: PlanContext) -> QuerySet[Any]:
     """A service request for the customer is still open."""
     return (
-        ServiceRequest.objects.filter(
-            customer__in=ctx.customers, status__in=ServiceRequest.OPEN_STATUSES
-        )
+        ctx.narrow(ServiceRequest.objects.filter(status__in=ServiceRequest.OPEN_STATUSES))
         .values(cid=F("customer_id"))
         .annotate(n=Count("id"), due=Min("due_on"))
         .annotate(detail=_text(F("n")), evidence=_json(count=F("n"), due_on=F("due")))
@@ -253,8 +276,8 @@ def reason_service_request_open(ctx: PlanContext) -> QuerySet[Any]:
 def reason_maturity(ctx: PlanContext) -> QuerySet[Any]:
     """A deposit or product matures within 7 days (T−7 .. T)."""
     return (
-        Holding.objects.filter(
-            customer__in=ctx.customers,
+        ctx.narrow(Holding.objects.all())
+        .filter(
             status=Holding.Status.ACTIVE,
             matures_on__gte=ctx.day,
             matures_on__lte=ctx.day + timedelta(days=MATURITY_DAYS),
@@ -269,14 +292,10 @@ def reason_maturity(ctx: PlanContext) -> QuerySet[Any]:
     )
 
 
-def _flows(ctx: PlanContext, condition: Q) -> QuerySet[Any]:
+def _flows(ctx: PlanContext, kind: str) -> QuerySet[Any]:
     return (
-        Transaction.objects.filter(
-            condition,
-            customer__in=ctx.customers,
-            booked_on__gte=ctx.day - timedelta(days=flow_window_days()),
-            booked_on__lte=ctx.day,
-        )
+        ctx.flows()
+        .filter(kind=kind)
         .values(cid=F("customer_id"))
         .annotate(total=Sum("amount"), last=Max("booked_on"))
         .annotate(
@@ -287,23 +306,52 @@ def _flows(ctx: PlanContext, condition: Q) -> QuerySet[Any]:
     )
 
 
+def _stage_flows(run: PlanRun, ctx: PlanContext) -> None:
+    """Copy the window's large inflows and outflows to other banks (one scan)."""
+    large = large_amount_cny()
+    rows = (
+        ctx.narrow(
+            Transaction.objects.filter(
+                booked_on__gte=ctx.day - timedelta(days=flow_window_days()),
+                booked_on__lte=ctx.day,
+            ).filter(
+                Q(kind=Transaction.Kind.LARGE_INFLOW)
+                | Q(kind=Transaction.Kind.TRANSFER_IN, amount__gte=large)
+                | Q(kind=Transaction.Kind.TRANSFER_OUT_OTHER_BANK, amount__lte=-large)
+            )
+        )
+        .annotate(
+            cid=F("customer_id"),
+            flow=Case(
+                When(kind=Transaction.Kind.TRANSFER_OUT_OTHER_BANK, then=Value("outflow")),
+                default=Value("inflow"),
+                output_field=CharField(),
+            ),
+            amt=F("amount"),
+            day=F("booked_on"),
+        )
+        .values("cid", "flow", "amt", "day")
+    )
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_q(PlanFlow._meta.db_table)} "  # noqa: S608
+            "(run_id, customer_id, kind, amount, booked_on) "
+            f"SELECT %s, q.cid, q.flow, q.amt, q.day FROM ({sql}) q",
+            [run.pk, *params],
+        )
+
+
 @plan_reason("large_inflow", weight=25, marketing=True)
 def reason_large_inflow(ctx: PlanContext) -> QuerySet[Any]:
     """A large inflow (or a transfer in from the large amount) in the last N days."""
-    return _flows(
-        ctx,
-        Q(kind=Transaction.Kind.LARGE_INFLOW)
-        | Q(kind=Transaction.Kind.TRANSFER_IN, amount__gte=large_amount_cny()),
-    )
+    return _flows(ctx, "inflow")
 
 
 @plan_reason("outflow_other_bank", weight=35, marketing=True)
 def reason_outflow_other_bank(ctx: PlanContext) -> QuerySet[Any]:
     """Money leaving for another bank, from the large amount, in the last N days."""
-    return _flows(
-        ctx,
-        Q(kind=Transaction.Kind.TRANSFER_OUT_OTHER_BANK, amount__lte=-large_amount_cny()),
-    )
+    return _flows(ctx, "outflow")
 
 
 @plan_reason("risk_expiry", weight=30)
@@ -316,10 +364,11 @@ def reason_risk_expiry(ctx: PlanContext) -> QuerySet[Any]:
         )
         .annotate(
             cid=F("pk"),
+            mid=F("primary_manager_id"),
             detail=_text(F("risk_expires_on")),
             evidence=_json(expires_on=F("risk_expires_on")),
         )
-        .values("cid", "detail", "evidence")
+        .values("cid", "mid", "detail", "evidence")
     )
 
 
@@ -332,8 +381,8 @@ def reason_birthday(ctx: PlanContext) -> QuerySet[Any]:
         same_day |= Q(birth_date__month=2, birth_date__day=29)
     return (
         ctx.customers.filter(same_day, birth_date__isnull=False)
-        .annotate(cid=F("pk"), detail=Value(""), evidence=Value("{}"))
-        .values("cid", "detail", "evidence")
+        .annotate(cid=F("pk"), mid=F("primary_manager_id"), detail=Value(""), evidence=Value("{}"))
+        .values("cid", "mid", "detail", "evidence")
     )
 
 
@@ -342,6 +391,23 @@ def reason_birthday(ctx: PlanContext) -> QuerySet[Any]:
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def _eligible(manager_id: int | None, *, marketing: bool) -> tuple[str, list[Any]]:
+    """Join and filter a source's rows ``q`` to the customers a plan may hold: a lead
+    manager, not do-not-contact, consent for marketing reasons, the run's manager."""
+    sql = (
+        f" JOIN {_q(Customer._meta.db_table)} c ON c.id = q.cid"
+        " WHERE c.primary_manager_id IS NOT NULL AND c.do_not_contact = %s"
+    )
+    params: list[Any] = [False]
+    if marketing:
+        sql += " AND c.marketing_consent = %s"
+        params.append(True)
+    if manager_id is not None:
+        sql += " AND c.primary_manager_id = %s"
+        params.append(manager_id)
+    return sql, params
 
 
 def _insert_candidates(
@@ -360,12 +426,21 @@ def _insert_candidates(
         return
     detail = "COALESCE(q.detail, '')" if with_detail else "''"
     evidence = "COALESCE(q.evidence, '{}')" if with_detail else "'{}'"
+    needs_consent = marketing and kind == "reason"
+    if "mid" in rows.query.annotations and not needs_consent:
+        # Rows drawn from ``ctx.customers`` carry their manager and are already eligible.
+        eligible_params: list[Any] = []
+        manager, eligible = "q.mid", ""
+    else:
+        manager = "c.primary_manager_id"
+        eligible, eligible_params = _eligible(run.manager_id, marketing=needs_consent)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_q(PlanCandidate._meta.db_table)} "  # noqa: S608 (names are ours)
-            "(run_id, customer_id, kind, code, weight, marketing, detail, evidence) "
-            f"SELECT %s, q.cid, %s, %s, %s, %s, {detail}, {evidence} FROM ({sql}) q",
-            [run.pk, kind, code, weight, marketing, *params],
+            "(run_id, customer_id, manager_id, kind, code, weight, marketing, detail, evidence) "
+            f"SELECT %s, q.cid, {manager}, %s, %s, %s, %s, {detail}, {evidence} "
+            f"FROM ({sql}) q{eligible}",
+            [run.pk, kind, code, weight, marketing, *params, *eligible_params],
         )
 
 
@@ -379,7 +454,6 @@ def _insert_carried(run: PlanRun, ctx: PlanContext, manager_id: int | None) -> N
     entries = PlanEntry.objects.filter(
         status=PlanEntry.Status.OPEN,
         day=Subquery(previous_day),
-        customer__in=ctx.customers,
         customer__primary_manager_id=F("manager_id"),
     )
     if manager_id is not None:
@@ -389,69 +463,73 @@ def _insert_carried(run: PlanRun, ctx: PlanContext, manager_id: int | None) -> N
         cid=F("customer_id"), since=since, detail=_text(since), evidence=_json(since=since)
     ).values("cid", "since", "detail", "evidence")
     sql, params = rows.query.sql_with_params()
+    eligible, eligible_params = _eligible(manager_id, marketing=False)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_q(PlanCandidate._meta.db_table)} "  # noqa: S608
-            "(run_id, customer_id, kind, code, weight, marketing, detail, evidence, carried_from) "
-            "SELECT %s, q.cid, 'reason', 'carried_forward', %s, %s, q.detail, q.evidence, q.since "
-            f"FROM ({sql}) q",
-            [run.pk, CARRIED_WEIGHT, False, *params],
+            "(run_id, customer_id, manager_id, kind, code, weight, marketing, detail, evidence,"
+            " carried_from) "
+            "SELECT %s, q.cid, c.primary_manager_id, 'reason', 'carried_forward', %s, %s,"
+            f" q.detail, q.evidence, q.since FROM ({sql}) q{eligible}",
+            [run.pk, CARRIED_WEIGHT, False, *params, *eligible_params],
         )
 
 
-def _reasons_aggregate() -> str:
+def _reasons_of(outer: str) -> str:
+    """A scalar subquery: the JSON list of the kept reasons of customer ``outer``,
+    strongest first (then by code)."""
+    candidate = _q(PlanCandidate._meta.db_table)
+    where = (
+        f"k2.run_id = %s AND k2.customer_id = {outer} AND k2.kind = 'reason' "
+        f"AND NOT EXISTS ({_excluded('k2')})"
+    )
     if connection.vendor == "postgresql":
         return (
-            "json_agg(json_build_object('code', s.code, 'detail', s.detail, "
-            "'evidence', s.evidence::json) ORDER BY s.weight DESC, s.code)::jsonb"
+            "(SELECT json_agg(json_build_object('code', k2.code, 'detail', k2.detail, "  # noqa: S608
+            "'evidence', k2.evidence::json) ORDER BY k2.weight DESC, k2.code)::jsonb "
+            f"FROM {candidate} k2 WHERE {where})"
         )
-    # SQLite aggregates in the order of the (sorted) subquery below.
+    # SQLite aggregates in the order of the sorted subquery.
     return (
-        "json_group_array(json_object('code', s.code, 'detail', s.detail, "
-        "'evidence', json(s.evidence)))"
+        "(SELECT json_group_array(json_object('code', s.code, 'detail', s.detail, "  # noqa: S608
+        "'evidence', json(s.evidence))) FROM (SELECT k2.code, k2.detail, k2.evidence "
+        f"FROM {candidate} k2 WHERE {where} ORDER BY k2.weight DESC, k2.code) s)"
+    )
+
+
+def _excluded(alias: str) -> str:
+    """Rows of an exclusion source that drop candidate ``alias``."""
+    candidate = _q(PlanCandidate._meta.db_table)
+    return (
+        f"SELECT 1 FROM {candidate} x WHERE x.run_id = {alias}.run_id "  # noqa: S608
+        f"AND x.customer_id = {alias}.customer_id AND (x.kind = 'exclude_all' OR "
+        f"(x.kind = 'exclude_marketing' AND {alias}.marketing = %s))"
     )
 
 
 def _insert_entries(run: PlanRun, *, day: date, manager_id: int | None, now: datetime) -> int:
+    """Score, rank and cap the candidates, and write the kept ones with their reasons."""
     candidate = _q(PlanCandidate._meta.db_table)
-    customer = _q(Customer._meta.db_table)
     entry = _q(PlanEntry._meta.db_table)
     capacity = _q(PlanCapacity._meta.db_table)
-    scope = "AND c.primary_manager_id = %s" if manager_id is not None else ""
-    scope_params: list[Any] = [manager_id] if manager_id is not None else []
     sql = f"""
         INSERT INTO {entry}
             (created_at, updated_at, manager_id, day, customer_id, score, reasons, status,
              outcome, note, carried_from)
-        SELECT %s, %s, r.manager_id, %s, r.customer_id, r.score, r.reasons, 'open', '', '',
-               r.carried_from
+        SELECT %s, %s, r.manager_id, %s, r.customer_id, r.score, {_reasons_of("r.customer_id")},
+               'open', '', '', r.carried_from
         FROM (
-            SELECT g.manager_id, g.customer_id, g.score, g.reasons, g.carried_from,
+            SELECT g.manager_id, g.customer_id, g.score, g.carried_from,
                    ROW_NUMBER() OVER (
                        PARTITION BY g.manager_id ORDER BY g.score DESC, g.customer_id
                    ) AS rank,
                    COALESCE(cap.per_day, %s) - COALESCE(h.handled, 0) AS room
             FROM (
-                SELECT s.manager_id, s.customer_id, SUM(s.weight) AS score,
-                       MIN(s.carried_from) AS carried_from, {_reasons_aggregate()} AS reasons
-                FROM (
-                    SELECT c.primary_manager_id AS manager_id, k.customer_id, k.code,
-                           k.weight, k.detail, k.evidence, k.carried_from
-                    FROM {candidate} k
-                    JOIN {customer} c ON c.id = k.customer_id
-                    WHERE k.run_id = %s AND k.kind = 'reason'
-                      AND c.primary_manager_id IS NOT NULL AND c.do_not_contact = %s
-                      AND (k.marketing = %s OR c.marketing_consent = %s)
-                      {scope}
-                      AND NOT EXISTS (
-                          SELECT 1 FROM {candidate} x
-                          WHERE x.run_id = k.run_id AND x.customer_id = k.customer_id
-                            AND (x.kind = 'exclude_all'
-                                 OR (x.kind = 'exclude_marketing' AND k.marketing = %s))
-                      )
-                    ORDER BY c.primary_manager_id, k.customer_id, k.weight DESC, k.code
-                ) s
-                GROUP BY s.manager_id, s.customer_id
+                SELECT k.manager_id, k.customer_id, SUM(k.weight) AS score,
+                       MIN(k.carried_from) AS carried_from
+                FROM {candidate} k
+                WHERE k.run_id = %s AND k.kind = 'reason' AND NOT EXISTS ({_excluded("k")})
+                GROUP BY k.manager_id, k.customer_id
             ) g
             LEFT JOIN {capacity} cap ON cap.manager_id = g.manager_id
             LEFT JOIN (
@@ -466,19 +544,19 @@ def _insert_entries(run: PlanRun, *, day: date, manager_id: int | None, now: dat
         WHERE r.rank <= r.room
     """  # noqa: S608 (table names are ours; values are parameters)
     ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    the_day = ops.adapt_datefield_value(day)
     params = [
-        ops.adapt_datetimefield_value(now),
-        ops.adapt_datetimefield_value(now),
-        ops.adapt_datefield_value(day),
+        stamp,
+        stamp,
+        the_day,
+        run.pk,  # the reasons' subquery
+        True,
         plan_capacity_default(),
         run.pk,
-        False,
-        False,
         True,
-        *scope_params,
-        True,
-        ops.adapt_datefield_value(day),
-        ops.adapt_datefield_value(day),
+        the_day,
+        the_day,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -486,12 +564,20 @@ def _insert_entries(run: PlanRun, *, day: date, manager_id: int | None, now: dat
 
 
 def _lock_day(day: date) -> None:
-    """One plan run per day at a time (SQLite's write lock already serialises)."""
+    """One plan run per day at a time (SQLite's write lock already serialises).
+
+    Also gives the run's transaction room to sort and hash the bank's candidates in
+    memory (``RMDESK_CONTACT_PLAN_WORK_MEM``) rather than on disk, and no JIT.
+    """
     if connection.vendor == "postgresql":
+        work_mem = str(getattr(settings, "RMDESK_CONTACT_PLAN_WORK_MEM", "64MB"))
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"contact.plan:{day}".encode())]
             )
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+            # One-shot statements over scratch rows: compiling them costs more than it saves.
+            cursor.execute("SELECT set_config('jit', 'off', true)")
 
 
 @transaction.atomic
@@ -502,6 +588,14 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
     count against the capacity. Idempotent for a day and the data. Returns the number of
     open entries written. Audited as ``contact.plan.generated``.
     """
+    timings: dict[str, float] = {}
+    clock = perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = round(perf_counter() - clock, 3)
+        clock = perf_counter()
+
     _lock_day(day)
     now = timezone.now()
     run = PlanRun.objects.create(day=day, manager=manager, started_at=now)
@@ -510,8 +604,16 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
     if manager is not None:
         customers = customers.filter(primary_manager=manager)
         stale = stale.filter(manager=manager)
-    ctx = PlanContext(day=day, customers=customers)
+    ctx = PlanContext(
+        day=day,
+        customers=customers,
+        manager_id=manager.pk if manager is not None else None,
+        run_id=run.pk,
+    )
     stale.delete()
+    lap("clear")
+    _stage_flows(run, ctx)
+    lap("flows")
 
     for source in REASONS.values():
         _insert_candidates(
@@ -523,6 +625,7 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
             rows=source.function(ctx),
             with_detail=True,
         )
+        lap(source.code)
     for exclusion in EXCLUSIONS.values():
         _insert_candidates(
             run,
@@ -533,11 +636,20 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
             rows=exclusion.function(ctx),
             with_detail=False,
         )
+        lap(exclusion.code)
     _insert_carried(run, ctx, manager.pk if manager is not None else None)
+    lap("carried_forward")
+    if connection.vendor == "postgresql":
+        # The scratch rows were just written: give the planner their real numbers.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_q(PlanCandidate._meta.db_table)}")
     written = _insert_entries(
         run, day=day, manager_id=manager.pk if manager is not None else None, now=now
     )
+    lap("entries")
     PlanCandidate.objects.filter(run=run).delete()
+    PlanFlow.objects.filter(run=run).delete()
+    lap("cleanup")
     run.finished_at = timezone.now()
     run.entries = written
     run.save(update_fields=["finished_at", "entries"])
@@ -551,4 +663,5 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
             "entries": written,
         },
     )
+    logger.info("contact plan %s: %d entries", day, written, extra={"timings": timings})
     return written
