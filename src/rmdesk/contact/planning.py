@@ -643,6 +643,7 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
         # The scratch rows were just written: give the planner their real numbers.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {_q(PlanCandidate._meta.db_table)}")
+    lap("analyze")
     written = _insert_entries(
         run, day=day, manager_id=manager.pk if manager is not None else None, now=now
     )
@@ -653,6 +654,7 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
     run.finished_at = timezone.now()
     run.entries = written
     run.save(update_fields=["finished_at", "entries"])
+    lap("run")
     audit_record(
         actor=actor,
         action="contact.plan.generated",
@@ -663,5 +665,6 @@ def plans_generate(*, day: date, manager: Staff | None = None, actor: Staff | No
             "entries": written,
         },
     )
+    lap("audit")
     logger.info("contact plan %s: %d entries", day, written, extra={"timings": timings})
     return written
