@@ -191,7 +191,11 @@ class PlanCandidate(models.Model):
     Written and read by set-based SQL inside the run's transaction, then deleted.
     """
 
-    run = models.ForeignKey(PlanRun, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: a deferred check per scratch row would cost the run's
+    # commit seconds at bank scale, for rows deleted before it.
+    run = models.ForeignKey(
+        PlanRun, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     customer_id = models.BigIntegerField()
     manager_id = models.BigIntegerField(default=0)  # the customer's lead manager
     # "reason", "exclude_all" or "exclude_marketing".
@@ -217,7 +221,11 @@ class PlanFlow(models.Model):
     """Scratch rows of one run: the window's large inflows and outflows to other banks,
     copied with one scan of the transactions and shared by the reasons that read them."""
 
-    run = models.ForeignKey(PlanRun, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: a deferred check per scratch row would cost the run's
+    # commit seconds at bank scale, for rows deleted before it.
+    run = models.ForeignKey(
+        PlanRun, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     customer_id = models.BigIntegerField()
     kind = models.CharField(max_length=8)  # "inflow" or "outflow"
     amount = models.DecimalField(max_digits=18, decimal_places=2)
