@@ -27,7 +27,7 @@ from rmdesk.contact.models import (
 )
 from rmdesk.customers.models import Customer, KeyPerson
 from rmdesk.org.models import Staff
-from rmdesk.org.policy import CUSTOMER_SCOPE, Scope, customer_q
+from rmdesk.org.policy import CUSTOMER_SCOPE, Scope, any_of, customer_q
 
 MAX_ID = 2**63 - 1
 LINE_DEPTH = 6
@@ -170,7 +170,7 @@ def plan_entry_get(*, actor: Staff, entry_id: int) -> PlanEntry:
 
 
 def visit_q(actor: Staff) -> Q:
-    return customer_q(actor, prefix="customer__") | Q(manager=actor)
+    return any_of(customer_q(actor, prefix="customer__"), Q(manager=actor))
 
 
 def visit_list(
@@ -206,10 +206,10 @@ def visit_get(*, actor: Staff, visit_id: int) -> Visit:
 
 def service_request_q(actor: Staff) -> Q:
     """Requests of visible customers, and those handed to the actor or their department."""
-    condition = customer_q(actor, prefix="customer__") | Q(assignee=actor)
+    clauses = [customer_q(actor, prefix="customer__"), Q(assignee=actor)]
     if actor.department_id is not None and actor.is_active:
-        condition |= Q(department_id=actor.department_id)
-    return condition
+        clauses.append(Q(department_id=actor.department_id))
+    return any_of(*clauses)
 
 
 def service_request_list(

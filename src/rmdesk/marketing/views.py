@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.masking import masked_name_of
-from rmdesk.customers.selectors import customer_visible_to
+from rmdesk.customers.selectors import customer_get, customer_visible_to
 from rmdesk.marketing import presenters, selectors, services
 from rmdesk.marketing.forms import (
     AssessmentForm,
@@ -333,6 +333,7 @@ def assess(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 def evidence_add(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = acting_staff(request)
+    customer_get(actor=actor, customer_id=customer_id)  # out of scope: 404 before the form
     form = EvidenceForm(request.POST)
     if form.is_valid():
         try:
@@ -353,6 +354,7 @@ def evidence_add(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 def requirement_add(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = acting_staff(request)
+    customer_get(actor=actor, customer_id=customer_id)  # out of scope: 404 before the form
     form = RequirementForm(request.POST)
     if form.is_valid():
         try:

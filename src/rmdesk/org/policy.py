@@ -131,3 +131,14 @@ def staff_q(actor: Staff, *, prefix: str = "") -> Q:
     for clause in clauses[1:]:
         combined |= clause
     return combined
+
+
+def any_of(*clauses: Q) -> Q:
+    """OR filters, keeping "everything" (the empty ``Q()`` the policy gives view-all roles)
+    as everything: Django drops an empty Q from ``Q() | other``, which would narrow it."""
+    if any(clause == Q() for clause in clauses):
+        return Q()
+    combined = clauses[0]
+    for clause in clauses[1:]:
+        combined |= clause
+    return combined

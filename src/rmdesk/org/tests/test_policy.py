@@ -90,3 +90,21 @@ def test_view_all_is_not_modify_all(cast: Cast) -> None:
 def test_only_administrators_and_auditors_read_the_audit_log(cast: Cast) -> None:
     readers = {name for name, staff in cast.staff().items() if can_read_audit_log(staff)}
     assert readers == {"admin", "auditor"}
+
+
+def test_any_of_keeps_everything_everything(cast: Cast) -> None:
+    from django.db.models import Q
+
+    from rmdesk.customers.models import Customer
+    from rmdesk.org.policy import any_of, customer_q
+
+    everything = customer_q(cast.analyst)
+    assert Customer.objects.filter(any_of(everything, Q(pk=cast.own.pk))).count() == 6
+    # The trap any_of avoids: Django drops the empty Q and keeps only the other side.
+    assert Customer.objects.filter(everything | Q(pk=cast.own.pk)).count() == 1
+    mine = customer_q(cast.manager)
+    assert set(Customer.objects.filter(any_of(mine, Q(pk=cast.far.pk)))) == {
+        cast.own,
+        cast.company,
+        cast.far,
+    }

@@ -17,6 +17,7 @@ endpoint escapes the policy unnoticed.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -110,9 +111,70 @@ def _sale(cast: Cast, customer: Customer) -> int:
     return sale.pk
 
 
+def _interaction(cast: Cast, customer: Customer) -> int | None:
+    from rmdesk.contact.models import Interaction
+
+    if customer.primary_manager is None:
+        return None
+    interaction = Interaction.objects.create(
+        customer=customer,
+        author=customer.primary_manager,
+        channel="phone",
+        occurred_at=timezone.now(),
+        summary="scope check",
+        follow_up_on=timezone.localdate(),
+    )
+    return interaction.pk
+
+
+def _visit(cast: Cast, customer: Customer) -> int | None:
+    from rmdesk.contact.models import Visit
+
+    if customer.primary_manager is None:
+        return None
+    start = timezone.now()
+    visit = Visit.objects.create(
+        manager=customer.primary_manager,
+        customer=customer,
+        planned_start=start,
+        planned_end=start + dt.timedelta(hours=1),
+        purpose="scope check",
+    )
+    return visit.pk
+
+
+def _service_request(cast: Cast, customer: Customer) -> int:
+    from rmdesk.contact.models import ServiceRequest
+
+    request = ServiceRequest.objects.create(
+        customer=customer,
+        kind="statement",
+        description="scope check",
+        raised_by=customer.primary_manager or cast.subbranch_head,
+    )
+    return request.pk
+
+
+def _plan_entry(cast: Cast, customer: Customer) -> int | None:
+    from rmdesk.contact.models import PlanEntry
+
+    if customer.primary_manager is None:
+        return None
+    entry = PlanEntry.objects.create(
+        manager=customer.primary_manager, day=timezone.localdate(), customer=customer, score=1
+    )
+    return entry.pk
+
+
 KINDS: dict[str, list[Kind]] = {
     "customer_id": [Kind(_customer)],
-    "request_id": [Kind(_transfer, where=r"/transfers/")],
+    "request_id": [
+        Kind(_transfer, where=r"/transfers/"),
+        Kind(_service_request, where=r"/service-requests/"),
+    ],
+    "interaction_id": [Kind(_interaction)],
+    "visit_id": [Kind(_visit)],
+    "entry_id": [Kind(_plan_entry, where=r"/contact-plan/|/contact/plan/")],
     "signal_id": [Kind(_signal)],
     "opportunity_id": [Kind(_opportunity)],
     "sale_id": [Kind(_sale)],
@@ -140,6 +202,8 @@ UNSCOPED: dict[str, str] = {
     "(marketing/tests/test_campaigns.py)",
     "requirement_id": "customer requirements: raiser and the product department (marketing/tests)",
     "job_id": "background jobs, for administrators only (tasks/tests)",
+    "feed_id": "a member of staff's own calendar links (contact/tests)",
+    "token": "the calendar feed's secret link: an unknown or revoked one is 404 (contact/tests)",
     "entry_id": "name-list entries (development/tests) and campaign entries "
     "(marketing/tests) go to their managers; contact-plan entries are in KINDS",
 }
