@@ -101,6 +101,7 @@ def plan_generate(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_dismiss(request: HttpRequest, entry_id: int) -> HttpResponse:
     actor = acting_staff(request)
+    selectors.plan_entry_get(actor=actor, entry_id=entry_id)  # out of scope: 404 first
     form = DismissForm(request.POST)
     if form.is_valid():
         try:

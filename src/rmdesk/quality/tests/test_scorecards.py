@@ -14,6 +14,7 @@ from rmdesk.conftest import Cast
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import Customer, CustomerAssignment, Transaction
 from rmdesk.org.models import Staff
+from rmdesk.quality.metrics import METRICS
 from rmdesk.quality.models import AttributionRule, MetricWeight, Score, ScoreRun
 from rmdesk.quality.periods import PeriodKind, period_containing, period_parse
 from rmdesk.quality.selectors import board, scorecard_get
@@ -155,7 +156,8 @@ def test_overall_weighs_standings_by_the_roles_weights(cast: Cast) -> None:
     MetricWeight.objects.bulk_create(
         [
             MetricWeight(role="account_manager", metric=code, weight=Decimal(0))
-            for code in ("book_customers", "customers_gained", "book_net_inflow", "assists")
+            for code in METRICS
+            if code != "attributed_aum"
         ]
     )
     run = scorecards_compute(period=NOVEMBER)

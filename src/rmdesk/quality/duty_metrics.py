@@ -1,0 +1,249 @@
+"""Scorecard figures read from the duty apps' records (contact, development, marketing,
+coordination). Each is one grouped query over the bank for the period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.contact.models import Interaction, PlanEntry
+from rmdesk.coordination.models import WorkingGroupTask, WorkOrder
+from rmdesk.customers.models import CustomerAssignment
+from rmdesk.development.models import Opportunity, Stage, StageChange
+from rmdesk.marketing.models import Sale, StaffQualification
+from rmdesk.quality.metrics import Figure, Quality, metric, period_bounds
+from rmdesk.quality.periods import Period
+
+
+def _figures(
+    rows: object, key: str, numerator: str, denominator: str | None = None
+) -> list[Figure]:
+    return [
+        Figure(
+            int(row[key]),
+            Decimal(row[numerator] or 0),
+            Decimal(row[denominator] or 0) if denominator else None,
+        )
+        for row in rows  # type: ignore[attr-defined]
+        if row[key] is not None
+    ]
+
+
+# --- social communication ------------------------------------------------------------
+
+
+@metric(
+    "contact_coverage",
+    quality=Quality.COMMUNICATION,
+    label=_("Share of the customers led who were contacted in the period"),
+    unit="share",
+    evidence="/contact/coverage/",
+)
+def contact_coverage(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    lead = CustomerAssignment.Role.LEAD
+    book = Q(role=lead, started_at__lt=end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))
+    rows = (
+        CustomerAssignment.objects.filter(book)
+        .values("manager_id")
+        .annotate(
+            book=Count("customer_id", distinct=True),
+            contacted=Count(
+                "customer_id",
+                distinct=True,
+                filter=Q(
+                    customer__interactions__occurred_at__gte=start,
+                    customer__interactions__occurred_at__lt=end,
+                ),
+            ),
+        )
+    )
+    return _figures(rows, "manager_id", "contacted", "book")
+
+
+@metric(
+    "interactions_logged",
+    quality=Quality.COMMUNICATION,
+    label=_("Contacts logged"),
+    evidence="/contact/",
+)
+def interactions_logged(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    rows = (
+        Interaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .values("author_id")
+        .annotate(n=Count("pk"))
+    )
+    return _figures(rows, "author_id", "n")
+
+
+@metric("needs_recorded", quality=Quality.COMMUNICATION, label=_("Customer needs recorded"))
+def needs_recorded(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    rows = (
+        Interaction.needs.through.objects.filter(
+            interaction__occurred_at__gte=start, interaction__occurred_at__lt=end
+        )
+        .values("interaction__author_id")
+        .annotate(n=Count("pk"))
+    )
+    return _figures(rows, "interaction__author_id", "n")
+
+
+# --- coordination and time management ------------------------------------------------
+
+
+@metric(
+    "plan_completion",
+    quality=Quality.COORDINATION,
+    label=_("Share of the contact plan's entries done"),
+    unit="share",
+    evidence="/contact/",
+)
+def plan_completion(period: Period) -> list[Figure]:
+    rows = (
+        PlanEntry.objects.filter(day__gte=period.start, day__lt=period.end)
+        .values("manager_id")
+        .annotate(
+            done=Count("pk", filter=Q(status=PlanEntry.Status.DONE)),
+            total=Count("pk"),
+        )
+    )
+    return _figures(rows, "manager_id", "done", "total")
+
+
+@metric(
+    "follow_ups_overdue",
+    quality=Quality.COORDINATION,
+    label=_("Follow-ups not done by their date"),
+    higher_is_better=False,
+)
+def follow_ups_overdue(period: Period) -> list[Figure]:
+    # Only dates already past: a follow-up due later this period is not late yet.
+    last = min(period.end, timezone.localdate())
+    rows = (
+        Interaction.objects.filter(follow_up_on__gte=period.start, follow_up_on__lt=last)
+        .annotate(done_on=TruncDate("follow_up_done_at"))
+        .filter(Q(follow_up_done_at__isnull=True) | Q(done_on__gt=F("follow_up_on")))
+        .values("author_id")
+        .annotate(n=Count("pk"))
+    )
+    return _figures(rows, "author_id", "n")
+
+
+@metric(
+    "work_orders_on_time",
+    quality=Quality.COORDINATION,
+    label=_("Share of the work orders one handled that closed within their SLA"),
+    unit="share",
+    evidence="/coordination/",
+)
+def work_orders_on_time(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    rows = (
+        WorkOrder.objects.filter(
+            closed_at__gte=start, closed_at__lt=end, due_at__isnull=False, assignee__isnull=False
+        )
+        .values("assignee_id")
+        .annotate(
+            on_time=Count("pk", filter=Q(sla_breached_at__isnull=True)),
+            total=Count("pk"),
+        )
+    )
+    return _figures(rows, "assignee_id", "on_time", "total")
+
+
+# --- team spirit ----------------------------------------------------------------------
+
+
+@metric(
+    "group_tasks_done",
+    quality=Quality.TEAM_SPIRIT,
+    label=_("Working-group tasks completed"),
+    evidence="/coordination/groups/",
+)
+def group_tasks_done(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    rows = (
+        WorkingGroupTask.objects.filter(done_at__gte=start, done_at__lt=end)
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+    )
+    return _figures(rows, "owner_id", "n")
+
+
+# --- product knowledge ----------------------------------------------------------------
+
+
+@metric(
+    "qualifications_current",
+    quality=Quality.PRODUCT_KNOWLEDGE,
+    label=_("Sales qualifications valid at the end of the period"),
+)
+def qualifications_current(period: Period) -> list[Figure]:
+    last_day = period.end - dt.timedelta(days=1)
+    rows = (
+        StaffQualification.objects.filter(valid_from__lte=last_day)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=last_day))
+        .values("staff_id")
+        .annotate(n=Count("kind", distinct=True))
+    )
+    return _figures(rows, "staff_id", "n")
+
+
+@metric(
+    "product_categories_sold",
+    quality=Quality.PRODUCT_KNOWLEDGE,
+    label=_("Product categories sold"),
+    evidence="/marketing/sales/",
+)
+def product_categories_sold(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    rows = (
+        Sale.objects.filter(signed_at__gte=start, signed_at__lt=end, status=Sale.Status.ACTIVE)
+        .values("staff_id")
+        .annotate(n=Count("product__type", distinct=True))
+    )
+    return _figures(rows, "staff_id", "n")
+
+
+# --- market research and customer development -----------------------------------------
+
+
+@metric(
+    "prospects_won",
+    quality=Quality.DEVELOPMENT,
+    label=_("Prospects won as customers"),
+    evidence="/development/",
+)
+def prospects_won(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    rows = (
+        StageChange.objects.filter(to_stage=Stage.WON, at__gte=start, at__lt=end)
+        .values("prospect__owner_id")
+        .annotate(n=Count("prospect_id", distinct=True))
+    )
+    return _figures(rows, "prospect__owner_id", "n")
+
+
+@metric(
+    "opportunities_won",
+    quality=Quality.DEVELOPMENT,
+    label=_("Opportunities won"),
+    evidence="/development/opportunities/",
+)
+def opportunities_won(period: Period) -> list[Figure]:
+    start, end = period_bounds(period)
+    rows = (
+        Opportunity.objects.filter(
+            status=Opportunity.Status.WON, closed_at__gte=start, closed_at__lt=end
+        )
+        .values("manager_id")
+        .annotate(n=Count("pk"))
+    )
+    return _figures(rows, "manager_id", "n")
