@@ -140,6 +140,7 @@ class ReasonSource:
     weight: int
     marketing: bool  # dropped for customers without marketing consent
     function: ReasonFunction
+    label: Any = ""  # how pages name the reason (a lazy translation); the code if empty
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ EXCLUSIONS: dict[str, ExclusionSource] = {}
 
 
 def plan_reason(
-    code: str, *, weight: int, marketing: bool = False
+    code: str, *, weight: int, marketing: bool = False, label: Any = ""
 ) -> Callable[[ReasonFunction], ReasonFunction]:
     """Register a reason source. The function returns a queryset whose rows are
     ``cid`` (customer id, one row per customer), ``detail`` (short text) and
@@ -163,7 +164,7 @@ def plan_reason(
     ``apps.ready``."""
 
     def register(function: ReasonFunction) -> ReasonFunction:
-        REASONS[code] = ReasonSource(code, weight, marketing, function)
+        REASONS[code] = ReasonSource(code, weight, marketing, function, label)
         return function
 
     return register
@@ -195,6 +196,11 @@ def _json(**fields: Any) -> Concat:
         parts.append(Value('"'))
     parts.append(Value("}"))
     return Concat(*parts, output_field=CharField())
+
+
+# For reason sources of other apps: text and flat JSON columns as the plan stores them.
+as_text = _text
+json_object = _json
 
 
 def _whole_yuan(expression: Any) -> Any:

@@ -34,7 +34,10 @@ REASON_LABELS: dict[str, Any] = {
 
 
 def reason_label(code: str) -> str:
-    return str(REASON_LABELS.get(code, code))
+    if code in REASON_LABELS:
+        return str(REASON_LABELS[code])
+    source = REASONS.get(code)
+    return str(source.label) if source is not None and source.label else code
 
 
 def customer_ref(customer: Customer) -> dict[str, Any]:

@@ -6,3 +6,7 @@ class MarketingConfig(AppConfig):
     name = "rmdesk.marketing"
     label = "marketing"
     verbose_name = _("Product marketing")
+
+    def ready(self) -> None:
+        # Registers with the contact plan (contact.planning's registry).
+        from rmdesk.marketing import plan_exclusions  # noqa: F401
