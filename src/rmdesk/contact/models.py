@@ -433,6 +433,16 @@ class ServiceRequest(BaseModel):
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="raised_service_requests"
     )
+    # The coordination work order that carries the request to the department doing it
+    # (raised when the request is taken without a department or assignee chosen by hand).
+    work_order = models.ForeignKey(
+        "coordination.WorkOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="service_requests",
+        verbose_name=_("work order"),
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     class Meta:

@@ -144,6 +144,7 @@ def service_request_out(request: ServiceRequest, *, history: bool = False) -> di
         "raised_by": staff_ref(request.raised_by),
         "created_at": request.created_at,
         "closed_at": request.closed_at,
+        "work_order_id": request.work_order_id,
         "history": [],
     }
     if history:

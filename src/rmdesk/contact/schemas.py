@@ -170,6 +170,7 @@ class ServiceRequestOut(Schema):
     raised_by: StaffRef
     created_at: datetime
     closed_at: datetime | None
+    work_order_id: int | None = None
     history: list[HistoryOut]
 
 

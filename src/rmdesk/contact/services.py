@@ -404,15 +404,74 @@ def service_request_create(
     ServiceRequestEvent.objects.create(
         request=request, actor=actor, at=timezone.now(), to_status=request.status
     )
+    if department is None and assignee is None:
+        _hand_to_work_order(request, actor)
     audit_record(
         actor=actor,
         action="contact.service_request.created",
         target=request,
-        data={"customer": customer.pk, "kind": kind, "department": department_id},
+        data={
+            "customer": customer.pk,
+            "kind": kind,
+            "department": request.department_id,
+            "work_order": request.work_order_id,
+        },
     )
     if assignee is not None and assignee.pk != actor.pk:
         _notify_assignee(request, assignee)
     return request
+
+
+def _hand_to_work_order(request: ServiceRequest, actor: Staff) -> None:
+    """Carry the request to the department that does it as a coordination work order of
+    type "service_request", routed by the bank's rules. Where no rule routes it (or the
+    type is switched off) the request stays with its taker, as before."""
+    from rmdesk.coordination.services import work_order_raise
+
+    try:
+        with transaction.atomic():  # a refusal rolls back the work order only
+            work_order = work_order_raise(
+                actor=actor,
+                type_code="service_request",
+                title=str(request.get_kind_display()),
+                customer_id=request.customer_id,
+                fields={"request": request.description[:1000]},
+                text=request.description,
+            )
+    except (DomainError, PermissionDenied):
+        return
+    request.work_order = work_order
+    request.department_id = work_order.owner_department_id
+    request.save(update_fields=["work_order", "department", "updated_at"])
+
+
+def work_order_closed(work_order: Any, actor: Staff) -> None:
+    """A work order carrying service requests closed: they close with it (done when it
+    was done or approved, cancelled otherwise), each step in the request's history."""
+    closed = (
+        ServiceRequest.Status.DONE
+        if work_order.status in ("done", "approved")
+        else (ServiceRequest.Status.CANCELLED)
+    )
+    now = timezone.now()
+    for request in (
+        ServiceRequest.objects.select_for_update()
+        .filter(work_order=work_order, status__in=ServiceRequest.OPEN_STATUSES)
+        .order_by("pk")
+    ):
+        before = request.status
+        request.status = closed
+        request.closed_at = now
+        request.save(update_fields=["status", "closed_at", "updated_at"])
+        ServiceRequestEvent.objects.create(
+            request=request, actor=actor, at=now, from_status=before, to_status=closed
+        )
+        audit_record(
+            actor=actor,
+            action="contact.service_request.closed_with_work_order",
+            target=request,
+            data={"work_order": work_order.pk, "to": closed},
+        )
 
 
 def _notify_assignee(request: ServiceRequest, assignee: Staff) -> None:

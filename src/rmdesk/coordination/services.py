@@ -10,7 +10,7 @@ transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -470,7 +470,13 @@ def work_order_transition(
         new_owners = superior_ids(work_order)
         data["level"] = work_order.escalation_level
 
-    if work_order.status in (Status.APPROVED, Status.REJECTED, Status.DONE, Status.CANCELLED):
+    closing = work_order.status in (
+        Status.APPROVED,
+        Status.REJECTED,
+        Status.DONE,
+        Status.CANCELLED,
+    )
+    if closing:
         work_order.closed_at = now
         work_order.due_at = None
         work_order.sla_paused_seconds = None
@@ -488,7 +494,15 @@ def work_order_transition(
         data=data,
     )
     _notify_change(work_order, actor, str(TimelineEvent.Kind(transition.event).label), new_owners)
+    if closing:
+        for hook in ON_CLOSED:
+            hook(work_order, actor)
     return work_order
+
+
+# Called inside the closing transaction with (work_order, actor): the records other apps
+# tied to a work order (a service request, a customer requirement) follow its outcome.
+ON_CLOSED: list[Callable[[WorkOrder, Staff], None]] = []
 
 
 def _finish(step: Step, actor: Staff, status: str, now: Any) -> None:
