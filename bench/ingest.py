@@ -162,9 +162,16 @@ def main() -> None:
     database_fresh(args.database_url)
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rmdesk.settings")
+    import logging
+
     import django
 
     django.setup()
+    logging.getLogger("rmdesk.ingest").setLevel(logging.INFO)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("    %(message)s"))
+    logging.getLogger("rmdesk.ingest").addHandler(handler)
+    logging.getLogger("rmdesk.ingest").propagate = False
     from django.core.management import call_command
 
     from rmdesk.org.tests.factories import OrgUnitFactory, StaffFactory

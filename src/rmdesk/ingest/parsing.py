@@ -225,7 +225,8 @@ def _read_csv(raw: IO[bytes], encoding: str) -> Table:
                     row=number + 1,
                 ) from exc
             number += 1
-            if any(record) and any(cell.strip() for cell in record):
+            # Blank lines are skipped (the first cell settles it for almost every row).
+            if (record and record[0].strip()) or any(cell.strip() for cell in record):
                 yield number, record  # type: ignore[misc]
 
     return Table(
