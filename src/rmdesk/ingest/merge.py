@@ -200,6 +200,26 @@ class Stage:
             )
             return [RowError(*row) for row in cursor.fetchall()]
 
+    def save_errors(self, *, run_id: int) -> None:
+        """Every refusal, in file order, as the run's ImportRowError rows (set-based)."""
+        from rmdesk.ingest.models import ImportRowError
+
+        sql, params = insert_select(
+            ImportRowError,
+            {
+                "run_id": Param(run_id),
+                "row": "r.row_no",
+                "field": "substr(r.field, 1, 64)",
+                "code": "substr(r.code, 1, 40)",
+                "reason": "substr(r.reason, 1, 500)",
+            },
+            source=f"{REJECT} r",
+            now=self.now,
+            suffix="ORDER BY r.row_no, r.ord",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
     def valid(self) -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {STAGE} WHERE ok")  # noqa: S608

@@ -18,7 +18,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
 
@@ -97,7 +97,6 @@ class Outcome:
     changed: int = 0
     unchanged: int = 0
     rejected: int = 0
-    errors: list[RowError] = field(default_factory=list)
 
 
 class _DryRun(Exception):
@@ -117,7 +116,7 @@ def import_file(
     limits: Limits,
     dry_run: bool = False,
     force: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, float], None] | None = None,
     progress_every: int = 10_000,
 ) -> ImportRun:
     """Import one feed file; returns the run, whose status says what happened.
@@ -168,7 +167,7 @@ class Progress:
         run: ImportRun,
         spooled: Spooled,
         *,
-        callback: Callable[[int], None] | None,
+        callback: Callable[[int, float], None] | None,
         every: int,
         live: bool,
     ) -> None:
@@ -185,21 +184,26 @@ class Progress:
         self.run.rows_done = count
         if self.callback is not None and count - self.reported >= self.every:
             self.reported = count
-            self.callback(count)
+            self.callback(count, self.position() / max(1, self.spooled.size))
         if self.live and time.monotonic() - self.published >= 1.0:
             self.published = time.monotonic()
             self._publish(count)
 
     def done(self, count: int) -> None:
         self.run.rows_done = count
+        self.run.bytes_done = self.spooled.size
         if self.callback is not None:
-            self.callback(count)
+            self.callback(count, 1.0)
+
+    def position(self) -> int:
+        """How far into the file the reader is (a block ahead of the rows: close enough)."""
+        try:
+            return min(self.spooled.file.tell(), self.spooled.size)
+        except (OSError, ValueError):
+            return 0
 
     def _publish(self, count: int) -> None:
-        try:
-            position = min(self.spooled.file.tell(), self.spooled.size)
-        except (OSError, ValueError):
-            position = 0
+        position = self.position()
         try:
             if self.connection is None:
                 self.connection = connections.create_connection("default")
@@ -357,20 +361,12 @@ def _run(
         ImportRun.objects.filter(
             feed=run.feed, sha256=run.sha256, status=ImportRun.Status.RUNNING, pk__lt=run.pk
         ).update(status=ImportRun.Status.FAILED, error_code="INTERRUPTED")
-        try:
-            with transaction.atomic():
-                outcome = _apply(spec, spooled, limits=limits, reporter=reporter)
-                if run.dry_run:
-                    raise _DryRun(outcome)
-        except _DryRun as dry:
-            outcome = dry.outcome
-        errors = outcome.errors
+        outcome = _apply(run, spec, spooled, limits=limits, reporter=reporter)
         run.rows, run.new, run.changed = outcome.rows, outcome.new, outcome.changed
         run.unchanged, run.rejected = outcome.unchanged, outcome.rejected
         run.status = ImportRun.Status.DONE
         run.finished_at = timezone.now()
         run.save()
-        _save_errors(run, errors)
         _audit(run, actor)
 
 
@@ -407,8 +403,13 @@ def _batched(rows: Iterator[tuple[int, list[Cell]]], size: int) -> Iterator[list
         yield chunk
 
 
-def _apply(spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress) -> Outcome:
-    """Read, validate, stage and merge the file. Runs inside the run's transaction.
+def _apply(
+    run: ImportRun, spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress
+) -> Outcome:
+    """Read, validate, stage and merge the file, record its refusals.
+
+    Runs inside the run's transaction; the merge and what follows it run in a savepoint
+    of their own, which a dry run rolls back (the counts and refusals stay).
 
     Memory is bounded by a chunk of rows, the per-column caches and the refusals (at
     most ``max_errors`` rows of them): the file streams from its spool into the staging
@@ -462,20 +463,26 @@ def _apply(spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progre
         raise TooManyErrors(outcome.rows, rejected, stage.errors(rows=limits.max_errors + 1))
     valid = stage.valid()
     lap("set-based checks")
-    if isinstance(spec, HoldingsFeed):
-        _touched_before(stage)
-    outcome.new, outcome.changed = stage.merge()
+    try:
+        with transaction.atomic():
+            if isinstance(spec, HoldingsFeed):
+                _touched_before(stage)
+            outcome.new, outcome.changed = stage.merge()
+            if outcome.new > ANALYZE_AFTER:
+                analyze(spec.model)
+            lap("merge")
+            if isinstance(spec, CustomersFeed):
+                _assignments_sync(now=now)
+            if isinstance(spec, HoldingsFeed):
+                _derived_refresh()
+            lap("derived data")
+            if run.dry_run:
+                raise _DryRun(outcome)
+    except _DryRun:
+        pass
     outcome.unchanged = valid - outcome.new - outcome.changed
     outcome.rejected = rejected
-    outcome.errors = stage.errors(rows=rejected)
-    if outcome.new > ANALYZE_AFTER:
-        analyze(spec.model)
-    lap("merge")
-    if isinstance(spec, CustomersFeed):
-        _assignments_sync(now=now)
-    if isinstance(spec, HoldingsFeed):
-        _derived_refresh()
-    lap("derived data")
+    stage.save_errors(run_id=run.pk)
     stage.close()
     reporter.done(outcome.rows)
     logger.info("Import of %s rows (%s): %s", outcome.rows, spec.feed, lap.report())
