@@ -79,7 +79,8 @@ def write_holdings(path: Path, n: int) -> None:
         for i in range(n):
             out.write(
                 f"A{i:012d},C{i:09d},demand_deposit,"
-                f'"{(i * 7919) % 3_000_000:,}.{i % 100:02d}",2024{1 + i % 12:02d}{1 + i % 28:02d},\n'
+                f'"{(i * 7919) % 3_000_000:,}.{i % 100:02d}",'
+                f"2024{1 + i % 12:02d}{1 + i % 28:02d},\n"
             )
 
 

@@ -146,7 +146,7 @@ class Column:
         self.cache: dict[Cell, Any] = {}
 
     def _compute(self, cell: Cell) -> Any:
-        if cell.__class__ is str and cell and not cell[0].isspace():
+        if isinstance(cell, str) and cell and not cell[0].isspace():
             pass  # not blank: the common case, without the text() round trip
         elif text(cell).strip() == "":
             if self.required:

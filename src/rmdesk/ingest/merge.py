@@ -48,6 +48,12 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)  # noqa: S101 (feed specs name concrete fields)
+    return str(field.column)
+
+
 def quote(name: str) -> str:
     return str(connection.ops.quote_name(name))
 
@@ -232,8 +238,8 @@ class Stage:
         spec = self.spec
         model = spec.model
         table = quote(model._meta.db_table)
-        key = quote(model._meta.get_field(spec.key).column)  # type: ignore[union-attr]
-        compared = [quote(model._meta.get_field(name).column) for name in spec.update_fields]  # type: ignore[union-attr]
+        key = quote(_column(model, spec.key))
+        compared = [quote(_column(model, name)) for name in spec.update_fields]
         assignments = [f"{column} = EXCLUDED.{column}" for column in compared]
         stamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
         if stamped:
@@ -254,7 +260,7 @@ class Stage:
         with connection.cursor() as cursor:
             if _postgres():
                 cursor.execute(
-                    f"WITH merged AS ({upsert} RETURNING (xmax = 0) AS inserted) "
+                    f"WITH merged AS ({upsert} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
                     "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
                     " FROM merged",
                     params,
@@ -264,9 +270,7 @@ class Stage:
             # SQLite: the same comparison, counted before the statement applies it.
             merge_columns = spec.merge_columns()
             expressions = {
-                quote(model._meta.get_field(name).column): merge_columns[
-                    model._meta.get_field(name).column  # type: ignore[union-attr]
-                ]
+                quote(_column(model, name)): merge_columns[_column(model, name)]
                 for name in spec.update_fields
             }
             cursor.execute(

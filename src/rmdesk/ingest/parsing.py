@@ -194,7 +194,7 @@ def sniff_delimiter(first_line: str) -> str:
 
 def _read_csv(raw: IO[bytes], encoding: str) -> Table:
     # Streamed: the decoder and the CSV reader hold a block and a record at a time.
-    stream = io.TextIOWrapper(raw, encoding=encoding, newline="")  # type: ignore[type-var]
+    stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
     delimiter = sniff_delimiter(stream.readline())
     stream.seek(0)
     reader = csv.reader(stream, delimiter=delimiter, strict=True)

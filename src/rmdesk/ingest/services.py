@@ -519,7 +519,9 @@ def _assignments_sync(*, now: Any) -> None:
     """
     lead = CustomerAssignment.Role.LEAD
     CustomerAssignment.objects.filter(
-        role=lead, ended_at__isnull=True, customer_id__in=RawSQL(STAGED_CUSTOMERS, [])
+        role=lead,
+        ended_at__isnull=True,
+        customer_id__in=RawSQL(STAGED_CUSTOMERS, []),  # noqa: S611 (a constant)
     ).exclude(manager_id=F("customer__primary_manager_id")).update(ended_at=now)
     sql, params = insert_select(
         CustomerAssignment,

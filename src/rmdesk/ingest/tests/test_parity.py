@@ -100,10 +100,12 @@ for seed, feeds in files:
         feed = "customers" if name == "update" else name
         run = services.import_file(actor=None, feed=feed, source=io.BytesIO(feeds[name].encode()),
                                    file_name=name, limits=limits)
+        refusals = run.errors.order_by("row", "id").values_list("row", "field", "code")
         out.append([seed, name, run.status, run.rows, run.new, run.changed, run.unchanged,
-                    run.rejected, list(run.errors.order_by("row", "id").values_list("row", "field", "code"))])
+                    run.rejected, list(refusals)])
 def rows(queryset, *fields):
-    return [[str(value) for value in row] for row in queryset.order_by(fields[0]).values_list(*fields)]
+    found = queryset.order_by(fields[0]).values_list(*fields)
+    return [[str(value) for value in row] for row in found]
 out.append(rows(Customer.objects, "customer_no", "kind", "display_name", "home_unit__code",
                 "primary_manager__username", "mobile", "id_number", "id_digest", "birth_date",
                 "gender", "version", "aum", "liabilities", "tier", "search_tokens"))
