@@ -100,6 +100,7 @@ def _rid_check_char(body17: str) -> str:
     return str(stdnum_ric.calc_check_digit(body17 + "0"))
 
 
+@functools.lru_cache(maxsize=65536)  # a pure function of eight digits; days recur
 def _rid_birth_date(yyyymmdd: str) -> date:
     # stdnum's get_birth_date reads positions 7-14 of a full number; pad around the date so
     # its date rules (and their future fixes) apply to 15-digit numbers too.
