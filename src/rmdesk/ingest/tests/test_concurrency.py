@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 ROWS = 3000
 
 
@@ -89,3 +93,31 @@ def test_peak_memory_does_not_grow_with_the_file(database):
     assert isinstance(peaks, list)
     grown = peaks[1] - peaks[0]
     assert grown < 40, f"peak memory grew by {grown} MiB for 10x the rows: {peaks}"
+
+
+def test_a_running_import_shows_its_progress_to_other_sessions(database, tmp_path):
+    """The run row's progress is written outside the run's transaction (PostgreSQL)."""
+    if not database.url.startswith("postgres"):
+        pytest.skip("progress is published through a second connection on PostgreSQL only")
+
+    path = tmp_path / "big.csv"
+    path.write_text(
+        "customer_no,kind,name,home_unit,manager,mobile\n"
+        + "".join(f"G{i:06d},individual,王{i},SA1,rm-own,138{i:08d}\n" for i in range(40_000)),
+        encoding="utf-8",
+    )
+    process = database.popen("import", "customers", str(path), "--progress-every", "5000")
+    assert process.stderr is not None
+    seen = 0
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        seen = database.count("ingest_importrun WHERE status = 'running' AND rows_done > 0")
+        if seen:
+            break
+        time.sleep(0.2)
+    assert seen == 1
+    # Meanwhile none of the run's rows are visible: they commit together at the end.
+    assert database.count("customers_customer") in (0, 40_000)
+    out, err = process.communicate()
+    assert process.returncode == 0, out + err
+    assert database.count("ingest_importrun WHERE status = 'done' AND rows_done = 40000") == 1
