@@ -10,6 +10,7 @@ which must not carry unmasked personal data (DOMAIN.md §3).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -99,6 +100,7 @@ def _rid_check_char(body17: str) -> str:
     return str(stdnum_ric.calc_check_digit(body17 + "0"))
 
 
+@functools.lru_cache(maxsize=65536)  # a pure function of eight digits; days recur
 def _rid_birth_date(yyyymmdd: str) -> date:
     # stdnum's get_birth_date reads positions 7-14 of a full number; pad around the date so
     # its date rules (and their future fixes) apply to 15-digit numbers too.
@@ -132,8 +134,13 @@ def _resident_id_prepare(value: str) -> str:
     return number
 
 
+@functools.lru_cache(maxsize=1024)
 def _resident_id_checked(value: str) -> tuple[str, date]:
-    """Format, check character and a real birth date; no range checks on the date."""
+    """Format, check character and a real birth date; no range checks on the date.
+
+    Cached (a pure function of its argument): the number, its birth date and its gender
+    are read from one check, however many of them a caller asks for.
+    """
     number = _resident_id_prepare(value)
     if len(number) == 15 and _ASCII_DIGITS.fullmatch(number):
         raise IdentifierError(
@@ -325,9 +332,9 @@ def mobile(value: str) -> str:
         raise IdentifierError(
             IdentifierCode.NOT_A_MOBILE, _("This is not a mainland China mobile number.")
         ) from exc
-    if not phonenumbers.is_valid_number(parsed) or (
-        phonenumbers.number_type(parsed) not in _MOBILE_TYPES
-    ):
+    # A number whose type is known is valid (is_valid_number is number_type != UNKNOWN
+    # for the number's own region), so the type alone decides, in one metadata pass.
+    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
         raise IdentifierError(
             IdentifierCode.NOT_A_MOBILE, _("This is not a mainland China mobile number.")
         )

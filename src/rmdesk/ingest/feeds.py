@@ -1,19 +1,22 @@
-"""The three feeds: their columns, and how a chunk of rows becomes model instances.
+"""The three feeds: their columns, how a row is cleaned, and the checks made set-based.
 
-Each feed turns a chunk of rows (already keyed, de-duplicated) into unsaved model
-instances, one per valid row, and a list of row errors. References (org units,
-managers, customers, accounts) are resolved with one query per kind per chunk.
-Customer fields go through ``customer_fields_clean``, the rules of the page and the API.
+A feed turns each data row into one staging row: its number, its key, whether it passed
+the checks made on the row alone, and the cleaned values. Those per-row checks are the
+rules of the page and the API (customer fields through ``customer_fields_clean``; cell
+formats in ``parsing``), applied column by column through per-run caches, so a value
+that recurs (a date, a kind, a unit, a customer number) is validated once. The checks
+that compare rows with each other or with the database (a key twice in the file,
+references to customers and accounts, identity numbers held by someone else) are SQL
+over the staging table, in ``checks``; they are the same statements on every database.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, ClassVar, cast
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -25,6 +28,7 @@ from rmdesk.ingest.models import Feed
 from rmdesk.ingest.parsing import (
     Cell,
     CellError,
+    amount_text,
     code_text,
     flat_text,
     parse_amount,
@@ -35,10 +39,10 @@ from rmdesk.ingest.parsing import (
 from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.roles import Role
 
-T = TypeVar("T")
-
 _KEY = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-/]*")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# Distinct values a column's cache keeps before it starts again (bounds memory).
+CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True)
@@ -49,38 +53,10 @@ class RowError:
     reason: str
 
 
-class RowReader:
-    """One data row: typed access to its cells, collecting what is refused."""
-
-    def __init__(self, number: int, values: dict[str, Cell], errors: list[RowError]) -> None:
-        self.number = number
-        self.values = values
-        self._errors = errors
-        self.ok = True
-
-    def refuse(self, column: str, code: str, reason: str) -> None:
-        self.ok = False
-        self._errors.append(RowError(self.number, column, code, reason))
-
-    def blank(self, column: str) -> bool:
-        return text(self.values.get(column)).strip() == ""
-
-    def get(self, column: str, parse: Callable[[Cell], T], *, required: bool = False) -> T | None:
-        if self.blank(column):
-            if required:
-                self.refuse(column, "REQUIRED", _("A value is required."))
-            return None
-        try:
-            return parse(self.values[column])
-        except CellError as exc:
-            self.refuse(column, exc.code, exc.reason)
-        except identifiers.IdentifierError as exc:
-            self.refuse(column, exc.code, str(exc.message))
-        return None
-
-
 def key_of(raw: Cell, *, max_length: int) -> str:
     """A core-system key: NFKC, letters, digits and ``_ . - /``. Raises CellError."""
+    if isinstance(raw, str) and len(raw) <= max_length and _KEY.fullmatch(raw):
+        return raw  # already canonical: NFKC and trimming change nothing
     value = code_text(raw)
     if not value:
         raise CellError("REQUIRED", _("A value is required."))
@@ -91,7 +67,7 @@ def key_of(raw: Cell, *, max_length: int) -> str:
     return value
 
 
-def choice(values: Iterable[str]) -> Callable[[Cell], str]:
+def choice(values: list[str]) -> Callable[[Cell], str]:
     allowed = frozenset(values)
 
     def parse(cell: Cell) -> str:
@@ -114,7 +90,10 @@ def free_text(max_length: int) -> Callable[[Cell], str]:
     """Names and descriptions: NFC, no control characters (the name rules)."""
 
     def parse(cell: Cell) -> str:
-        return identifiers.person_name(flat_text(cell), max_length=max_length)
+        try:
+            return identifiers.person_name(flat_text(cell), max_length=max_length)
+        except identifiers.IdentifierError as exc:
+            raise CellError(exc.code, str(exc.message)) from exc
 
     return parse
 
@@ -129,43 +108,199 @@ def code(max_length: int) -> Callable[[Cell], str]:
     return parse
 
 
-def nonnegative(cell: Cell) -> Decimal:
-    amount = parse_amount(cell)
-    if amount < 0:
+def nonnegative(cell: Cell) -> str:
+    amount = amount_text(cell)
+    if amount.startswith("-") and parse_amount(amount) < 0:
         raise CellError("NEGATIVE_AMOUNT", _("The amount cannot be negative."))
     return amount
 
 
-Chunk = list[tuple[int, str, dict[str, Cell]]]  # (row number, key, cells by column)
+def iso_date(cell: Cell) -> str:
+    return parse_date(cell).isoformat()
 
 
-@dataclass
+_BLANK = object()
+
+
+class Column:
+    """One column's parser, cached over the distinct cell values of a run.
+
+    ``__call__`` returns the parsed value, None for a blank cell (or raises CellError
+    REQUIRED when the column is required), or raises the parser's CellError. Parsers
+    are pure functions of the cell, so a cached answer is the answer.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        parse: Callable[[Cell], Any],
+        *,
+        required: bool = False,
+        cached: bool = True,
+    ) -> None:
+        self.name = name
+        self.parse = parse
+        self.required = required
+        self.cached = cached
+        self.index = -1
+        self.cache: dict[Cell, Any] = {}
+
+    def _compute(self, cell: Cell) -> Any:
+        if isinstance(cell, str) and cell and not cell[0].isspace():
+            pass  # not blank: the common case, without the text() round trip
+        elif text(cell).strip() == "":
+            if self.required:
+                return CellError("REQUIRED", _("A value is required."))
+            return None
+        try:
+            return self.parse(cell)
+        except CellError as exc:
+            return exc
+
+    def __call__(self, cells: list[Cell]) -> Any:
+        cell = cells[self.index] if 0 <= self.index < len(cells) else None
+        if not self.cached:
+            found = self._compute(cell)
+        else:
+            found = self.cache.get(cell, _BLANK)
+            if found is _BLANK:
+                if len(self.cache) >= CACHE_SIZE:
+                    self.cache.clear()
+                found = self.cache[cell] = self._compute(cell)
+        if isinstance(found, CellError):
+            raise found
+        return found
+
+
+class Lookup:
+    """Codes resolved to primary keys, a query per chunk for the codes not seen yet."""
+
+    def __init__(self, query: Callable[[set[str]], dict[str, int]]) -> None:
+        self.query = query
+        self.known: dict[str, int | None] = {}
+
+    def prime(self, codes: set[str]) -> None:
+        missing = codes - self.known.keys()
+        if not missing:
+            return
+        if len(self.known) >= CACHE_SIZE:
+            self.known.clear()
+        found = self.query(missing)
+        for value in missing:
+            self.known[value] = found.get(value)
+
+    def get(self, value: str) -> int | None:
+        return self.known.get(value)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A set-based check: ``select`` yields (row_no, first) of the rows it refuses.
+
+    ``first`` (a row number, or NULL) fills ``%(row)s`` in the reason. The select reads
+    the staging table as ``s``; ``ok`` there means "not refused by an earlier step".
+    """
+
+    field: str
+    code: str
+    reason: str
+    select: str
+
+
+Chunk = list[tuple[int, list[Cell]]]  # (row number, cells in header order)
+
+
 class FeedSpec:
     """What a feed file holds and how its rows map onto one model.
 
-    ``update_fields`` are compared to decide changed/unchanged and overwritten on a
-    change; every other column is set on insert only (derived data such as AUM and
-    tier is never touched by an import). One instance serves one run.
+    ``stage`` lists the staging table's columns after ``row_no``, ``k`` (the key) and
+    ``ok``: (name, SQL type). ``update_fields`` are compared to decide changed/unchanged
+    and overwritten on a change; the other model columns are set on insert only (derived
+    data such as AUM and tier is never touched by an import). One instance serves one run.
     """
 
     feed: ClassVar[Feed]
     model: ClassVar[type[models.Model]]
     key: ClassVar[str]
+    key_length: ClassVar[int] = 40
     required: ClassVar[tuple[str, ...]]
     optional: ClassVar[tuple[str, ...]]
     update_fields: ClassVar[tuple[str, ...]]
     versioned: ClassVar[bool] = False
-    # Customers whose derived data (AUM, tier) must be refreshed after the run.
-    touched_customers: set[int] = field(default_factory=set)
+    stage: ClassVar[tuple[tuple[str, str], ...]]
+
+    def __init__(self) -> None:
+        self.width = 0
+        self.key_index = -1
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.required + self.optional
 
-    key_length: ClassVar[int] = 40
+    def bind(self, header: list[str]) -> None:
+        """Learn where each column is in this file's header (already checked)."""
+        self.width = len(header)
+        self.key_index = header.index(self.key)
+        for column in self.parsers():
+            column.index = header.index(column.name) if column.name in header else -1
 
-    def clean(self, chunk: Chunk, errors: list[RowError]) -> list[models.Model]:
+    def parsers(self) -> list[Column]:
+        return []
+
+    def prepare(self, chunk: Chunk) -> None:
+        """Resolve the references a chunk names (one query per kind for new codes)."""
+
+    def clean(self, number: int, cells: list[Cell], errors: list[RowError]) -> tuple[Any, ...]:
+        """The staging values (after row_no, k, ok) of a row; appends its refusals."""
         raise NotImplementedError
+
+    def checks(self) -> list[list[Check]]:
+        """Set-based checks in steps; the rows a step refuses are not ``ok`` in the next."""
+        return [[duplicate_key_check(self)]]
+
+    def merge_columns(self) -> dict[str, str]:
+        """Target column → SQL expression over ``s`` (and the joins of ``merge_from``)."""
+        raise NotImplementedError
+
+    merge_from: ClassVar[str] = "ingest_stage s"
+
+
+def duplicate_key_check(spec: FeedSpec) -> Check:
+    return Check(
+        spec.key,
+        "DUPLICATE_KEY",
+        _("The same key is on row %(row)s."),
+        "SELECT s.row_no, d.first FROM ingest_stage s JOIN ("
+        " SELECT k, min(row_no) AS first FROM ingest_stage GROUP BY k HAVING count(*) > 1"
+        ") d ON d.k = s.k WHERE s.row_no > d.first",
+    )
+
+
+def _values(
+    parsers: list[Column], cells: list[Cell], number: int, errors: list[RowError]
+) -> list[Any]:
+    """Each column's value for one row (None where refused, the refusal in ``errors``).
+
+    The hot loop of an import: a cache hit is one dict lookup per cell.
+    """
+    out: list[Any] = []
+    width = len(cells)
+    for column in parsers:
+        index = column.index
+        cell = cells[index] if 0 <= index < width else None
+        if column.cached:
+            found = column.cache.get(cell, _BLANK)
+            if found is _BLANK:
+                if len(column.cache) >= CACHE_SIZE:
+                    column.cache.clear()
+                found = column.cache[cell] = column._compute(cell)
+        else:
+            found = column._compute(cell)
+        if found.__class__ is CellError:
+            errors.append(RowError(number, column.name, found.code, found.reason))
+            found = None
+        out.append(found)
+    return out
 
 
 CUSTOMER_TEXT = (
@@ -198,11 +333,33 @@ CUSTOMER_DEFAULTS: dict[str, Any] = {
     "marketing_consent": False,
     "do_not_contact": False,
 }
+CUSTOMER_TYPES = {
+    "birth_date": "date",
+    "registered_capital": "numeric(18,2)",
+    "marketing_consent": "boolean",
+    "do_not_contact": "boolean",
+}
 # customer_fields_clean names a field as the model does; the file calls it by its column.
 MODEL_TO_COLUMN = {"display_name": "name"}
+CUSTOMER_FIELDS = tuple(CUSTOMER_DEFAULTS)
 
 
-@dataclass
+def _units(codes: set[str]) -> dict[str, int]:
+    return dict(OrgUnit.objects.filter(code__in=codes).values_list("code", "pk"))
+
+
+def _managers(usernames: set[str]) -> dict[str, int]:
+    return dict(
+        Staff.objects.filter(
+            username__in=usernames, is_active=True, roles__role=Role.ACCOUNT_MANAGER
+        ).values_list("username", "pk")
+    )
+
+
+def _db_date(value: Any) -> Any:
+    return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
+
+
 class CustomersFeed(FeedSpec):
     feed: ClassVar[Feed] = Feed.CUSTOMERS
     model: ClassVar[type[models.Model]] = Customer
@@ -232,114 +389,173 @@ class CustomersFeed(FeedSpec):
         "search_tokens",
     )
     versioned: ClassVar[bool] = True
-    # Identity digest → customer number, across the whole file.
-    identities: dict[str, str] = field(default_factory=dict)
+    stage: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("kind", "text"),
+        ("display_name", "text"),
+        ("home_unit_id", "integer"),
+        ("primary_manager_id", "integer"),
+        *((name, CUSTOMER_TYPES.get(name, "text")) for name in CUSTOMER_FIELDS),
+        ("id_digest", "text"),
+        ("mobile_digest", "text"),
+        ("search_tokens", "text"),
+    )
 
-    def clean(self, chunk: Chunk, errors: list[RowError]) -> list[models.Model]:
-        units = dict(
-            OrgUnit.objects.filter(
-                code__in={code_text(cells.get("home_unit")) for _, _, cells in chunk}
-            ).values_list("code", "pk")
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = Column("kind", choice(Customer.Kind.values), required=True)
+        self.unit = Column("home_unit", code(32), required=True)
+        self.manager = Column("manager", code(150))
+        self.dates = Column("birth_date", parse_date)
+        self.capital = Column("registered_capital", nonnegative, cached=False)
+        self.flags = [Column(name, parse_bool) for name in ("marketing_consent", "do_not_contact")]
+        self.units = Lookup(_units)
+        self.managers = Lookup(_managers)
+        self.present: list[tuple[str, int]] = []
+
+    def parsers(self) -> list[Column]:
+        return [self.kind, self.unit, self.manager, self.dates, self.capital, *self.flags]
+
+    def bind(self, header: list[str]) -> None:
+        super().bind(header)
+        self.name_index = header.index("name")
+        self.present = [
+            (column, header.index(column))
+            for column in (*CUSTOMER_TEXT, *CUSTOMER_CHOICES)
+            if column in header
+        ]
+
+    def prepare(self, chunk: Chunk) -> None:
+        def codes(column: Column) -> set[str]:
+            found: set[str] = set()
+            for _number, cells in chunk:
+                try:
+                    value = column(cells)
+                except CellError:
+                    continue
+                if value:
+                    found.add(value)
+            return found
+
+        self.units.prime(codes(self.unit))
+        self.managers.prime(codes(self.manager))
+
+    def clean(self, number: int, cells: list[Cell], errors: list[RowError]) -> tuple[Any, ...]:
+        before = len(errors)
+
+        def refuse(column: str, code: str, reason: str) -> None:
+            errors.append(RowError(number, column, code, reason))
+
+        def get(column: Column) -> Any:
+            try:
+                return column(cells)
+            except CellError as exc:
+                refuse(column.name, exc.code, exc.reason)
+                return None
+
+        kind = get(self.kind)
+        name = cells[self.name_index] if self.name_index < len(cells) else None
+        data: dict[str, Any] = {"display_name": flat_text(name)}
+        for column, index in self.present:
+            cell = cells[index] if index < len(cells) else None
+            raw = text(cell)
+            if not raw.strip():
+                continue
+            if column in CUSTOMER_CHOICES:
+                value = code_text(cell).lower()
+                if value not in CUSTOMER_CHOICES[column].values:
+                    refuse(column, "BAD_CHOICE", _("Not one of the allowed values."))
+                    continue
+                data[column] = value
+            else:
+                data[column] = flat_text(cell)
+        birth_date = get(self.dates)
+        capital = get(self.capital)
+        if birth_date is not None:
+            data["birth_date"] = birth_date
+        if capital is not None:
+            data["registered_capital"] = capital
+        for flag in self.flags:
+            value = get(flag)
+            if value is not None:
+                data[flag.name] = value
+        unit_code = get(self.unit)
+        unit = self.units.get(unit_code) if unit_code else None
+        if unit_code and unit is None:
+            refuse("home_unit", "UNKNOWN_UNIT", _("No org unit has this code."))
+        manager_name = get(self.manager)
+        manager = self.managers.get(manager_name) if manager_name else None
+        if manager_name and manager is None:
+            refuse("manager", "UNKNOWN_MANAGER", _("No active account manager has this username."))
+        clean: dict[str, Any] = {}
+        if kind:
+            try:
+                clean = customer_fields_clean(kind=kind, data=data)
+            except InvalidFields as exc:
+                for detail in exc.details:
+                    column = MODEL_TO_COLUMN.get(detail["field"], detail["field"])
+                    refuse(column, detail["code"], detail["reason"])
+        if len(errors) > before:
+            return ()
+        values = CUSTOMER_DEFAULTS | clean
+        derived = SimpleNamespace(
+            id_number=values["id_number"],
+            mobile=values["mobile"],
+            display_name=values["display_name"],
         )
-        wanted = {code_text(cells.get("manager")) for _, _, cells in chunk} - {""}
-        managers = dict(
-            Staff.objects.filter(
-                username__in=wanted, is_active=True, roles__role=Role.ACCOUNT_MANAGER
-            ).values_list("username", "pk")
+        _derived(cast(Customer, derived))
+        return (
+            kind,
+            values["display_name"],
+            unit,
+            manager,
+            *(
+                _db_date(values[name]) if name == "birth_date" else values[name]
+                for name in CUSTOMER_FIELDS
+            ),
+            derived.id_digest,
+            derived.mobile_digest,
+            derived.search_tokens,
         )
-        keys = [key for _, key, _ in chunk]
-        assisting = dict(
-            Customer.objects.filter(
-                customer_no__in=keys, assisting_manager__isnull=False
-            ).values_list("customer_no", "assisting_manager_id")
-        )
-        built: list[tuple[int, Customer]] = []
-        for number, key, cells in chunk:
-            row = RowReader(number, cells, errors)
-            kind = row.get("kind", choice(Customer.Kind.values), required=True)
-            data: dict[str, Any] = {"display_name": flat_text(cells.get("name"))}
-            for column in CUSTOMER_TEXT:
-                if column in cells and not row.blank(column):
-                    data[column] = flat_text(cells[column])
-            for column, choices in CUSTOMER_CHOICES.items():
-                if column in cells and not row.blank(column):
-                    data[column] = code_text(cells[column]).lower()
-                    if data[column] not in choices.values:
-                        del data[column]
-                        row.refuse(column, "BAD_CHOICE", _("Not one of the allowed values."))
-            parsed: dict[str, Any] = {
-                "birth_date": row.get("birth_date", parse_date),
-                "registered_capital": row.get("registered_capital", nonnegative),
-                "marketing_consent": row.get("marketing_consent", parse_bool),
-                "do_not_contact": row.get("do_not_contact", parse_bool),
-            }
-            data |= {name: value for name, value in parsed.items() if value is not None}
-            unit_code = row.get("home_unit", code(32), required=True)
-            if unit_code and unit_code not in units:
-                row.refuse("home_unit", "UNKNOWN_UNIT", _("No org unit has this code."))
-            manager = row.get("manager", code(150))
-            if manager and manager not in managers:
-                row.refuse(
-                    "manager", "UNKNOWN_MANAGER", _("No active account manager has this username.")
-                )
-            elif manager and assisting.get(key) == managers[manager]:
-                row.refuse(
+
+    def checks(self) -> list[list[Check]]:
+        return [
+            [
+                duplicate_key_check(self),
+                Check(
                     "manager",
                     "MANAGER_IS_ASSISTING",
                     _("This manager assists the customer already; transfer in rmdesk instead."),
-                )
-            clean: dict[str, Any] = {}
-            if kind:
-                try:
-                    clean = customer_fields_clean(kind=kind, data=data)
-                except InvalidFields as exc:
-                    for detail in exc.details:
-                        column = MODEL_TO_COLUMN.get(detail["field"], detail["field"])
-                        row.refuse(column, detail["code"], detail["reason"])
-            if not row.ok or kind is None or unit_code is None:
-                continue
-            customer = Customer(
-                customer_no=key,
-                kind=kind,
-                home_unit_id=units[unit_code],
-                primary_manager_id=managers[manager] if manager else None,
-                **(CUSTOMER_DEFAULTS | clean),
-            )
-            _derived(customer)
-            if customer.id_digest:
-                holder = self.identities.setdefault(customer.id_digest, key)
-                if holder != key:
-                    row.refuse(
-                        "id_number",
-                        "DUPLICATE_IDENTITY",
-                        _("Another customer in this file has this identity number."),
-                    )
-                    continue
-            built.append((number, customer))
-        # Identity numbers already held by other customers in rmdesk.
-        holders = dict(
-            Customer.objects.filter(
-                id_digest__in=[c.id_digest for _, c in built if c.id_digest]
-            ).values_list("id_digest", "customer_no")
-        )
-        valid: list[models.Model] = []
-        for number, customer in built:
-            holder_no = holders.get(customer.id_digest)
-            if holder_no is not None and holder_no != customer.customer_no:
-                errors.append(
-                    RowError(
-                        number,
-                        "id_number",
-                        "DUPLICATE_IDENTITY",
-                        _("A customer with this identity number already exists."),
-                    )
-                )
-                continue
-            valid.append(customer)
-        return valid
+                    "SELECT s.row_no, NULL FROM ingest_stage s JOIN customers_customer c"
+                    " ON c.customer_no = s.k AND c.assisting_manager_id = s.primary_manager_id"
+                    " WHERE s.ok",
+                ),
+            ],
+            [
+                Check(
+                    "id_number",
+                    "DUPLICATE_IDENTITY",
+                    _("Another customer in this file has this identity number."),
+                    "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.ok AND s.id_digest <> ''"
+                    " AND EXISTS (SELECT 1 FROM ingest_stage e WHERE e.ok"
+                    " AND e.id_digest = s.id_digest AND e.row_no < s.row_no)",
+                ),
+                Check(
+                    "id_number",
+                    "DUPLICATE_IDENTITY",
+                    _("A customer with this identity number already exists."),
+                    "SELECT s.row_no, NULL FROM ingest_stage s JOIN customers_customer c"
+                    " ON c.id_digest = s.id_digest AND c.customer_no <> s.k"
+                    " WHERE s.ok AND s.id_digest <> ''",
+                ),
+            ],
+        ]
+
+    def merge_columns(self) -> dict[str, str]:
+        columns = {"customer_no": "s.k"}
+        columns |= {name: f"s.{name}" for name, _type in self.stage}
+        return columns
 
 
-@dataclass
 class HoldingsFeed(FeedSpec):
     feed: ClassVar[Feed] = Feed.HOLDINGS
     model: ClassVar[type[models.Model]] = Holding
@@ -371,77 +587,111 @@ class HoldingsFeed(FeedSpec):
         "matures_on",
         "status",
     )
+    stage: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("customer_no", "text"),
+        ("product_type", "text"),
+        ("product_code", "text"),
+        ("product_name", "text"),
+        ("currency", "text"),
+        ("balance", "numeric(18,2)"),
+        ("balance_cny", "numeric(18,2)"),
+        ("opened_on", "date"),
+        ("matures_on", "date"),
+        ("status", "text"),
+    )
+    merge_from: ClassVar[str] = (
+        "ingest_stage s JOIN customers_customer c ON c.customer_no = s.customer_no"
+    )
 
-    def clean(self, chunk: Chunk, errors: list[RowError]) -> list[models.Model]:
-        customers = dict(
-            Customer.objects.filter(
-                customer_no__in={code_text(cells.get("customer_no")) for _, _, cells in chunk}
-            ).values_list("customer_no", "pk")
-        )
-        # The holders of accounts that may move to another customer: refreshed too.
-        self.touched_customers.update(
-            Holding.objects.filter(account_no__in=[key for _, key, _ in chunk]).values_list(
-                "customer_id", flat=True
-            )
-        )
-        valid: list[models.Model] = []
-        for number, key, cells in chunk:
-            row = RowReader(number, cells, errors)
-            customer_no = row.get("customer_no", code(32), required=True)
-            if customer_no and customer_no not in customers:
-                row.refuse("customer_no", "UNKNOWN_CUSTOMER", _("No customer has this number."))
-            product_type = row.get(
-                "product_type", choice(Holding.ProductType.values), required=True
-            )
-            money = row.get("currency", currency) or "CNY"
-            balance = row.get("balance", nonnegative, required=True)
-            balance_cny = row.get("balance_cny", nonnegative)
-            if balance_cny is None and row.blank("balance_cny"):
-                if money == "CNY":
-                    balance_cny = balance
-                else:
-                    row.refuse(
+    def __init__(self) -> None:
+        super().__init__()
+        self.row_parsers = [
+            Column("customer_no", code(32), required=True),
+            Column("product_type", choice(Holding.ProductType.values), required=True),
+            Column("currency", currency),
+            Column("balance", nonnegative, required=True, cached=False),
+            Column("balance_cny", nonnegative, cached=False),
+            Column("opened_on", iso_date, required=True),
+            Column("matures_on", iso_date),
+            Column("status", choice(Holding.Status.values)),
+            Column("product_code", code(40)),
+            Column("product_name", free_text(200)),
+        ]
+
+    def parsers(self) -> list[Column]:
+        return self.row_parsers
+
+    def clean(self, number: int, cells: list[Cell], errors: list[RowError]) -> tuple[Any, ...]:
+        before = len(errors)
+        (
+            customer_no,
+            product_type,
+            money,
+            balance,
+            balance_cny,
+            opened_on,
+            matures_on,
+            status,
+            product_code,
+            product_name,
+        ) = _values(self.row_parsers, cells, number, errors)
+        money = money or "CNY"
+        if balance_cny is None and not any(e.field == "balance_cny" for e in errors[before:]):
+            if money == "CNY":
+                balance_cny = balance
+            else:
+                errors.append(
+                    RowError(
+                        number,
                         "balance_cny",
                         "REQUIRED",
                         _("The balance in CNY is required for a foreign-currency holding."),
                     )
-            opened_on = row.get("opened_on", parse_date, required=True)
-            matures_on: date | None = row.get("matures_on", parse_date)
-            if opened_on and matures_on and matures_on < opened_on:
-                row.refuse(
-                    "matures_on", "BAD_DATE_ORDER", _("A holding cannot mature before it opens.")
                 )
-            status = row.get("status", choice(Holding.Status.values)) or Holding.Status.ACTIVE
-            product_code = row.get("product_code", code(40)) or ""
-            product_name = row.get("product_name", free_text(200)) or ""
-            if (
-                not row.ok
-                or customer_no is None
-                or product_type is None
-                or balance is None
-                or balance_cny is None
-                or opened_on is None
-            ):
-                continue
-            holding = Holding(
-                account_no=key,
-                customer_id=customers[customer_no],
-                product_type=product_type,
-                product_code=product_code,
-                product_name=product_name,
-                currency=money,
-                balance=balance,
-                balance_cny=balance_cny,
-                opened_on=opened_on,
-                matures_on=matures_on,
-                status=status,
+        if opened_on and matures_on and matures_on < opened_on:
+            errors.append(
+                RowError(
+                    number,
+                    "matures_on",
+                    "BAD_DATE_ORDER",
+                    _("A holding cannot mature before it opens."),
+                )
             )
-            self.touched_customers.add(holding.customer_id)
-            valid.append(holding)
-        return valid
+        # The reference is checked set-based even on a refused row (all its faults listed).
+        if len(errors) > before:
+            return (customer_no,)
+        return (
+            customer_no,
+            product_type,
+            product_code or "",
+            product_name or "",
+            money,
+            balance,
+            balance_cny,
+            opened_on,
+            matures_on,
+            status or Holding.Status.ACTIVE,
+        )
+
+    def checks(self) -> list[list[Check]]:
+        return [[duplicate_key_check(self), unknown_customer_check()]]
+
+    def merge_columns(self) -> dict[str, str]:
+        columns = {"account_no": "s.k", "customer_id": "c.id"}
+        columns |= {name: f"s.{name}" for name, _type in self.stage if name != "customer_no"}
+        return columns
 
 
-@dataclass
+def unknown_customer_check() -> Check:
+    return Check(
+        "customer_no",
+        "UNKNOWN_CUSTOMER",
+        _("No customer has this number."),
+        "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.customer_no <> '' AND NOT EXISTS"
+        " (SELECT 1 FROM customers_customer c WHERE c.customer_no = s.customer_no)",
+    )
+
+
 class TransactionsFeed(FeedSpec):
     feed: ClassVar[Feed] = Feed.TRANSACTIONS
     model: ClassVar[type[models.Model]] = Transaction
@@ -464,64 +714,73 @@ class TransactionsFeed(FeedSpec):
         "currency",
         "counterparty",
     )
+    stage: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("customer_no", "text"),
+        ("account_no", "text"),
+        ("booked_on", "date"),
+        ("kind", "text"),
+        ("amount", "numeric(18,2)"),
+        ("currency", "text"),
+        ("counterparty", "text"),
+    )
+    merge_from: ClassVar[str] = (
+        "ingest_stage s JOIN customers_customer c ON c.customer_no = s.customer_no"
+    )
 
-    def clean(self, chunk: Chunk, errors: list[RowError]) -> list[models.Model]:
-        customers = dict(
-            Customer.objects.filter(
-                customer_no__in={code_text(cells.get("customer_no")) for _, _, cells in chunk}
-            ).values_list("customer_no", "pk")
-        )
-        accounts = dict(
-            Holding.objects.filter(
-                account_no__in={code_text(cells.get("account_no")) for _, _, cells in chunk}
-            ).values_list("account_no", "customer_id")
-        )
-        valid: list[models.Model] = []
-        for number, key, cells in chunk:
-            row = RowReader(number, cells, errors)
-            customer_no = row.get("customer_no", code(32), required=True)
-            customer_id = customers.get(customer_no or "")
-            if customer_no and customer_id is None:
-                row.refuse("customer_no", "UNKNOWN_CUSTOMER", _("No customer has this number."))
-            account_no = row.get("account_no", code(40), required=True)
-            if account_no and account_no not in accounts:
-                row.refuse(
-                    "account_no", "UNKNOWN_ACCOUNT", _("No holding has this account number.")
-                )
-            elif account_no and customer_id and accounts[account_no] != customer_id:
-                row.refuse(
+    def __init__(self) -> None:
+        super().__init__()
+        self.row_parsers = [
+            Column("customer_no", code(32), required=True),
+            Column("account_no", code(40), required=True),
+            Column("booked_on", iso_date, required=True),
+            Column("kind", choice(Transaction.Kind.values), required=True),
+            # Signed: inflows positive, outflows negative.
+            Column("amount", amount_text, required=True, cached=False),
+            Column("currency", currency),
+            Column("counterparty", free_text(200)),
+        ]
+
+    def parsers(self) -> list[Column]:
+        return self.row_parsers
+
+    def clean(self, number: int, cells: list[Cell], errors: list[RowError]) -> tuple[Any, ...]:
+        before = len(errors)
+        values = _values(self.row_parsers, cells, number, errors)
+        if len(errors) > before:
+            return (values[0], values[1])
+        values[5] = values[5] or "CNY"
+        values[6] = values[6] or ""
+        return tuple(values)
+
+    def checks(self) -> list[list[Check]]:
+        return [
+            [
+                duplicate_key_check(self),
+                unknown_customer_check(),
+                Check(
+                    "account_no",
+                    "UNKNOWN_ACCOUNT",
+                    _("No holding has this account number."),
+                    "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.account_no <> ''"
+                    " AND NOT EXISTS (SELECT 1 FROM customers_holding h"
+                    " WHERE h.account_no = s.account_no)",
+                ),
+                Check(
                     "account_no",
                     "ACCOUNT_OF_OTHER_CUSTOMER",
                     _("This account belongs to another customer."),
-                )
-            booked_on = row.get("booked_on", parse_date, required=True)
-            kind = row.get("kind", choice(Transaction.Kind.values), required=True)
-            # Signed: inflows positive, outflows negative.
-            amount = row.get("amount", parse_amount, required=True)
-            money = row.get("currency", currency) or "CNY"
-            counterparty = row.get("counterparty", free_text(200)) or ""
-            if (
-                not row.ok
-                or customer_id is None
-                or account_no is None
-                or booked_on is None
-                or kind is None
-                or amount is None
-            ):
-                continue
-            valid.append(
-                Transaction(
-                    txn_ref=key,
-                    customer_id=customer_id,
-                    account_no=account_no,
-                    booked_on=booked_on,
-                    kind=kind,
-                    amount=amount,
-                    currency=money,
-                    counterparty=counterparty,
-                )
-            )
-        return valid
+                    "SELECT s.row_no, NULL FROM ingest_stage s"
+                    " JOIN customers_holding h ON h.account_no = s.account_no"
+                    " JOIN customers_customer c ON c.customer_no = s.customer_no"
+                    " WHERE h.customer_id <> c.id",
+                ),
+            ]
+        ]
+
+    def merge_columns(self) -> dict[str, str]:
+        columns = {"txn_ref": "s.k", "customer_id": "c.id"}
+        columns |= {name: f"s.{name}" for name, _type in self.stage if name != "customer_no"}
+        return columns
 
 
 FEEDS: dict[str, type[FeedSpec]] = {

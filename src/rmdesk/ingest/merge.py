@@ -1,155 +1,298 @@
-"""Applying valid rows: upsert by the core system's key, counting new, changed, unchanged.
+"""The staging table: rows go in as they are cleaned, then checks and the merge are SQL.
 
-Two paths with one meaning (the tests run the same files through both):
+One path for both databases, so both give the same result on the same file:
 
-- PostgreSQL: every chunk is streamed with COPY into a temporary staging table shaped
-  like the target; at the end one ``INSERT … ON CONFLICT (key) DO UPDATE … WHERE
-  (old) IS DISTINCT FROM (new)`` merges it, and its ``RETURNING (xmax = 0)`` tells
-  inserted rows from updated ones. Rows equal to what is stored are not written at all
-  (the WHERE), so they are the unchanged ones.
-- SQLite (and anything else): per chunk, the stored rows are read by key, compared in
-  Python on the same fields, and written with ``bulk_create`` / ``bulk_update``.
+1. ``ingest_stage`` (temporary: row_no, key ``k``, ``ok``, the feed's cleaned columns)
+   receives every row whose key is valid — with COPY on PostgreSQL, in batched inserts
+   on SQLite. Refusals found on the row alone go to ``ingest_reject`` as they happen.
+2. The feed's set-based checks (a key twice, unknown references, identity numbers held
+   by someone else) insert their refusals into ``ingest_reject`` with INSERT … SELECT,
+   step by step; after each step the refused rows stop being ``ok``.
+3. One ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE a IS DISTINCT FROM b``
+   merges the ``ok`` rows into the target table: rows equal to what is stored are not
+   written at all, so they are the unchanged ones. PostgreSQL counts inserted and
+   updated rows from ``RETURNING (xmax = 0)``; SQLite counts them just before, with the
+   same comparison.
 
-Both run inside the caller's transaction; neither commits.
+Everything runs inside the caller's transaction; nothing commits here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, models
 
-from rmdesk.ingest.feeds import FeedSpec
+from rmdesk.ingest.feeds import FeedSpec, RowError
 
 STAGE = "ingest_stage"
+REJECT = "ingest_reject"
+# ingest_reject.ord of the set-based refusals: after any refusal found on the row alone.
+CHECK_ORD = 1 << 30
+
+
+_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A value passed as a query parameter (a bare str is an SQL expression)."""
+
+    value: Any
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def _column(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)  # noqa: S101 (feed specs name concrete fields)
-    return connection.ops.quote_name(field.column)
+    return str(field.column)
 
 
-def _has(model: type[models.Model], name: str) -> bool:
-    return any(f.name == name for f in model._meta.concrete_fields)
+def quote(name: str) -> str:
+    return str(connection.ops.quote_name(name))
 
 
-class Merger:
-    """Accumulates chunks of valid instances; ``finish`` returns (new, changed)."""
+def insert_select(
+    model: type[models.Model],
+    columns: dict[str, Any],
+    *,
+    source: str,
+    now: datetime,
+    params: Sequence[Any] = (),
+    suffix: str = "",
+) -> tuple[str, list[Any]]:
+    """``INSERT INTO model (…) SELECT … FROM source``.
 
+    ``columns`` maps a column to an SQL expression (a str) or to a ``Param``;
+    every other concrete column gets its model default, and timestamps ``now``.
+    """
+    names: list[str] = []
+    expressions: list[str] = []
+    values: list[Any] = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        names.append(quote(field.column))
+        given = columns.get(field.column, _DEFAULT)
+        if isinstance(given, str):
+            expressions.append(given)
+            continue
+        if isinstance(given, Param):
+            value: Any = given.value
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        else:
+            value = field.get_default()
+        expressions.append("%s")
+        values.append(field.get_db_prep_save(value, connection))
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 (names from _meta)
+        f"SELECT {', '.join(expressions)} FROM {source} {suffix}"
+    )
+    return sql, [*values, *params]
+
+
+class Stage:
     def __init__(self, spec: FeedSpec, *, now: datetime) -> None:
         self.spec = spec
-        self.model = spec.model
         self.now = now
-        self.stamped = _has(self.model, "updated_at")
-
-    def add(self, objects: Sequence[models.Model]) -> None:
-        raise NotImplementedError
-
-    def finish(self) -> tuple[int, int]:
-        raise NotImplementedError
-
-
-class OrmMerger(Merger):
-    def __init__(self, spec: FeedSpec, *, now: datetime) -> None:
-        super().__init__(spec, now=now)
-        self.new = 0
-        self.changed = 0
-        self.fields = list(spec.update_fields)
-        if self.stamped:
-            self.fields.append("updated_at")
-        if spec.versioned:
-            self.fields.append("version")
-
-    def add(self, objects: Sequence[models.Model]) -> None:
-        key = self.spec.key
-        stored = self.model._default_manager.in_bulk(
-            [getattr(obj, key) for obj in objects], field_name=key
-        )
-        inserts: list[models.Model] = []
-        updates: list[models.Model] = []
-        for obj in objects:
-            old = stored.get(getattr(obj, key))
-            if old is None:
-                inserts.append(obj)
-                continue
-            if all(getattr(old, name) == getattr(obj, name) for name in self.spec.update_fields):
-                continue
-            for name in self.spec.update_fields:
-                setattr(old, name, getattr(obj, name))
-            if self.stamped:
-                old.updated_at = self.now  # type: ignore[attr-defined]
-            if self.spec.versioned:
-                old.version += 1  # type: ignore[attr-defined]
-            updates.append(old)
-        self.model._default_manager.bulk_create(inserts, batch_size=500)
-        self.model._default_manager.bulk_update(updates, self.fields, batch_size=200)
-        self.new += len(inserts)
-        self.changed += len(updates)
-
-    def finish(self) -> tuple[int, int]:
-        return self.new, self.changed
-
-
-class CopyMerger(Merger):
-    def __init__(self, spec: FeedSpec, *, now: datetime) -> None:
-        super().__init__(spec, now=now)
-        quote = connection.ops.quote_name
-        self.fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
-        self.columns = ", ".join(quote(f.column) for f in self.fields)
-        self.table = quote(self.model._meta.db_table)
+        self.width = 3 + len(spec.stage)
+        self.ord = 0
+        columns = ", ".join(f"{name} {kind}" for name, kind in spec.stage)
+        temp = "ON COMMIT DROP" if _postgres() else ""
         with connection.cursor() as cursor:
-            # A leftover from an earlier run in this same transaction (tests, dry runs).
+            # A leftover of an earlier run on this connection (SQLite keeps temp tables).
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-            # Typed exactly like the target, without its indexes and constraints, so
-            # COPY streams at full speed; dropped at commit.
+            cursor.execute(f"DROP TABLE IF EXISTS {REJECT}")
+            # No indexes, no constraints: COPY streams at full speed.
             cursor.execute(
-                f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS "  # noqa: S608 (names from _meta)
-                f"SELECT {self.columns} FROM {self.table} WITH NO DATA"
+                f"CREATE TEMP TABLE {STAGE} (row_no integer, k text, ok boolean, {columns}) {temp}"
+            )
+            cursor.execute(
+                f"CREATE TEMP TABLE {REJECT} (row_no integer, ord integer, field text,"
+                f" code text, reason text) {temp}"
             )
 
-    def add(self, objects: Sequence[models.Model]) -> None:
-        attnames = [f.attname for f in self.fields]
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY {STAGE} ({self.columns}) FROM STDIN") as copy,
-        ):
-            for obj in objects:
-                if self.stamped:
-                    obj.created_at = obj.updated_at = self.now  # type: ignore[attr-defined]
-                copy.write_row([getattr(obj, name) for name in attnames])
-
-    def finish(self) -> tuple[int, int]:
-        model = self.model
-        key = _column(model, self.spec.key)
-        compared = [_column(model, name) for name in self.spec.update_fields]
-        assignments = [f"{column} = EXCLUDED.{column}" for column in compared]
-        if self.stamped:
-            assignments.append("updated_at = EXCLUDED.updated_at")
-        if self.spec.versioned:
-            assignments.append("version = t.version + 1")
-        old = ", ".join(f"t.{column}" for column in compared)
-        new = ", ".join(f"EXCLUDED.{column}" for column in compared)
-        sql = f"""
-            WITH merged AS (
-                INSERT INTO {self.table} AS t ({self.columns})
-                SELECT {self.columns} FROM {STAGE}
-                ON CONFLICT ({key}) DO UPDATE SET {", ".join(assignments)}
-                WHERE ({old}) IS DISTINCT FROM ({new})
-                RETURNING (xmax = 0) AS inserted
-            )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-            FROM merged
-        """  # noqa: S608 (identifiers come from the model's _meta, never from the file)
+    def close(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(sql)
-            inserted, updated = cursor.fetchone()
-            cursor.execute(f"DROP TABLE {STAGE}")
-        return int(inserted), int(updated)
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {REJECT}")
+
+    # --- loading ------------------------------------------------------------------------
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Stage rows (row_no, k, ok, values…; short tuples are padded with NULLs)."""
+        width = self.width
+        padded = [row if len(row) == width else row + (None,) * (width - len(row)) for row in rows]
+        with connection.cursor() as cursor:
+            if _postgres():
+                with cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
+                    for row in padded:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * width)
+                cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})", padded)  # noqa: S608
+
+    def reject(self, errors: Sequence[RowError]) -> None:
+        """Record refusals found on the rows themselves."""
+        if not errors:
+            return
+        rows = []
+        for error in errors:
+            rows.append((error.row, self.ord, error.field, error.code, error.reason))
+            self.ord += 1
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {REJECT} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
+
+    def analyze(self) -> None:
+        """Give PostgreSQL's planner the staging table's size (temp tables have no stats)."""
+        if _postgres():
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {STAGE}")
+
+    # --- checks -------------------------------------------------------------------------
+
+    def check(self, *, max_rejected: int) -> int:
+        """Run the feed's set-based checks; returns the number of refused rows.
+
+        Stops early (returning the count) once more than ``max_rejected`` rows are refused.
+        """
+        rejected = self.rejected()
+        with connection.cursor() as cursor:
+            for step, checks in enumerate(self.spec.checks()):
+                for index, check in enumerate(checks):
+                    cursor.execute(
+                        f"WITH x (row_no, first) AS ({check.select}) "  # noqa: S608
+                        f"INSERT INTO {REJECT} (row_no, ord, field, code, reason) "
+                        "SELECT x.row_no, %s, %s, %s, "
+                        "replace(%s, %s, COALESCE(CAST(x.first AS text), '')) FROM x",
+                        [
+                            CHECK_ORD + step * 100 + index,
+                            check.field,
+                            check.code,
+                            check.reason,
+                            "%(row)s",
+                        ],
+                    )
+                    if cursor.rowcount:
+                        rejected = self.rejected()
+                        if rejected > max_rejected:
+                            return rejected
+                cursor.execute(
+                    f"UPDATE {STAGE} SET ok = FALSE WHERE ok AND row_no IN "  # noqa: S608
+                    f"(SELECT row_no FROM {REJECT})"
+                )
+        return rejected
+
+    def rejected(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(DISTINCT row_no) FROM {REJECT}")  # noqa: S608
+            return int(cursor.fetchone()[0])
+
+    def errors(self, *, rows: int) -> list[RowError]:
+        """The refusals of the first ``rows`` refused rows, in file order."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.row_no, r.field, r.code, r.reason FROM {REJECT} r "  # noqa: S608
+                f"WHERE r.row_no IN (SELECT DISTINCT row_no FROM {REJECT} "
+                f"ORDER BY row_no LIMIT %s) ORDER BY r.row_no, r.ord",
+                [rows],
+            )
+            return [RowError(*row) for row in cursor.fetchall()]
+
+    def save_errors(self, *, run_id: int) -> None:
+        """Every refusal, in file order, as the run's ImportRowError rows (set-based)."""
+        from rmdesk.ingest.models import ImportRowError
+
+        sql, params = insert_select(
+            ImportRowError,
+            {
+                "run_id": Param(run_id),
+                "row": "r.row_no",
+                "field": "substr(r.field, 1, 64)",
+                "code": "substr(r.code, 1, 40)",
+                "reason": "substr(r.reason, 1, 500)",
+            },
+            source=f"{REJECT} r",
+            now=self.now,
+            suffix="ORDER BY r.row_no, r.ord",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def valid(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {STAGE} WHERE ok")  # noqa: S608
+            return int(cursor.fetchone()[0])
+
+    # --- merge --------------------------------------------------------------------------
+
+    def merge(self) -> tuple[int, int]:
+        """Upsert the ``ok`` rows by key; returns (inserted, updated)."""
+        spec = self.spec
+        model = spec.model
+        table = quote(model._meta.db_table)
+        key = quote(_column(model, spec.key))
+        compared = [quote(_column(model, name)) for name in spec.update_fields]
+        assignments = [f"{column} = EXCLUDED.{column}" for column in compared]
+        stamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
+        if stamped:
+            assignments.append("updated_at = EXCLUDED.updated_at")
+        if spec.versioned:
+            assignments.append(f"version = {table}.version + 1")
+        differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in compared)
+        upsert, params = insert_select(
+            model,
+            spec.merge_columns(),
+            source=spec.merge_from,
+            now=self.now,
+            suffix=(
+                f"WHERE s.ok ON CONFLICT ({key}) DO UPDATE SET {', '.join(assignments)} "
+                f"WHERE {differs}"
+            ),
+        )
+        with connection.cursor() as cursor:
+            if _postgres():
+                cursor.execute(
+                    f"WITH merged AS ({upsert} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
+                    "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
+                    " FROM merged",
+                    params,
+                )
+                inserted, updated = cursor.fetchone()
+                return int(inserted), int(updated)
+            # SQLite: the same comparison, counted before the statement applies it.
+            merge_columns = spec.merge_columns()
+            expressions = {
+                quote(_column(model, name)): merge_columns[_column(model, name)]
+                for name in spec.update_fields
+            }
+            cursor.execute(
+                f"SELECT count(*) FROM {spec.merge_from} WHERE s.ok AND NOT EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM {table} WHERE {table}.{key} = s.k)"
+            )
+            inserted = cursor.fetchone()[0]
+            changed = " OR ".join(
+                f"{table}.{column} IS DISTINCT FROM {expression}"
+                for column, expression in expressions.items()
+            )
+            cursor.execute(
+                f"SELECT count(*) FROM {spec.merge_from} JOIN {table} "  # noqa: S608
+                f"ON {table}.{key} = s.k WHERE s.ok AND ({changed})"
+            )
+            updated = cursor.fetchone()[0]
+            cursor.execute(upsert, params)
+            return int(inserted), int(updated)
 
 
-def merger_for(spec: FeedSpec, *, now: datetime) -> Merger:
-    if connection.vendor == "postgresql":
-        return CopyMerger(spec, now=now)
-    return OrmMerger(spec, now=now)
+def analyze(model: type[models.Model]) -> None:
+    """Fresh planner statistics for a table an import just filled (PostgreSQL)."""
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

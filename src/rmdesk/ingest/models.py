@@ -38,6 +38,10 @@ class ImportRun(BaseModel):
     changed = models.PositiveIntegerField(_("changed"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # While running: rows read so far and how far into the file (published by the run
+    # through a connection of its own, so readers see them during its transaction).
+    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    bytes_done = models.BigIntegerField(_("bytes read"), default=0)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.RUNNING
     )

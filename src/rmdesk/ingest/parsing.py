@@ -8,16 +8,19 @@ UTF-8 nor valid GB18030 is refused, so no mojibake is ever stored.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 import re
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
@@ -69,13 +72,102 @@ def header_name(raw: Cell) -> str:
     return unicodedata.normalize("NFKC", "" if raw is None else str(raw)).strip().lower()
 
 
-def read_table(data: bytes, *, max_unzipped: int) -> Table:
-    """Open ``data`` as XLSX (by its zip signature) or CSV. Raises FileRefused."""
-    if not data.strip():
+@dataclass
+class Spooled:
+    """A file copied to a temporary file as it was read: its hash, size and text encoding.
+
+    The copy is made in blocks, so the file is never held in memory whole; the checks
+    that need the whole file (hash, strict decoding, NUL characters) run on the blocks.
+    """
+
+    file: IO[bytes]
+    sha256: str
+    size: int
+    too_large: bool
+    blank: bool  # nothing but whitespace (or nothing at all)
+    xlsx: bool
+    encoding: str  # "utf-8-sig" or "gb18030"; "" when neither decodes the whole file
+    nul: bool
+
+    def close(self) -> None:
+        self.file.close()
+
+
+BLOCK = 1 << 20
+
+
+def spool(source: IO[bytes], *, max_bytes: int) -> Spooled:
+    """Copy ``source`` (at most ``max_bytes`` + 1 bytes) to a temporary file, checking it."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Spooled.close)
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+    is_utf8 = True
+    size = 0
+    blank = True
+    nul = False
+    head = b""
+    while size <= max_bytes:
+        block = source.read(min(BLOCK, max_bytes + 1 - size))
+        if not block:
+            break
+        out.write(block)
+        digest.update(block)
+        size += len(block)
+        if len(head) < 4:
+            head += block[:4]
+        blank = blank and not block.strip()
+        nul = nul or b"\x00" in block
+        if is_utf8:
+            try:
+                utf8.decode(block)
+            except UnicodeDecodeError:
+                is_utf8 = False
+    too_large = size > max_bytes
+    encoding = ""
+    if is_utf8:
+        try:
+            utf8.decode(b"", final=True)
+            encoding = "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if not encoding and not too_large and not head.startswith(XLSX_MAGIC):
+        # Not UTF-8: GB18030 (a superset of GBK), decoded strictly in a second pass.
+        out.seek(0)
+        gb = codecs.getincrementaldecoder("gb18030")()
+        try:
+            while block := out.read(BLOCK):
+                gb.decode(block)
+            gb.decode(b"", final=True)
+            encoding = "gb18030"
+        except UnicodeDecodeError:
+            pass
+    out.seek(0)
+    return Spooled(
+        file=out,
+        sha256=digest.hexdigest(),
+        size=size,
+        too_large=too_large,
+        blank=blank,
+        xlsx=head.startswith(XLSX_MAGIC),
+        encoding=encoding,
+        nul=nul,
+    )
+
+
+def read_table(spooled: Spooled, *, max_unzipped: int) -> Table:
+    """Open the spooled file as XLSX (by its zip signature) or CSV. Raises FileRefused."""
+    if spooled.blank:
         raise FileRefused(_("The file is empty."), code="EMPTY_FILE")
-    if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data, max_unzipped=max_unzipped)
-    return _read_csv(data)
+    if spooled.xlsx:
+        return _read_xlsx(spooled.file, max_unzipped=max_unzipped)
+    if not spooled.encoding:
+        raise FileRefused(_("The file is neither UTF-8 nor GBK/GB18030 text."), code="BAD_ENCODING")
+    # In UTF-8 and in GB18030 a zero byte is only ever the NUL character.
+    if spooled.nul:
+        raise FileRefused(
+            _("The file contains NUL characters; it is not a text file."), code="NUL_BYTE"
+        )
+    return _read_csv(spooled.file, spooled.encoding)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -100,10 +192,12 @@ def sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(data: bytes) -> Table:
-    text, encoding = decode(data)
-    delimiter = sniff_delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+def _read_csv(raw: IO[bytes], encoding: str) -> Table:
+    # Streamed: the decoder and the CSV reader hold a block and a record at a time.
+    stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    delimiter = sniff_delimiter(stream.readline())
+    stream.seek(0)
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
@@ -131,8 +225,9 @@ def _read_csv(data: bytes) -> Table:
                     row=number + 1,
                 ) from exc
             number += 1
-            if any(cell.strip() for cell in record):
-                yield number, list(record)
+            # Blank lines are skipped (the first cell settles it for almost every row).
+            if (record and record[0].strip()) or any(cell.strip() for cell in record):
+                yield number, record  # type: ignore[misc]
 
     return Table(
         header=[header_name(cell) for cell in header],
@@ -143,12 +238,12 @@ def _read_csv(data: bytes) -> Table:
     )
 
 
-def _read_xlsx(data: bytes, *, max_unzipped: int) -> Table:
+def _read_xlsx(data: IO[bytes], *, max_unzipped: int) -> Table:
     # An XLSX is a zip: refuse one that would inflate past the cap before openpyxl
     # touches it (zipfile reads at most each member's declared size, so the declared
     # sizes bound what inflating can produce).
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(data) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as exc:
         raise FileRefused(_("The file is not a readable XLSX workbook."), code="BAD_XLSX") from exc
@@ -162,7 +257,8 @@ def _read_xlsx(data: bytes, *, max_unzipped: int) -> Table:
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        data.seek(0)
+        workbook = load_workbook(data, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
         values = sheet.iter_rows(values_only=True)
         header: list[Cell] | None = None
@@ -283,3 +379,15 @@ def parse_bool(cell: Cell) -> bool:
     if value in _FALSE:
         return False
     raise CellError("BAD_VALUE", _("Yes or no (Y/N, 1/0, 是/否)."))
+
+
+# An amount already in canonical form: no sign but "-", no leading zeros, no separators,
+# at most two decimals, less than 1e16. Taken as it is (the common case in a feed).
+_PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,2})?")
+
+
+def amount_text(cell: Cell) -> str:
+    """``parse_amount`` as text for the database; a plain amount skips the Decimal work."""
+    if isinstance(cell, str) and _PLAIN_AMOUNT.fullmatch(cell):
+        return cell
+    return str(parse_amount(cell))

@@ -13,9 +13,9 @@ readers could see.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,34 +24,36 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db import connection, connections, transaction
+from django.db.models import F, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import DomainError
-from rmdesk.customers.models import Customer, CustomerAssignment
+from rmdesk.customers.models import CustomerAssignment, Holding
 from rmdesk.customers.services import customer_balances_refresh, customer_tiers_refresh
 from rmdesk.ingest.feeds import (
     FEEDS,
-    Chunk,
     CustomersFeed,
     FeedSpec,
     HoldingsFeed,
     RowError,
     key_of,
 )
-from rmdesk.ingest.merge import merger_for
+from rmdesk.ingest.merge import Param, Stage, analyze, insert_select
 from rmdesk.ingest.models import Feed, ImportRowError, ImportRun
-from rmdesk.ingest.parsing import Cell, CellError, FileRefused, read_table, text
+from rmdesk.ingest.parsing import Cell, CellError, FileRefused, Spooled, read_table, spool, text
 from rmdesk.ingest.permissions import can_import
 from rmdesk.org.models import Staff
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 2000
+CHUNK = 5000
+# A merge that inserted more rows than this refreshes the table's planner statistics.
+ANALYZE_AFTER = 10_000
 MB = 1024 * 1024
 # An XLSX may unpack to this many times the file limit, no more (zip bombs).
 UNZIP_FACTOR = 10
@@ -75,8 +77,10 @@ def upload_limits() -> Limits:
 
 def command_limits() -> Limits:
     """Limits for ``rmdesk import`` (an operator's nightly files are larger)."""
+    # A run holds a chunk of rows in memory, never the file (it is spooled to disk):
+    # these bound the time and the disk a run may take, not its memory.
     return Limits(
-        max_bytes=50 * MB, max_rows=2_000_000, max_errors=settings.RMDESK_IMPORT_MAX_ERRORS
+        max_bytes=4096 * MB, max_rows=50_000_000, max_errors=settings.RMDESK_IMPORT_MAX_ERRORS
     )
 
 
@@ -105,21 +109,6 @@ class _DryRun(Exception):
         self.outcome = outcome
 
 
-def _read_bounded(source: IO[bytes], max_bytes: int) -> tuple[bytes, str, int]:
-    """Read at most ``max_bytes`` (+1 to detect overflow); hash what was read."""
-    digest = hashlib.sha256()
-    parts: list[bytes] = []
-    size = 0
-    while size <= max_bytes:
-        block = source.read(min(1 * MB, max_bytes + 1 - size))
-        if not block:
-            break
-        parts.append(block)
-        digest.update(block)
-        size += len(block)
-    return b"".join(parts), digest.hexdigest(), size
-
-
 def import_file(
     *,
     actor: Staff | None,
@@ -129,7 +118,7 @@ def import_file(
     limits: Limits,
     dry_run: bool = False,
     force: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, float], None] | None = None,
     progress_every: int = 10_000,
 ) -> ImportRun:
     """Import one feed file; returns the run, whose status says what happened.
@@ -145,25 +134,108 @@ def import_file(
         raise PermissionDenied
     if feed not in FEEDS:
         raise DomainError(_("Unknown feed."), code="unknown_feed")
-    data, sha256, size = _read_bounded(source, limits.max_bytes)
-    run = ImportRun.objects.create(
-        feed=feed,
-        file_name=file_name[-255:],
-        sha256=sha256 if size <= limits.max_bytes else "",
-        size=size,
-        dry_run=dry_run,
-        forced=force,
-        started_by=actor,
-        started_at=timezone.now(),
-    )
+    # Progress is published through a connection of its own, so that readers see it
+    # while the run's transaction is open; not when the caller holds a transaction
+    # (the run row would not be visible to that connection) and not on SQLite (one
+    # writer at a time).
+    live = connection.vendor == "postgresql" and not connection.in_atomic_block
+    spooled = spool(source, max_bytes=limits.max_bytes)
     try:
-        if size > limits.max_bytes:
+        run = ImportRun.objects.create(
+            feed=feed,
+            file_name=file_name[-255:],
+            sha256="" if spooled.too_large else spooled.sha256,
+            size=spooled.size,
+            dry_run=dry_run,
+            forced=force,
+            started_by=actor,
+            started_at=timezone.now(),
+        )
+        reporter = Progress(run, spooled, callback=progress, every=progress_every, live=live)
+        try:
+            _attempt(run, FEEDS[feed](), spooled, limits=limits, reporter=reporter)
+        finally:
+            reporter.close()
+    finally:
+        spooled.close()
+    return run
+
+
+class Progress:
+    """Rows read so far: to the caller's callback, and onto the run row for readers."""
+
+    def __init__(
+        self,
+        run: ImportRun,
+        spooled: Spooled,
+        *,
+        callback: Callable[[int, float], None] | None,
+        every: int,
+        live: bool,
+    ) -> None:
+        self.run = run
+        self.spooled = spooled
+        self.callback = callback
+        self.every = every
+        self.reported = 0
+        self.live = live
+        self.connection: Any = None
+        self.published = 0.0
+
+    def rows(self, count: int) -> None:
+        self.run.rows_done = count
+        if self.callback is not None and count - self.reported >= self.every:
+            self.reported = count
+            self.callback(count, self.position() / max(1, self.spooled.size))
+        if self.live and time.monotonic() - self.published >= 1.0:
+            self.published = time.monotonic()
+            self._publish(count)
+
+    def done(self, count: int) -> None:
+        self.run.rows_done = count
+        self.run.bytes_done = self.spooled.size
+        if self.callback is not None:
+            self.callback(count, 1.0)
+
+    def position(self) -> int:
+        """How far into the file the reader is (a block ahead of the rows: close enough)."""
+        try:
+            return min(self.spooled.file.tell(), self.spooled.size)
+        except (OSError, ValueError):
+            return 0
+
+    def _publish(self, count: int) -> None:
+        position = self.position()
+        try:
+            if self.connection is None:
+                self.connection = connections.create_connection("default")
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE ingest_importrun SET rows_done = %s, bytes_done = %s "
+                    "WHERE id = %s AND status = %s",
+                    [count, position, self.run.pk, ImportRun.Status.RUNNING],
+                )
+        except Exception:  # progress is a courtesy: never let it stop an import
+            logger.warning("Could not publish the progress of import run %s", self.run.pk)
+            self.live = False
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+def _attempt(
+    run: ImportRun, spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress
+) -> None:
+    actor = run.started_by
+    try:
+        if spooled.too_large:
             raise FileRefused(
                 _("The file is larger than %(mb)s MB.") % {"mb": limits.max_bytes // MB},
                 code="FILE_TOO_LARGE",
                 status=413,
             )
-        _run(run, FEEDS[feed](), data, limits=limits, progress=progress, every=progress_every)
+        _run(run, spec, spooled, limits=limits, reporter=reporter)
     except FileRefused as exc:
         _finish(
             run,
@@ -197,7 +269,6 @@ def import_file(
             summary=_("The import stopped on an unexpected error; nothing was applied."),
             errors=[],
         )
-    return run
 
 
 def _finish(
@@ -263,13 +334,7 @@ def _lock_file(feed: str, sha256: str) -> None:
 
 
 def _run(
-    run: ImportRun,
-    spec: FeedSpec,
-    data: bytes,
-    *,
-    limits: Limits,
-    progress: Callable[[int], None] | None,
-    every: int,
+    run: ImportRun, spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress
 ) -> None:
     actor = run.started_by
     with transaction.atomic():
@@ -298,20 +363,12 @@ def _run(
         ImportRun.objects.filter(
             feed=run.feed, sha256=run.sha256, status=ImportRun.Status.RUNNING, pk__lt=run.pk
         ).update(status=ImportRun.Status.FAILED, error_code="INTERRUPTED")
-        errors: list[RowError] = []
-        try:
-            with transaction.atomic():
-                outcome = _apply(spec, data, errors, limits=limits, progress=progress, every=every)
-                if run.dry_run:
-                    raise _DryRun(outcome)
-        except _DryRun as dry:
-            outcome = dry.outcome
+        outcome = _apply(run, spec, spooled, limits=limits, reporter=reporter)
         run.rows, run.new, run.changed = outcome.rows, outcome.new, outcome.changed
         run.unchanged, run.rejected = outcome.unchanged, outcome.rejected
         run.status = ImportRun.Status.DONE
         run.finished_at = timezone.now()
         run.save()
-        _save_errors(run, errors)
         _audit(run, actor)
 
 
@@ -349,123 +406,186 @@ def _batched(rows: Iterator[tuple[int, list[Cell]]], size: int) -> Iterator[list
 
 
 def _apply(
-    spec: FeedSpec,
-    data: bytes,
-    errors: list[RowError],
-    *,
-    limits: Limits,
-    progress: Callable[[int], None] | None,
-    every: int,
+    run: ImportRun, spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress
 ) -> Outcome:
-    """Read, validate, stage and merge the file. Runs inside the run's transaction."""
-    table = read_table(data, max_unzipped=limits.max_bytes * UNZIP_FACTOR)
+    """Read, validate, stage and merge the file, record its refusals.
+
+    Runs inside the run's transaction; the merge and what follows it run in a savepoint
+    of their own, which a dry run rolls back (the counts and refusals stay).
+
+    Memory is bounded by a chunk of rows, the per-column caches and the refusals (at
+    most ``max_errors`` rows of them): the file streams from its spool into the staging
+    table, and everything that spans rows is SQL over that table.
+    """
+    table = read_table(spooled, max_unzipped=limits.max_bytes * UNZIP_FACTOR)
     _check_header(spec, table.header)
-    width = len(table.header)
+    spec.bind(table.header)
+    width, key_index, key_length = spec.width, spec.key_index, spec.key_length
     now = timezone.now()
-    merger = merger_for(spec, now=now)
+    started = time.monotonic()
+    stage = Stage(spec, now=now)
     outcome = Outcome()
-    first_row: dict[str, int] = {}  # key → the row that has it first
-    valid_keys: list[str] = []
-    rejected_rows: set[int] = set()
-    reported = 0
-    for raw_chunk in _batched(table.rows, CHUNK):
-        outcome.rows += len(raw_chunk)
+    refused = 0  # rows refused on their own
+    extra_reason = _("The row has more fields than the header.")
+    for chunk in _batched(table.rows, CHUNK):
+        outcome.rows += len(chunk)
         if outcome.rows > limits.max_rows:
             raise FileRefused(
                 _("The file has more than %(n)s rows.") % {"n": limits.max_rows},
                 code="TOO_MANY_ROWS",
                 status=413,
             )
-        chunk: Chunk = []
-        for number, cells in raw_chunk:
+        spec.prepare(chunk)
+        errors: list[RowError] = []
+        staged: list[tuple[Any, ...]] = []
+        for number, cells in chunk:
             before = len(errors)
-            if any(text(cell).strip() for cell in cells[width:]):
-                errors.append(
-                    RowError(
-                        number, "", "EXTRA_FIELDS", _("The row has more fields than the header.")
-                    )
-                )
-            values = dict(zip(table.header, cells, strict=False))
+            if len(cells) > width and any(text(cell).strip() for cell in cells[width:]):
+                errors.append(RowError(number, "", "EXTRA_FIELDS", extra_reason))
             try:
-                key = key_of(values.get(spec.key), max_length=spec.key_length)
+                key = key_of(
+                    cells[key_index] if key_index < len(cells) else None, max_length=key_length
+                )
             except CellError as exc:
                 errors.append(RowError(number, spec.key, exc.code, exc.reason))
-            else:
-                if key in first_row:
-                    errors.append(
-                        RowError(
-                            number,
-                            spec.key,
-                            "DUPLICATE_KEY",
-                            _("The same key is on row %(row)s.") % {"row": first_row[key]},
-                        )
-                    )
-                else:
-                    first_row[key] = number
-                    if len(errors) == before:
-                        chunk.append((number, key, values))
-            if len(errors) > before:
-                rejected_rows.add(number)
-        before = len(errors)
-        valid = spec.clean(chunk, errors)
-        rejected_rows.update(e.row for e in errors[before:])
-        if len(rejected_rows) > limits.max_errors:
-            raise TooManyErrors(outcome.rows, len(rejected_rows), errors)
-        merger.add(valid)
-        valid_keys += [getattr(obj, spec.key) for obj in valid]
-        if progress is not None and outcome.rows - reported >= every:
-            reported = outcome.rows
-            progress(outcome.rows)
-    outcome.new, outcome.changed = merger.finish()
-    outcome.rejected = len(rejected_rows)
-    outcome.unchanged = len(valid_keys) - outcome.new - outcome.changed
-    if isinstance(spec, CustomersFeed):
-        _assignments_sync(valid_keys, now=now)
-    if isinstance(spec, HoldingsFeed):
-        _derived_refresh(spec.touched_customers)
-    if progress is not None:
-        progress(outcome.rows)
+                continue
+            values = spec.clean(number, cells, errors)
+            staged.append((number, key, len(errors) == before, *values))
+        refused += len({error.row for error in errors})
+        stage.write(staged)
+        stage.reject(errors)
+        if refused > limits.max_errors:
+            raise TooManyErrors(outcome.rows, refused, stage.errors(rows=limits.max_errors + 1))
+        reporter.rows(outcome.rows)
+    lap = _Laps(started)
+    lap("read, clean and stage")
+    stage.analyze()
+    rejected = stage.check(max_rejected=limits.max_errors)
+    if rejected > limits.max_errors:
+        raise TooManyErrors(outcome.rows, rejected, stage.errors(rows=limits.max_errors + 1))
+    valid = stage.valid()
+    lap("set-based checks")
+    try:
+        with transaction.atomic():
+            if isinstance(spec, HoldingsFeed):
+                _touched_before(stage)
+            outcome.new, outcome.changed = stage.merge()
+            if outcome.new > ANALYZE_AFTER:
+                analyze(spec.model)
+            lap("merge")
+            if isinstance(spec, CustomersFeed):
+                _assignments_sync(now=now)
+            if isinstance(spec, HoldingsFeed):
+                _derived_refresh()
+            lap("derived data")
+            if run.dry_run:
+                raise _DryRun(outcome)
+    except _DryRun:
+        pass
+    outcome.unchanged = valid - outcome.new - outcome.changed
+    outcome.rejected = rejected
+    stage.save_errors(run_id=run.pk)
+    stage.close()
+    reporter.done(outcome.rows)
+    logger.info("Import of %s rows (%s): %s", outcome.rows, spec.feed, lap.report())
     return outcome
 
 
-def _assignments_sync(customer_nos: list[str], *, now: Any) -> None:
+class _Laps:
+    """Wall time of an import's phases, for the log (and the benchmark)."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.laps: list[tuple[str, float]] = []
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+    def report(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.laps)
+
+
+# The staged customers that were applied (valid rows), by their id.
+STAGED_CUSTOMERS = (
+    "SELECT c.id FROM customers_customer c JOIN ingest_stage s ON s.k = c.customer_no WHERE s.ok"
+)
+
+
+def _assignments_sync(*, now: Any) -> None:
     """Keep the assignment history in step with the imported lead managers, set-based.
 
     Ends open lead assignments whose manager is no longer the customer's, then opens
     one for every imported customer that has a manager and no open lead assignment.
     """
     lead = CustomerAssignment.Role.LEAD
-    for start in range(0, len(customer_nos), CHUNK):
-        keys = customer_nos[start : start + CHUNK]
-        CustomerAssignment.objects.filter(
-            role=lead, ended_at__isnull=True, customer__customer_no__in=keys
-        ).exclude(manager_id=F("customer__primary_manager_id")).update(ended_at=now)
-        open_lead = CustomerAssignment.objects.filter(
-            customer=OuterRef("pk"), role=lead, ended_at__isnull=True
-        )
-        missing = (
-            Customer.objects.filter(customer_no__in=keys, primary_manager__isnull=False)
-            .exclude(Exists(open_lead))
-            .values_list("pk", "primary_manager_id")
-        )
-        CustomerAssignment.objects.bulk_create(
-            [
-                CustomerAssignment(
-                    customer_id=pk, manager_id=manager, role=lead, started_at=now, note=""
-                )
-                for pk, manager in missing
-            ],
-            batch_size=1000,
+    CustomerAssignment.objects.filter(
+        role=lead,
+        ended_at__isnull=True,
+        customer_id__in=RawSQL(STAGED_CUSTOMERS, []),  # noqa: S611 (a constant)
+    ).exclude(manager_id=F("customer__primary_manager_id")).update(ended_at=now)
+    sql, params = insert_select(
+        CustomerAssignment,
+        {
+            "customer_id": "c.id",
+            "manager_id": "c.primary_manager_id",
+            "role": Param(lead.value),
+            "started_at": Param(now),
+            "note": Param(""),
+        },
+        source="customers_customer c JOIN ingest_stage s ON s.k = c.customer_no",
+        now=now,
+        suffix=(
+            "WHERE s.ok AND c.primary_manager_id IS NOT NULL AND NOT EXISTS ("
+            " SELECT 1 FROM customers_customerassignment a WHERE a.customer_id = c.id"
+            " AND a.role = %s AND a.ended_at IS NULL)"
+        ),
+        params=[lead.value],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _touched_before(stage: Stage) -> None:
+    """The present holders of the accounts in the file (an account may move)."""
+    temp = "ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS ingest_touched")
+        cursor.execute(f"CREATE TEMP TABLE ingest_touched (id bigint) {temp}")
+        cursor.execute(
+            "INSERT INTO ingest_touched SELECT h.customer_id FROM customers_holding h"
+            " JOIN ingest_stage s ON s.k = h.account_no WHERE s.ok"
         )
 
 
-def _derived_refresh(customer_ids: set[int]) -> None:
-    """AUM, liabilities and tier of the customers whose holdings the file touched."""
-    ordered = sorted(customer_ids)
-    for start in range(0, len(ordered), 5000):
-        ids = ordered[start : start + 5000]
-        customer_balances_refresh(customer_ids=ids)
-        customer_tiers_refresh(customer_ids=ids)
+def _derived_refresh() -> None:
+    """AUM, liabilities and tier of the customers whose holdings the file touched.
+
+    The touched customers are collected set-based (present and former holders), then
+    refreshed by the customer services' set-based statements, 5,000 at a time.
+    """
+    analyze(Holding)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ingest_touched SELECT c.id FROM ingest_stage s"
+            " JOIN customers_customer c ON c.customer_no = s.customer_no WHERE s.ok"
+        )
+        # Walked in key order, 5,000 at a time: the index keeps each step a range read.
+        cursor.execute("CREATE INDEX ingest_touched_id ON ingest_touched (id)")
+        last = 0
+        while True:
+            cursor.execute(
+                "SELECT DISTINCT id FROM ingest_touched WHERE id > %s ORDER BY id LIMIT 5000",
+                [last],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            customer_balances_refresh(customer_ids=ids)
+            customer_tiers_refresh(customer_ids=ids)
+            last = ids[-1]
+        cursor.execute("DROP TABLE IF EXISTS ingest_touched")
 
 
 # --- Reads ----------------------------------------------------------------------------

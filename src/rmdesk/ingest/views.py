@@ -68,3 +68,14 @@ def run_errors(request: HttpRequest, run_id: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
     return response
+
+
+@require_GET
+@login_required
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The progress of a running import (polled by its page); reloads the page when done."""
+    run = services.import_run_get(actor=acting_staff(request), run_id=run_id)
+    response = render(request, "ingest/_progress.html", {"run": run})
+    if run.status != ImportRun.Status.RUNNING and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response

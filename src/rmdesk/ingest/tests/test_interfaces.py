@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from rmdesk.customers.models import Customer
 from rmdesk.ingest.models import ImportRun
@@ -131,3 +132,22 @@ def test_command(cast, tmp_path, capsys):
         call_command("import", "customers", str(empty), "--errors", str(tmp_path / "out.csv"))
     assert failed.value.returncode == 1
     assert (tmp_path / "out.csv").exists()
+
+
+def test_progress_fragment_polls_while_running_and_reloads_when_done(cast, browser_for):
+    run = ImportRun.objects.create(
+        feed="customers", file_name="big.csv", sha256="x", size=1000, started_at=timezone.now()
+    )
+    ImportRun.objects.filter(pk=run.pk).update(rows_done=1234, bytes_done=500)
+    browser = browser_for(cast.ops_officer)
+    page = browser.get(f"/imports/{run.pk}/").content.decode()
+    assert f'hx-get="/imports/{run.pk}/progress/"' in page
+    fragment = browser.get(f"/imports/{run.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert "1234" in fragment.content.decode()
+    assert 'value="500"' in fragment.content.decode()
+    assert "HX-Refresh" not in fragment
+    ImportRun.objects.filter(pk=run.pk).update(status="done", rows=2000)
+    done = browser.get(f"/imports/{run.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
+    assert "hx-get" not in done.content.decode()
+    assert browser_for(cast.manager).get(f"/imports/{run.pk}/progress/").status_code == 403

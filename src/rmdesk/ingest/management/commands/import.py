@@ -43,8 +43,11 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No active staff member {options['username']!r}.")
 
-        def progress(rows: int) -> None:
-            sys.stderr.write(f"rows read: {rows}\n")
+        def progress(rows: int, fraction: float) -> None:
+            done = int(fraction * 30)
+            sys.stderr.write(
+                f"rows read: {rows} [{'#' * done}{'.' * (30 - done)}] {fraction:.0%}\n"
+            )
             sys.stderr.flush()
 
         limits = services.Limits(
