@@ -426,19 +426,17 @@ def _hand_to_work_order(request: ServiceRequest, actor: Staff) -> None:
     """Carry the request to the department that does it as a coordination work order of
     type "service_request", routed by the bank's rules. Where no rule routes it (or the
     type is switched off) the request stays with its taker, as before."""
-    from rmdesk.coordination.services import work_order_raise
+    from rmdesk.coordination.services import work_order_raise_quietly
 
-    try:
-        with transaction.atomic():  # a refusal rolls back the work order only
-            work_order = work_order_raise(
-                actor=actor,
-                type_code="service_request",
-                title=str(request.get_kind_display()),
-                customer_id=request.customer_id,
-                fields={"request": request.description[:1000]},
-                text=request.description,
-            )
-    except (DomainError, PermissionDenied):
+    work_order = work_order_raise_quietly(
+        actor=actor,
+        type_code="service_request",
+        title=str(request.get_kind_display()),
+        customer_id=request.customer_id,
+        fields={"request": request.description[:1000]},
+        text=request.description,
+    )
+    if work_order is None:
         return
     request.work_order = work_order
     request.department_id = work_order.owner_department_id

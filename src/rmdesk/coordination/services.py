@@ -500,6 +500,17 @@ def work_order_transition(
     return work_order
 
 
+def work_order_raise_quietly(**kwargs: Any) -> WorkOrder | None:
+    """``work_order_raise`` for other apps' records that ride a work order when the bank
+    routes one: a refusal (no route, type switched off, no org unit) rolls back only the
+    work order and answers None, leaving the caller's record as it was."""
+    try:
+        with transaction.atomic():
+            return work_order_raise(**kwargs)
+    except (DomainError, PermissionDenied, Http404):
+        return None
+
+
 # Called inside the closing transaction with (work_order, actor): the records other apps
 # tied to a work order (a service request, a customer requirement) follow its outcome.
 ON_CLOSED: list[Callable[[WorkOrder, Staff], None]] = []

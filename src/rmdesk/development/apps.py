@@ -9,4 +9,10 @@ class DevelopmentConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers with the contact plan (contact.planning's registry).
+        from rmdesk.coordination.services import ON_CLOSED
         from rmdesk.development import plan_reasons  # noqa: F401
+        from rmdesk.development.prospects import work_order_closed
+
+        # An account opening carried by a work order is done when the work order is.
+        if work_order_closed not in ON_CLOSED:
+            ON_CLOSED.append(work_order_closed)

@@ -174,7 +174,8 @@ class StageChange(models.Model):
 
 
 class AccountOpeningRequest(BaseModel):
-    """The account to open for a won prospect (a coordination work order, later)."""
+    """The account to open for a won prospect, carried to operations by a coordination
+    work order of type "account_opening" (where the bank's rules route one)."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -189,6 +190,13 @@ class AccountOpeningRequest(BaseModel):
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     note = models.CharField(max_length=500, blank=True)
+    work_order = models.ForeignKey(
+        "coordination.WorkOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="account_openings",
+    )
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.customer_id}"

@@ -577,14 +577,27 @@ def _win(actor: Staff, prospect: Prospect, now: Any) -> None:
             target=referral,
             data={"prospect": prospect.pk},
         )
+    from rmdesk.coordination.services import work_order_raise_quietly
+
+    work_order = work_order_raise_quietly(
+        actor=actor,
+        type_code="account_opening",
+        title=str(_("Account opening for a won prospect")),
+        customer_id=customer.pk,
+        fields={"account_kind": "个人账户" if prospect.kind == "individual" else "基本存款账户"},
+        text=prospect.note,
+    )
     opening = AccountOpeningRequest.objects.create(
-        prospect=prospect, customer=customer, manager=prospect.owner
+        prospect=prospect, customer=customer, manager=prospect.owner, work_order=work_order
     )
     audit_record(
         actor=actor,
         action="development.account_opening.requested",
         target=opening,
-        data={"customer_no": customer.customer_no},
+        data={
+            "customer_no": customer.customer_no,
+            "work_order": work_order.pk if work_order else None,
+        },
     )
 
 
@@ -612,3 +625,11 @@ def prospect_touch(*, actor: Staff, prospect_id: int, note: str) -> Prospect:
 
 def stage_choices(stage: str) -> list[tuple[str, str]]:
     return [(s, str(Stage(s).label)) for s in Stage.values if s in TRANSITIONS.get(stage, ())]
+
+
+def work_order_closed(work_order: Any, actor: Staff) -> None:
+    """The account-opening work order closed: done or approved opens the account."""
+    if work_order.status in ("done", "approved"):
+        AccountOpeningRequest.objects.filter(
+            work_order=work_order, status=AccountOpeningRequest.Status.OPEN
+        ).update(status=AccountOpeningRequest.Status.DONE, updated_at=timezone.now())

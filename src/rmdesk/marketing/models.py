@@ -542,6 +542,14 @@ class Requirement(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
+    # The coordination work order that carries the requirement to the product department.
+    work_order = models.ForeignKey(
+        "coordination.WorkOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requirements",
+    )
 
     class Meta:
         verbose_name = _("customer requirement")

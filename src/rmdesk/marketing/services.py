@@ -965,18 +965,30 @@ def requirement_record(
         amount = _money(amount, field="amount", errors=errors)
     if errors:
         raise _invalid(errors)
+    from rmdesk.coordination.services import work_order_raise_quietly
+
+    work_order = work_order_raise_quietly(
+        actor=actor,
+        type_code="customer_requirement",
+        title=topic.strip()[:200],
+        customer_id=customer.pk,
+        amount=amount,
+        fields={"need": description.strip()[:1000]},
+        text=description.strip(),
+    )
     requirement = Requirement.objects.create(
         customer=customer,
         raised_by=actor,
         topic=topic.strip().lower()[:100],
         description=description.strip(),
         amount=amount,
+        work_order=work_order,
     )
     audit_record(
         actor=actor,
         action="marketing.requirement.recorded",
         target=requirement,
-        data={"topic": requirement.topic},
+        data={"topic": requirement.topic, "work_order": work_order.pk if work_order else None},
     )
     return requirement
 

@@ -9,8 +9,15 @@ from rmdesk.contact import services
 from rmdesk.contact.models import ServiceRequest
 from rmdesk.coordination.models import WorkOrder
 from rmdesk.coordination.services import work_order_transition
+from rmdesk.coordination.tests.factories import seed_defaults
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _work_order_types(db: None) -> None:
+    # A transactional test elsewhere may have flushed the seeded types: put them back.
+    seed_defaults()
 
 
 def test_a_request_taken_without_a_department_becomes_a_routed_work_order(cast: Cast) -> None:

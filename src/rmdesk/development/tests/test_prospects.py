@@ -249,6 +249,9 @@ def test_stale_version_is_refused(cast: Cast) -> None:
 
 
 def test_won_makes_a_customer_credits_the_referral_and_requests_an_account(cast: Cast) -> None:
+    from rmdesk.coordination.tests.factories import seed_defaults
+
+    seed_defaults()  # the work order types, in case a transactional test flushed them
     created = capture(
         cast,
         data={"display_name": "孙悟空", "id_number": RID, "mobile": MOBILE},
@@ -273,6 +276,17 @@ def test_won_makes_a_customer_credits_the_referral_and_requests_an_account(cast:
     opening = AccountOpeningRequest.objects.get(prospect=prospect)
     assert opening.customer == customer
     assert opening.manager == cast.manager
+    # Carried to operations by a work order, routed by the bank's rules; done with it.
+    assert opening.work_order is not None
+    assert opening.work_order.work_order_type.code == "account_opening"
+    assert opening.work_order.owner_department == cast.ops_dept
+    from rmdesk.coordination.services import work_order_transition
+
+    work_order_transition(
+        actor=cast.ops_officer, work_order_id=opening.work_order.pk, action="done"
+    )
+    opening.refresh_from_db()
+    assert opening.status == AccountOpeningRequest.Status.DONE
     assert list(prospect.history.order_by("at", "id").values_list("to_stage", flat=True)) == [
         "new",
         "contacted",
