@@ -6,8 +6,8 @@ Needs the bench bank (bench/customers.py seeds it). Migrates the quality tables 
 be, then times, in the same run:
 
 - the floor: one pass over each table the scorecards read (the month's transactions,
-  the assignments, the customers) — a grouped aggregate per table, as cheap as reading
-  them can be;
+  the assignments, the customers, and the duty apps' contacts, plan entries, sales and
+  work orders) — a grouped aggregate per table, as cheap as reading them can be;
 - ``scorecards_compute`` for the month: every metric for every account manager, stored
   as a snapshot.
 
@@ -37,6 +37,15 @@ FLOOR_QUERIES = [
     "SELECT manager_id, role, count(*) FROM customers_customerassignment GROUP BY 1, 2",
     # The customers, grouped by manager: the AUM credited.
     "SELECT primary_manager_id, sum(aum) FROM customers_customer GROUP BY 1",
+    # The duty apps' records of the month: contacts, plan entries, sales, work orders.
+    "SELECT author_id, count(*) FROM contact_interaction "
+    "WHERE occurred_at >= %(start)s AND occurred_at < %(end)s GROUP BY 1",
+    "SELECT manager_id, count(*) FROM contact_planentry "
+    "WHERE day >= %(start)s AND day < %(end)s GROUP BY 1",
+    "SELECT staff_id, count(*) FROM marketing_sale "
+    "WHERE signed_at >= %(start)s AND signed_at < %(end)s GROUP BY 1",
+    "SELECT assignee_id, count(*) FROM coordination_workorder "
+    "WHERE closed_at >= %(start)s AND closed_at < %(end)s GROUP BY 1",
 ]
 
 
