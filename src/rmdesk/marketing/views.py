@@ -295,7 +295,12 @@ def assess(request: HttpRequest, customer_id: int) -> HttpResponse:
     view_customer = selectors.customer_marketing(actor=actor, customer_id=customer_id).customer
     if not can_sell(actor):
         raise PermissionDenied
-    questionnaire = services.questionnaire_active()
+    try:
+        questionnaire = services.questionnaire_active()
+    except DomainError as exc:
+        # The bank has switched every questionnaire off: say so where the form would be.
+        messages.error(request, str(exc.message))
+        return redirect("marketing:customer", customer_id=view_customer.pk)
     form = AssessmentForm(
         request.POST or None, questionnaire=questionnaire, language=get_language() or "en"
     )

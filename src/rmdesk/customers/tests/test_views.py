@@ -140,3 +140,19 @@ def test_the_edit_page_keeps_masked_values_and_catches_stale_versions(
 def test_analysts_get_no_edit_page(cast: Cast, browser_for: BrowserFor) -> None:
     assert browser_for(cast.analyst).get(f"/customers/{cast.own.pk}/edit/").status_code == 403
     assert browser_for(cast.analyst).get("/customers/new/").status_code == 403
+
+
+def test_the_detail_page_leads_to_the_customer_in_every_duty(
+    cast: Cast, browser_for: BrowserFor
+) -> None:
+    page = browser_for(cast.manager).get(f"/customers/{cast.own.pk}/").content.decode()
+    for path in (
+        f"/contact/customers/{cast.own.pk}/interactions/new/",
+        f"/contact/customers/{cast.own.pk}/interactions/",
+        f"/contact/customers/{cast.own.pk}/service-requests/new/",
+        f"/marketing/customers/{cast.own.pk}/",
+    ):
+        assert f'href="{path}"' in page
+    # A read-only role sees the history, not the forms.
+    analyst = browser_for(cast.analyst).get(f"/customers/{cast.own.pk}/").content.decode()
+    assert f"/contact/customers/{cast.own.pk}/interactions/new/" not in analyst

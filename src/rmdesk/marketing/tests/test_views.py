@@ -153,3 +153,16 @@ def test_anonymous_visitors_are_sent_to_sign_in(cast: Cast) -> None:
     response = Client().get(f"/marketing/customers/{cast.own.pk}/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_without_a_questionnaire_in_use_the_assessment_page_says_so(
+    cast: Cast, browser_for: BrowserFor
+) -> None:
+    from rmdesk.marketing.models import Questionnaire
+
+    Questionnaire.objects.update(active=False)
+    client = browser_for(cast.manager)
+    answer = client.get(f"/marketing/customers/{cast.own.pk}/assess/", follow=True)
+    assert answer.status_code == 200
+    assert answer.redirect_chain[-1][0] == f"/marketing/customers/{cast.own.pk}/"
+    assert "no_questionnaire" not in answer.content.decode()
