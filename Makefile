@@ -20,10 +20,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Install, migrate, load the demo bank (once) and serve it.
+# Install, migrate, load the demo bank (once), run the nightly work (today's contact
+# plans, signals and scorecards, so the first look has them) and serve it.
 demo: install
 	$(BIN)/rmdesk migrate --no-input
 	$(BIN)/rmdesk seed --scale demo --if-empty
+	$(BIN)/rmdesk contact-plan
+	$(BIN)/rmdesk signals
+	$(BIN)/rmdesk score
 	$(BIN)/rmdesk demo-logins
 	$(BIN)/rmdesk serve --host $(HOST) --port $(PORT)
 
