@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rmdesk.contact import calendar, charts, coverage, presenters, selectors, services
+from rmdesk.contact import calendar, coverage, presenters, selectors, services
 from rmdesk.contact.forms import (
     CalendarFeedForm,
     CheckInForm,
@@ -27,6 +27,7 @@ from rmdesk.contact.forms import (
     VisitForm,
 )
 from rmdesk.contact.models import PlanEntry
+from rmdesk.core.charts import share_chart
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.masking import masked_name_of
 from rmdesk.customers.selectors import customer_get
@@ -399,9 +400,11 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
             "units": units,
             "teams": teams,
             "managers": managers,
-            "chart": charts.bar_chart(
+            "chart": share_chart(
                 [(r["label"], r["share"]) for r in (units or managers)][:30],
                 title=_("Share of customers contacted within cadence"),
+                good=0.9,
+                bad=0.6,
             ),
         },
     )

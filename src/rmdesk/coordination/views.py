@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rmdesk.coordination import access, charts, escalation, groups, pools, selectors, services
+from rmdesk.coordination import access, escalation, groups, pools, selectors, services
 from rmdesk.coordination.models import OPEN_STATUSES, Step, WorkOrder, WorkOrderType
+from rmdesk.core.charts import share_chart, stacked_bars
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import Customer
 from rmdesk.org.http import acting_staff
@@ -285,17 +286,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "open_work": open_work,
             "age_labels": [label for _upper, label in selectors.AGE_BUCKETS],
             "report": report,
-            "open_chart": charts.stacked_bars(
+            "open_chart": stacked_bars(
                 [(row["department"], row["ages"]) for row in open_work],
                 legend=[label for _upper, label in selectors.AGE_BUCKETS],
             ),
-            "breach_chart": charts.bars(
-                [(row["department"], float(row["breach_rate"]) * 100) for row in report],
-                unit="%",
+            "breach_chart": share_chart(
+                [(row["department"], float(row["breach_rate"])) for row in report],
+                title=_("SLA breach rate"),
+                good=0.05,
+                bad=0.2,
             ),
             "usage": usage,
-            "usage_chart": charts.bars(
-                [(f"{row['pool']}", row["share"] * 100) for row in usage], unit="%"
+            "usage_chart": share_chart(
+                [(f"{row['pool']}", float(row["share"])) for row in usage],
+                title=_("Pool usage"),
+                good=0.8,
+                bad=0.95,
             ),
         },
     )

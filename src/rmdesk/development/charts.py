@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.http import Http404
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from rmdesk.core.charts import bar_chart
 from rmdesk.development.models import Stage, StageChange
 from rmdesk.development.opportunities import Conversion
 from rmdesk.development.prospects import prospect_visible_to
@@ -64,29 +64,6 @@ def funnel(*, actor: Staff, by: str = "manager", target_id: int | None = None) -
     return list(reversed(steps))
 
 
-def _bars(rows: list[tuple[str, float, str]], *, title: str, width: int = 560) -> SafeString:
-    """Horizontal bars: (label, value, caption). Pure SVG, no script."""
-    bar_h, gap, label_w = 26, 8, 170
-    height = len(rows) * (bar_h + gap) + 34
-    top = max((value for _label, value, _c in rows), default=0) or 1
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
-        f'viewBox="0 0 {width} {height}" width="100%" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-    ]
-    for i, (label, value, caption) in enumerate(rows):
-        y = 24 + i * (bar_h + gap)
-        w = int((width - label_w - 90) * value / top)
-        parts.append(
-            f'<text x="0" y="{y + 17}" font-size="13">{escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" fill="#2b6cb0"/>'
-            f'<text x="{label_w + max(w, 1) + 6}" y="{y + 17}" font-size="13">'
-            f"{escape(caption)}</text>"
-        )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308  (every text above is escaped)
-
-
 def funnel_svg(steps: list[FunnelStep]) -> SafeString:
     first = steps[0].reached if steps else 0
     rows = [
@@ -97,11 +74,11 @@ def funnel_svg(steps: list[FunnelStep]) -> SafeString:
         )
         for step in steps
     ]
-    return _bars(rows, title=_("Pipeline funnel"))
+    return bar_chart(rows, title=_("Pipeline funnel"))
 
 
 def conversion_svg(rows: list[Conversion]) -> SafeString:
-    return _bars(
+    return bar_chart(
         [
             (row.label, row.rate * 100, f"{row.won}/{row.won + row.lost} ({row.rate:.0%})")
             for row in rows
