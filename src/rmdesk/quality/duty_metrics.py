@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.contact.models import Interaction, PlanEntry
+from rmdesk.contact.models import Interaction, PlanEntry, ServiceRequest
 from rmdesk.coordination.models import WorkingGroupTask, WorkOrder
 from rmdesk.customers.models import CustomerAssignment
 from rmdesk.development.models import Opportunity, Stage, StageChange
@@ -93,6 +93,35 @@ def needs_recorded(period: Period) -> list[Figure]:
         .annotate(n=Count("pk"))
     )
     return _figures(rows, "interaction__author_id", "n")
+
+
+# --- a warm and responsible attitude -------------------------------------------------
+
+
+@metric(
+    "service_requests_on_time",
+    quality=Quality.ATTITUDE,
+    label=_("Share of the service requests one took, due in the period, done by their date"),
+    unit="share",
+    evidence="/contact/service-requests/",
+)
+def service_requests_on_time(period: Period) -> list[Figure]:
+    # Only due dates already past: a request due later this period is not late yet.
+    last = min(period.end, timezone.localdate())
+    rows = (
+        ServiceRequest.objects.filter(due_on__gte=period.start, due_on__lt=last)
+        .exclude(status=ServiceRequest.Status.CANCELLED)
+        .annotate(done_on=TruncDate("closed_at"))
+        .values("raised_by_id")
+        .annotate(
+            on_time=Count(
+                "pk",
+                filter=Q(status=ServiceRequest.Status.DONE, done_on__lte=F("due_on")),
+            ),
+            total=Count("pk"),
+        )
+    )
+    return _figures(rows, "raised_by_id", "on_time", "total")
 
 
 # --- coordination and time management ------------------------------------------------

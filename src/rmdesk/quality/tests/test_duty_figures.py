@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from rmdesk.conftest import Cast
-from rmdesk.contact.models import Interaction, NeedCategory, PlanEntry
+from rmdesk.contact.models import Interaction, NeedCategory, PlanEntry, ServiceRequest
 from rmdesk.coordination.models import WorkingGroup, WorkingGroupTask, WorkOrder
 from rmdesk.coordination.tests.factories import WorkOrderTypeFactory
 from rmdesk.customers.models import Customer, CustomerAssignment
@@ -172,3 +172,35 @@ def test_team_product_and_development_figures(cast: Cast) -> None:
     assert figure(run, "opportunities_won", "rm-own") == 1
     assert figure(run, "opportunities_won", "rm-other") == 0
     assert CustomerAssignment.objects.exists()
+
+
+def test_service_requests_done_by_their_date(cast: Cast) -> None:
+    def request(due: dt.date, *, closed: dt.datetime | None, status: str) -> None:
+        ServiceRequest.objects.create(
+            customer=cast.own,
+            kind="statement",
+            description="…",
+            raised_by=cast.manager,
+            due_on=due,
+            closed_at=closed,
+            status=status,
+        )
+
+    # Due 10 Nov, done on the 10th (Shanghai): on time. Due 12 Nov, done on the 13th:
+    # late. Due 14 Nov, still open: late. Due 16 Nov, cancelled: not counted. Due
+    # 25 Nov: not due yet on 20 Nov.
+    request(
+        dt.date(2026, 11, 10), closed=dt.datetime(2026, 11, 10, 9, tzinfo=dt.UTC), status="done"
+    )
+    request(
+        dt.date(2026, 11, 12), closed=dt.datetime(2026, 11, 13, 9, tzinfo=dt.UTC), status="done"
+    )
+    request(dt.date(2026, 11, 14), closed=None, status="in_progress")
+    request(
+        dt.date(2026, 11, 16),
+        closed=dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC),
+        status="cancelled",
+    )
+    request(dt.date(2026, 11, 25), closed=None, status="new")
+    run = scorecards_compute(period=NOVEMBER)
+    assert figure(run, "service_requests_on_time", "rm-own") == Decimal("0.3333")
