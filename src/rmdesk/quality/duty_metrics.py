@@ -4,7 +4,6 @@ coordination). Each is one grouped query over the bank for the period."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
@@ -16,23 +15,15 @@ from rmdesk.coordination.models import WorkingGroupTask, WorkOrder
 from rmdesk.customers.models import CustomerAssignment
 from rmdesk.development.models import Opportunity, Stage, StageChange
 from rmdesk.marketing.models import Sale, StaffQualification
-from rmdesk.quality.metrics import Figure, Quality, metric, period_bounds
+from rmdesk.quality.metrics import (
+    Figure,
+    Quality,
+    count_per_staff,
+    figures_of,
+    metric,
+    period_bounds,
+)
 from rmdesk.quality.periods import Period
-
-
-def _figures(
-    rows: object, key: str, numerator: str, denominator: str | None = None
-) -> list[Figure]:
-    return [
-        Figure(
-            int(row[key]),
-            Decimal(row[numerator] or 0),
-            Decimal(row[denominator] or 0) if denominator else None,
-        )
-        for row in rows  # type: ignore[attr-defined]
-        if row[key] is not None
-    ]
-
 
 # --- social communication ------------------------------------------------------------
 
@@ -63,7 +54,7 @@ def contact_coverage(period: Period) -> list[Figure]:
             ),
         )
     )
-    return _figures(rows, "manager_id", "contacted", "book")
+    return figures_of(rows, "manager_id", "contacted", "book")
 
 
 @metric(
@@ -73,13 +64,7 @@ def contact_coverage(period: Period) -> list[Figure]:
     evidence="/contact/",
 )
 def interactions_logged(period: Period) -> list[Figure]:
-    start, end = period_bounds(period)
-    rows = (
-        Interaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
-        .values("author_id")
-        .annotate(n=Count("pk"))
-    )
-    return _figures(rows, "author_id", "n")
+    return count_per_staff(Interaction.objects.all(), period, staff="author_id", when="occurred_at")
 
 
 @metric("needs_recorded", quality=Quality.COMMUNICATION, label=_("Customer needs recorded"))
@@ -92,7 +77,7 @@ def needs_recorded(period: Period) -> list[Figure]:
         .values("interaction__author_id")
         .annotate(n=Count("pk"))
     )
-    return _figures(rows, "interaction__author_id", "n")
+    return figures_of(rows, "interaction__author_id", "n")
 
 
 # --- a warm and responsible attitude -------------------------------------------------
@@ -121,7 +106,7 @@ def service_requests_on_time(period: Period) -> list[Figure]:
             total=Count("pk"),
         )
     )
-    return _figures(rows, "raised_by_id", "on_time", "total")
+    return figures_of(rows, "raised_by_id", "on_time", "total")
 
 
 # --- coordination and time management ------------------------------------------------
@@ -143,7 +128,7 @@ def plan_completion(period: Period) -> list[Figure]:
             total=Count("pk"),
         )
     )
-    return _figures(rows, "manager_id", "done", "total")
+    return figures_of(rows, "manager_id", "done", "total")
 
 
 @metric(
@@ -162,7 +147,7 @@ def follow_ups_overdue(period: Period) -> list[Figure]:
         .values("author_id")
         .annotate(n=Count("pk"))
     )
-    return _figures(rows, "author_id", "n")
+    return figures_of(rows, "author_id", "n")
 
 
 @metric(
@@ -184,7 +169,7 @@ def work_orders_on_time(period: Period) -> list[Figure]:
             total=Count("pk"),
         )
     )
-    return _figures(rows, "assignee_id", "on_time", "total")
+    return figures_of(rows, "assignee_id", "on_time", "total")
 
 
 # --- team spirit ----------------------------------------------------------------------
@@ -197,13 +182,7 @@ def work_orders_on_time(period: Period) -> list[Figure]:
     evidence="/coordination/groups/",
 )
 def group_tasks_done(period: Period) -> list[Figure]:
-    start, end = period_bounds(period)
-    rows = (
-        WorkingGroupTask.objects.filter(done_at__gte=start, done_at__lt=end)
-        .values("owner_id")
-        .annotate(n=Count("pk"))
-    )
-    return _figures(rows, "owner_id", "n")
+    return count_per_staff(WorkingGroupTask.objects.all(), period, staff="owner_id", when="done_at")
 
 
 # --- product knowledge ----------------------------------------------------------------
@@ -222,7 +201,7 @@ def qualifications_current(period: Period) -> list[Figure]:
         .values("staff_id")
         .annotate(n=Count("kind", distinct=True))
     )
-    return _figures(rows, "staff_id", "n")
+    return figures_of(rows, "staff_id", "n")
 
 
 @metric(
@@ -232,13 +211,14 @@ def qualifications_current(period: Period) -> list[Figure]:
     evidence="/marketing/sales/",
 )
 def product_categories_sold(period: Period) -> list[Figure]:
-    start, end = period_bounds(period)
-    rows = (
-        Sale.objects.filter(signed_at__gte=start, signed_at__lt=end, status=Sale.Status.ACTIVE)
-        .values("staff_id")
-        .annotate(n=Count("product__type", distinct=True))
+    return count_per_staff(
+        Sale.objects.filter(status=Sale.Status.ACTIVE),
+        period,
+        staff="staff_id",
+        when="signed_at",
+        counted="product__type",
+        distinct=True,
     )
-    return _figures(rows, "staff_id", "n")
 
 
 # --- market research and customer development -----------------------------------------
@@ -251,13 +231,14 @@ def product_categories_sold(period: Period) -> list[Figure]:
     evidence="/development/",
 )
 def prospects_won(period: Period) -> list[Figure]:
-    start, end = period_bounds(period)
-    rows = (
-        StageChange.objects.filter(to_stage=Stage.WON, at__gte=start, at__lt=end)
-        .values("prospect__owner_id")
-        .annotate(n=Count("prospect_id", distinct=True))
+    return count_per_staff(
+        StageChange.objects.filter(to_stage=Stage.WON),
+        period,
+        staff="prospect__owner_id",
+        when="at",
+        counted="prospect_id",
+        distinct=True,
     )
-    return _figures(rows, "prospect__owner_id", "n")
 
 
 @metric(
@@ -267,12 +248,9 @@ def prospects_won(period: Period) -> list[Figure]:
     evidence="/development/opportunities/",
 )
 def opportunities_won(period: Period) -> list[Figure]:
-    start, end = period_bounds(period)
-    rows = (
-        Opportunity.objects.filter(
-            status=Opportunity.Status.WON, closed_at__gte=start, closed_at__lt=end
-        )
-        .values("manager_id")
-        .annotate(n=Count("pk"))
+    return count_per_staff(
+        Opportunity.objects.filter(status=Opportunity.Status.WON),
+        period,
+        staff="manager_id",
+        when="closed_at",
     )
-    return _figures(rows, "manager_id", "n")

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -118,8 +119,40 @@ def held_at(moment: dt.datetime, *, role: str, prefix: str = "") -> Q:
     ) & (Q(**{f"{prefix}ended_at__isnull": True}) | Q(**{f"{prefix}ended_at__gte": moment}))
 
 
-def _counts(rows: Iterable[dict[str, object]], key: str, value: str) -> list[Figure]:
-    return [Figure(int(row[key]), Decimal(str(row[value] or 0))) for row in rows]  # type: ignore[call-overload]
+def figures_of(
+    rows: Iterable[dict[str, Any]], key: str, numerator: str, denominator: str | None = None
+) -> list[Figure]:
+    """Figures from grouped rows: ``key`` names the member of staff, ``numerator`` (and
+    ``denominator``, for a share) the aggregates."""
+    return [
+        Figure(
+            int(row[key]),
+            Decimal(str(row[numerator] or 0)),
+            Decimal(str(row[denominator] or 0)) if denominator else None,
+        )
+        for row in rows
+        if row[key] is not None
+    ]
+
+
+def count_per_staff(
+    rows: QuerySet[Any],
+    period: Period,
+    *,
+    staff: str,
+    when: str,
+    counted: str = "pk",
+    distinct: bool = False,
+) -> list[Figure]:
+    """How many of ``rows`` fell in the period (by the datetime field ``when``), per
+    member of staff (the field ``staff``): one grouped query."""
+    start, end = period_bounds(period)
+    grouped = (
+        rows.filter(**{f"{when}__gte": start, f"{when}__lt": end})
+        .values(staff)
+        .annotate(n=Count(counted, distinct=distinct))
+    )
+    return figures_of(grouped, staff, "n")
 
 
 @metric(
@@ -135,7 +168,7 @@ def book_customers(period: Period) -> list[Figure]:
         .values("manager_id")
         .annotate(n=Count("customer_id", distinct=True))
     )
-    return _counts(rows, "manager_id", "n")
+    return figures_of(rows, "manager_id", "n")
 
 
 @metric(
@@ -145,15 +178,14 @@ def book_customers(period: Period) -> list[Figure]:
     evidence="/customers/?manager={staff_id}",
 )
 def customers_gained(period: Period) -> list[Figure]:
-    start, end = period_bounds(period)
-    rows = (
-        CustomerAssignment.objects.filter(
-            role=CustomerAssignment.Role.LEAD, started_at__gte=start, started_at__lt=end
-        )
-        .values("manager_id")
-        .annotate(n=Count("customer_id", distinct=True))
+    return count_per_staff(
+        CustomerAssignment.objects.filter(role=CustomerAssignment.Role.LEAD),
+        period,
+        staff="manager_id",
+        when="started_at",
+        counted="customer_id",
+        distinct=True,
     )
-    return _counts(rows, "manager_id", "n")
 
 
 @metric(
@@ -174,7 +206,7 @@ def book_net_inflow(period: Period) -> list[Figure]:
         .values("customer__assignments__manager_id")
         .annotate(total=Sum("amount"))
     )
-    return _counts(rows, "customer__assignments__manager_id", "total")
+    return figures_of(rows, "customer__assignments__manager_id", "total")
 
 
 @metric(
@@ -189,7 +221,7 @@ def assists(period: Period) -> list[Figure]:
         .values("manager_id")
         .annotate(n=Count("customer_id", distinct=True))
     )
-    return _counts(rows, "manager_id", "n")
+    return figures_of(rows, "manager_id", "n")
 
 
 def attributed_aum_rows(lead_share: Decimal) -> list[Figure]:
