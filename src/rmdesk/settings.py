@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "rmdesk.notify",
     "rmdesk.quality",
     "rmdesk.tasks",
+    "rmdesk.workbench",
     "rmdesk.api",
     "rmdesk.web",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("notifications/", include("rmdesk.notify.urls")),
     path("quality/", include("rmdesk.quality.urls")),
     path("tasks/", include("rmdesk.tasks.urls")),
+    path("home/", include("rmdesk.workbench.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

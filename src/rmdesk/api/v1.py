@@ -26,6 +26,8 @@ from rmdesk.notify.api import router as notify_router
 from rmdesk.org.api import router as org_router
 from rmdesk.quality.api import router as quality_router
 from rmdesk.tasks.api import router as jobs_router
+from rmdesk.web.api import router as search_router
+from rmdesk.workbench.api import router as home_router
 
 logger = logging.getLogger(__name__)
 
@@ -111,3 +113,5 @@ api.add_router("/notifications", notify_router)
 api.add_router("/", quality_router)
 # The task queue, for administrators (/api/v1/jobs).
 api.add_router("/", jobs_router)
+api.add_router("/", home_router)
+api.add_router("/", search_router)
