@@ -2,6 +2,66 @@
 
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
+
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from rmdesk.api.auth import AuthedRequest
+from rmdesk.api.schemas import ErrorOut
+from rmdesk.web import search as global_search
 
 router = Router(tags=["search"])
+
+
+class SearchFilter(Schema):
+    # Bounds are checked after normalising (full-width text shrinks): see search_text_clean.
+    q: str = Field(
+        default="",
+        max_length=4 * global_search.MAX_LENGTH,
+        description="Part of a name; a mobile, identity number or credit code; a customer "
+        "number; a work-order number or subject; a product code or name. "
+        f"At most {global_search.MAX_LENGTH} characters.",
+    )
+    kinds: str = Field(
+        default="",
+        max_length=200,
+        description="Comma-separated: " + ", ".join(global_search.KINDS) + ". Empty: all.",
+    )
+    limit: int = Field(default=global_search.FEW, ge=1, le=global_search.MANY)
+
+
+class HitOut(Schema):
+    id: int
+    title: str
+    detail: str
+    url: str
+
+
+class KindResultOut(Schema):
+    kind: str
+    label: str
+    hits: list[HitOut]
+    has_more: bool
+    more_url: str
+
+
+class SearchOut(Schema):
+    # The search text is not echoed: it may be a mobile or an identity number.
+    results: list[KindResultOut]
+
+
+@router.get(
+    "/search",
+    response={200: SearchOut, 422: ErrorOut},
+    summary="Search the records I may see",
+)
+def search(request: AuthedRequest, filters: Query[SearchFilter]) -> dict[str, Any]:
+    q = global_search.search_text_clean(filters.q)
+    kinds = global_search.search_kinds_clean(filters.kinds)
+    results = (
+        global_search.search_everything(actor=request.auth, q=q, kinds=kinds, limit=filters.limit)
+        if q
+        else []
+    )
+    return {"results": results}

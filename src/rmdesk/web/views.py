@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from rmdesk.org.http import acting_staff
+from rmdesk.web import search as global_search
 from rmdesk.web.forms import SignInForm
 
 
@@ -25,6 +27,43 @@ class SignOutView(auth_views.LogoutView):
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("customers:list")
+
+
+@require_GET
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Hits of every kind for the header's search box; one kind when ``kinds`` names it."""
+    actor = acting_staff(request)
+    raw = request.GET.get("q", "")
+    errors: list[dict[str, str]] = []
+    q = ""
+    kinds: tuple[str, ...] = tuple(global_search.KINDS)
+    try:
+        q = global_search.search_text_clean(raw)
+        kinds = global_search.search_kinds_clean(request.GET.get("kinds"))
+    except global_search.SearchInvalid as refused:
+        errors = list(refused.details)
+        q = ""
+    one_kind = len(kinds) == 1
+    limit = global_search.MANY if one_kind else global_search.FEW
+    results = (
+        global_search.search_everything(actor=actor, q=q, kinds=kinds, limit=limit) if q else []
+    )
+    return render(
+        request,
+        "web/search.html",
+        {
+            "q": q or raw[: global_search.MAX_LENGTH],
+            "search_q": q,
+            "results": results,
+            "searched": bool(q),
+            "errors": errors,
+            "one_kind": one_kind,
+            "kinds": [(code, str(label)) for code, label in global_search.KINDS.items()],
+            "chosen": kinds if request.GET.get("kinds") else (),
+            "max_length": global_search.MAX_LENGTH,
+        },
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
