@@ -284,6 +284,8 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
+# Numbers, amounts and dates in the active language's format (rmdesk/formats).
+FORMAT_MODULE_PATH = ["rmdesk.formats"]
 USE_TZ = True
 
 # --- Static files -----------------------------------------------------------

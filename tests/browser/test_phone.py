@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from rmdesk.coordination.models import WorkOrder
-from rmdesk.coordination.tests.factories import seed_defaults
+from rmdesk.coordination.tests.factories import WorkOrderTypeFactory, seed_defaults
 from rmdesk.customers.models import Customer
 from rmdesk.customers.services import customer_create
 from rmdesk.development.tests.factories import ProspectFactory
@@ -63,7 +63,7 @@ def _world() -> tuple[Staff, Customer, WorkOrder]:
     ProspectFactory(display_name="王潜客", home_unit=unit, owner=manager)
     ProductFactory(code="WM000001", name="稳健理财一号")
     work_order = WorkOrder.objects.create(
-        work_order_type_id=1,
+        work_order_type=WorkOrderTypeFactory(),
         title="王小明开户资料补充",
         customer=customer,
         raised_by=manager,
