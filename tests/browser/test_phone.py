@@ -151,3 +151,15 @@ def test_on_a_wide_screen_the_menu_is_always_open(page: Page, live_server: LiveS
     expect(page.locator("header nav")).to_be_visible()
     expect(page.locator("details.menu > summary")).to_be_hidden()
     assert _overflow(page) <= 0
+    # The keyboard: the first Tab reaches the skip link, which shows a focus ring.
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth, s.left]; })()"
+    )
+    assert ring[0] == "solid"
+    assert ring[1] == "3px"
+    assert ring[2] == "8px"  # on screen, no longer parked off the left edge
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()

@@ -108,8 +108,10 @@ class KindResult:
     label: str
     hits: list[Hit]
     has_more: bool
-    # Where to see every hit of this kind: the app's own list, filtered by the search.
+    # Where to see every hit of this kind: the app's own list, filtered by the search,
+    # or this search narrowed to the kind when the app's list has no search of its own.
     more_url: str
+    own_list: bool = True
 
 
 def _more(hits: list[Hit], limit: int) -> tuple[list[Hit], bool]:
@@ -178,7 +180,7 @@ def _prospects(actor: Staff, q: str, limit: int) -> KindResult:
     hits, has_more = _more(hits, limit)
     # The pipeline has no search of its own: more prospects are listed here.
     more = _search_page(q, "prospects")
-    return KindResult("prospects", str(KINDS["prospects"]), hits, has_more, more)
+    return KindResult("prospects", str(KINDS["prospects"]), hits, has_more, more, own_list=False)
 
 
 def _work_orders(actor: Staff, q: str, limit: int) -> KindResult:
@@ -206,7 +208,9 @@ def _work_orders(actor: Staff, q: str, limit: int) -> KindResult:
     hits, has_more = _more(hits, limit)
     # The work-order list has no search of its own: more work orders are listed here.
     more = _search_page(q, "work_orders")
-    return KindResult("work_orders", str(KINDS["work_orders"]), hits, has_more, more)
+    return KindResult(
+        "work_orders", str(KINDS["work_orders"]), hits, has_more, more, own_list=False
+    )
 
 
 def _products(actor: Staff, q: str, limit: int) -> KindResult:

@@ -264,3 +264,19 @@ def test_a_few_per_kind_and_a_link_to_more(cast: Cast, browser_for: ClientFor) -
     assert len(page_hits(browser_for(cast.manager), "郑", "work_orders")) == 5
     response = browser_for(cast.manager).get("/search/", {"q": "郑", "kinds": "work_orders"})
     assert response.content.decode().count('href="/coordination/work-orders/') == 7
+    assert 'class="more"' not in response.content.decode()
+
+
+def test_past_the_one_kind_page_the_searcher_is_asked_to_narrow(
+    cast: Cast, browser_for: ClientFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rmdesk.web import search
+
+    for i in range(3):
+        work_order_make(cast.manager, cast.own, f"郑州分行协办{i}")
+    monkeypatch.setattr(search, "MANY", 2)
+    response = browser_for(cast.manager).get("/search/", {"q": "郑", "kinds": "work_orders"})
+    body = response.content.decode()
+    assert body.count('href="/coordination/work-orders/') == 2
+    assert 'class="more"' not in body
+    assert "缩小搜索范围" in body
