@@ -70,6 +70,8 @@ class Command(BaseCommand):
             f"{bank.customers} customers, {rows['holding']} holdings, "
             f"{rows['transaction']} transactions in {elapsed:.1f} s."
         )
+        duties = ", ".join(f"{count} {kind}" for kind, count in sorted(bank.duties.items()))
+        self.stdout.write(f"Duty apps: {duties} in {bank.seconds.get('duties', 0.0):.1f} s.")
         if verbosity >= 2:
             for table, count in rows.items():
                 self.stdout.write(f"  {table:<12} {count:>12,} rows")
