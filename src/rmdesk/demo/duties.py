@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,8 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from unittest import mock
 
-from django.db import models
+from django.core.management.color import no_style
+from django.db import connection, models
 from django.db.models import Count, Exists, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -50,6 +52,7 @@ from rmdesk.coordination.services import work_order_raise, work_order_transition
 from rmdesk.customers import identifiers
 from rmdesk.customers.models import Customer, Holding
 from rmdesk.demo import identity, people
+from rmdesk.demo.loader import Loader
 from rmdesk.demo.shelf import shelf_products
 from rmdesk.development.models import (
     NameList,
@@ -94,6 +97,21 @@ def _clock(moment: dt.datetime) -> Iterator[None]:
     """Run the services as at ``moment``: every ``timezone.now()`` answers it."""
     with mock.patch("django.utils.timezone.now", return_value=moment):
         yield
+
+
+@contextmanager
+def _stamps_kept(model: type[models.Model]) -> Iterator[None]:
+    """Write the rows' own ``created_at`` and ``updated_at`` (a history being back-filled)
+    instead of the moment of writing."""
+    fields = [model._meta.get_field(name) for name in ("created_at", "updated_at")]
+    before = [(f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[union-attr]
+    try:
+        for f in fields:
+            f.auto_now = f.auto_now_add = False  # type: ignore[union-attr]
+        yield
+    finally:
+        for f, (now, add) in zip(fields, before, strict=True):
+            f.auto_now, f.auto_now_add = now, add  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -247,7 +265,8 @@ def duties_build(*, today: dt.date, seed: int, full: bool) -> Counter[str]:
     zone = timezone.get_current_timezone()
     real_now = timezone.now()
     if timezone.localdate(real_now) == today:
-        now = real_now.replace(microsecond=0)
+        # To the minute: two builds a few seconds apart write the same bank.
+        now = real_now.replace(second=0, microsecond=0)
     else:
         now = dt.datetime.combine(today, dt.time(15, 0), tzinfo=zone)
     products = Product.objects.bulk_create(shelf_products(today=today))
@@ -269,6 +288,7 @@ class _Stage:
         self.products = products
         self.by_code = {p.code: p for p in products}
         self.built = Built()
+        self.loader = Loader(connection)
         self.built.counts["product"] = len(products)
 
     def rng(self, salt: int) -> random.Random:
@@ -290,17 +310,30 @@ class _Stage:
     def save(
         self, model: type[models.Model], rows: list[Any], stamps: list[dt.datetime] | None = None
     ) -> list[Any]:
-        """bulk_create ``rows``; with ``stamps``, back-date their creation to them."""
-        saved = model.objects.bulk_create(rows, batch_size=1000)  # type: ignore[attr-defined]
-        if stamps is not None:
-            for row, stamp in zip(saved, stamps, strict=True):
+        """bulk_create ``rows``; with ``stamps``, created (and last changed) at those moments."""
+        if stamps is None:
+            saved = model.objects.bulk_create(rows, batch_size=1000)  # type: ignore[attr-defined]
+        else:
+            for row, stamp in zip(rows, stamps, strict=True):
                 row.created_at = stamp
                 row.updated_at = stamp
-            model.objects.bulk_update(  # type: ignore[attr-defined]
-                saved, ["created_at", "updated_at"], batch_size=1000
-            )
+            with _stamps_kept(model):
+                saved = model.objects.bulk_create(rows, batch_size=1000)  # type: ignore[attr-defined]
         self.built.counts[model._meta.model_name or ""] += len(saved)
         return list(saved)
+
+    def write(
+        self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Append many rows whose keys nothing here needs, the way the bank's own tables
+        are written (``Loader``: COPY on PostgreSQL, executemany on SQLite)."""
+        first = self.loader.first_id(model)
+        table = self.loader.table(model, ("id", *columns))
+        written = self.loader.write(table, ((first + i, *row) for i, row in enumerate(rows)))
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
+                cursor.execute(statement)
+        self.built.counts[model._meta.model_name or ""] += written
 
     # --- the bank as it is --------------------------------------------------------------
 
@@ -466,7 +499,7 @@ class _Stage:
         rng = self.rng(3)
         questions = questionnaire.definition["questions"]
         found: dict[tuple[str, int], list[dict[str, str]]] = defaultdict(list)
-        for _attempt in range(6_000):
+        for _attempt in range(1_500):
             boldness = rng.random()
             answers = {}
             for question in questions:
@@ -490,10 +523,8 @@ class _Stage:
         questionnaire = Questionnaire.objects.get(active=True)
         sets = self.answer_sets(questionnaire)
         rng = self.rng(4)
-        rows: list[Assessment] = []
-        stamps: list[dt.datetime] = []
+        rows: list[tuple[Any, ...]] = []
         self.assessed: dict[int, AssessmentFacts] = {}
-        changed: list[Customer] = []
         levels = ((1, 10), (2, 30), (3, 34), (4, 18), (5, 8))
         for person in self.customers:
             if not person.individual:
@@ -522,26 +553,51 @@ class _Stage:
             manager_id = person.manager_id
             at = self.past(assessed_on, 9 + int(rng.random() * 8), int(rng.random() * 60))
             expires = s.anniversary(assessed_on)
+            moment = self.loader.moment(at)
             rows.append(
-                Assessment(
-                    customer_id=person.pk,
-                    questionnaire=questionnaire,
-                    answers=answers,
-                    score=score,
-                    risk_level=level,
-                    loss_unable=loss_unable,
-                    channel=Assessment.Channel.BRANCH if branch else Assessment.Channel.ONLINE,
-                    staff_id=manager_id if branch else None,
-                    customer_confirmed_at=at,
-                    assessed_at=at,
-                    expires_on=expires,
+                (
+                    person.pk,
+                    questionnaire.pk,
+                    json.dumps(answers),
+                    score,
+                    level,
+                    loss_unable,
+                    Assessment.Channel.BRANCH if branch else Assessment.Channel.ONLINE,
+                    manager_id if branch else None,
+                    moment,
+                    moment,
+                    expires.isoformat(),
+                    moment,
+                    moment,
                 )
             )
-            stamps.append(at)
             self.assessed[person.pk] = AssessmentFacts(level, loss_unable, at, expires, branch)
-            changed.append(Customer(pk=person.pk, risk_level=level, risk_expires_on=expires))
-        self.save(Assessment, rows, stamps)
-        Customer.objects.bulk_update(changed, ["risk_level", "risk_expires_on"], batch_size=1000)
+        self.write(
+            Assessment,
+            (
+                "customer_id",
+                "questionnaire_id",
+                "answers",
+                "score",
+                "risk_level",
+                "loss_unable",
+                "channel",
+                "staff_id",
+                "customer_confirmed_at",
+                "assessed_at",
+                "expires_on",
+                "created_at",
+                "updated_at",
+            ),
+            rows,
+        )
+        # The customer's risk fields follow their latest assessment (as assessment_record
+        # keeps them), in one statement.
+        latest = Assessment.objects.filter(customer=OuterRef("pk")).order_by("-assessed_at", "-pk")
+        Customer.objects.filter(Exists(latest)).update(
+            risk_level=Subquery(latest.values("risk_level")[:1]),
+            risk_expires_on=Subquery(latest.values("expires_on")[:1]),
+        )
 
     def evidence(self) -> None:
         """Qualified-investor evidence for the wealthy customers who have shown it."""
@@ -873,7 +929,6 @@ class _Stage:
             ("video", 5),
         )
         shelf_names = [p.name for p in self.products if p.type in SOLD_TYPES]
-        due_today = 0
         for person in self.customers:
             if person.manager_id is None:
                 continue
@@ -903,13 +958,6 @@ class _Stage:
                     follow_up = when.astimezone(self.zone).date() + dt.timedelta(
                         days=3 + int(rng.random() * 18)
                     )
-                    if (
-                        person.manager_id == self.rm1.pk
-                        and due_today < 4
-                        and follow_up > self.today
-                    ):
-                        follow_up = self.today
-                        due_today += 1
                     if follow_up < self.today and rng.random() < 0.8:
                         done_at = self.past(follow_up, 16, int(rng.random() * 60))
                 rows.append(
@@ -935,6 +983,16 @@ class _Stage:
                     if extra not in heard:
                         heard.append(extra)
                 tags.append(heard)
+        # The demo manager's follow-ups: four due today, two overdue, from recent contacts.
+        recent = sorted(
+            (row for row in rows if row.author_id == self.rm1.pk and row.occurred_at < self.now),
+            key=lambda row: (row.occurred_at, row.customer_id),
+            reverse=True,
+        )[:6]
+        for index, row in enumerate(recent):
+            row.next_step = NEXT_STEPS[index % len(NEXT_STEPS)]
+            row.follow_up_on = self.today - dt.timedelta(days=0 if index < 4 else 2)
+            row.follow_up_done_at = None
         for sale in getattr(self, "sold", []):
             rows.append(
                 Interaction(
@@ -947,14 +1005,11 @@ class _Stage:
             )
             tags.append([needs["wealth_growth"].pk] if "wealth_growth" in needs else [])
         saved = self.save(Interaction, rows, [row.occurred_at for row in rows])
-        through = Interaction.needs.through
-        links = [
-            through(interaction_id=row.pk, needcategory_id=need)
-            for row, heard in zip(saved, tags, strict=True)
-            for need in heard
-        ]
-        through.objects.bulk_create(links, batch_size=2000)
-        self.built.counts["interaction need"] = len(links)
+        self.write(
+            Interaction.needs.through,
+            ("interaction_id", "needcategory_id"),
+            [(row.pk, need) for row, heard in zip(saved, tags, strict=True) for need in heard],
+        )
 
     def visits(self) -> None:
         """Each manager's calendar: visits done with a check-in, some cancelled, some ahead;
@@ -1228,12 +1283,11 @@ class _Stage:
             histories.append(history)
         saved = self.save(Prospect, rows, stamps)
         self.prospect_rows = saved
-        self.save(
+        self.write(
             StageChange,
+            ("prospect_id", "from_stage", "to_stage", "actor_id", "at", "note"),
             [
-                StageChange(
-                    prospect=prospect, from_stage=before, to_stage=after, actor_id=actor, at=at
-                )
+                (prospect.pk, before, after, actor, self.loader.moment(at), "")
                 for prospect, history in zip(saved, histories, strict=True)
                 for before, after, at, actor in history
             ],
@@ -1554,7 +1608,7 @@ class _Stage:
     def request_of(
         self, rng: random.Random, type_code: str, person: Person, raiser: Staff
     ) -> tuple[Decimal | None, dict[str, Any], str]:
-        name = person.display_name
+        name = person.customer_no
         if type_code == "credit_application":
             amount = Decimal(500_000 + int(rng.random() * 80) * 100_000)
             product = "流动资金贷款" if not person.individual else "个人经营贷款"
@@ -1674,7 +1728,11 @@ class _Stage:
             with _clock(formed):
                 group = working_group_create(
                     actor=lead,
-                    name=f"{customer.display_name[:10]}{name}",
+                    name=(
+                        f"{customer.display_name[:1]}氏{name}"
+                        if customer.individual
+                        else f"{customer.display_name[:12]}{name}"
+                    ),
                     customer_id=customer.pk,
                     purpose=purpose,
                     member_ids=member_ids,
