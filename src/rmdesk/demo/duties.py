@@ -39,6 +39,7 @@ from django.utils import timezone
 from rmdesk.contact.models import (
     Interaction,
     NeedCategory,
+    PlanEntry,
     ServiceRequest,
     ServiceRequestEvent,
     Visit,
@@ -408,6 +409,7 @@ class _Stage:
         self.campaigns_launch()
         self.sales()
         self.interactions()
+        self.plan_history()
         self.visits()
         self.service_requests()
         self.prospects()
@@ -748,7 +750,7 @@ class _Stage:
                 amount=amount,
                 currency=product.currency,
                 channel=channel,
-                staff_id=person.manager_id,
+                staff_id=person.manager_id or 0,
                 second_checker=head if elderly else None,
                 witness_name=f"{person.display_name[:1]}（子女）" if elderly else "",
                 signed_at=signed,
@@ -829,7 +831,7 @@ class _Stage:
         officer = self.staff.get("product-01")
         head = self.staff.get("branch-head-01")
         self.campaigns: list[Campaign] = []
-        plans = []
+        plans: list[tuple[Staff, str, dict[str, Any], str, int, str]] = []
         if officer is not None:
             plans.append(
                 (
@@ -1010,6 +1012,51 @@ class _Stage:
             ("interaction_id", "needcategory_id"),
             [(row.pk, need) for row, heard in zip(saved, tags, strict=True) for need in heard],
         )
+
+    def plan_history(self) -> None:
+        """The contact plans of the last two working weeks and what came of them: most
+        entries contacted, some dismissed, a few left open (tonight's plan carries them)."""
+        rng = self.rng(15)
+        reasons = (
+            ("contact_overdue", "超过联系周期未联系"),
+            ("follow_up_due", "跟进事项到期"),
+            ("maturity", "产品即将到期"),
+            ("risk_expiry", "风险测评即将到期"),
+            ("opportunity_follow_up", "商机待跟进"),
+        )
+        rows: list[PlanEntry] = []
+        stamps: list[dt.datetime] = []
+        days = [self.days_ago(n) for n in range(1, 15) if self.days_ago(n).weekday() < 5]
+        for manager in self.managers:
+            book = self.book.get(manager.pk, [])
+            if not book:
+                continue
+            for day in days:
+                chosen = {book[int(rng.random() * len(book))].pk for _n in range(6)}
+                for customer_id in sorted(chosen):
+                    code, detail = reasons[int(rng.random() * len(reasons))]
+                    roll = rng.random()
+                    status, outcome, closed = PlanEntry.Status.OPEN, "", None
+                    if roll < 0.75:
+                        status, outcome = PlanEntry.Status.DONE, PlanEntry.Outcome.CONTACTED
+                    elif roll < 0.9:
+                        status, outcome = PlanEntry.Status.DISMISSED, PlanEntry.Outcome.NOT_RELEVANT
+                    if status != PlanEntry.Status.OPEN:
+                        closed = self.past(day, 10 + int(rng.random() * 8), int(rng.random() * 60))
+                    rows.append(
+                        PlanEntry(
+                            manager=manager,
+                            day=day,
+                            customer_id=customer_id,
+                            score=30 + int(rng.random() * 60),
+                            reasons=[{"code": code, "detail": detail, "evidence": {}}],
+                            status=status,
+                            outcome=outcome,
+                            closed_at=closed,
+                        )
+                    )
+                    stamps.append(self.at(day, 6))
+        self.save(PlanEntry, rows, stamps)
 
     def visits(self) -> None:
         """Each manager's calendar: visits done with a check-in, some cancelled, some ahead;
@@ -1668,7 +1715,11 @@ class _Stage:
         department other than the raiser, or the approver the step names."""
         if action == "cancel":
             return order.raised_by
-        step = Step.objects.filter(pk=order.current_step_id).first()
+        step = (
+            Step.objects.filter(pk=order.current_step_id).first()
+            if order.current_step_id is not None
+            else None
+        )
         if step is None:
             return None
         candidates = Staff.objects.filter(is_active=True).exclude(pk=order.raised_by_id)
@@ -1681,8 +1732,10 @@ class _Stage:
                 candidates = candidates.filter(
                     org_unit_id=step.org_unit_id, roles__role=step.approver_role
                 )
-        else:
+        elif step.department_id is not None:
             candidates = candidates.filter(department_id=step.department_id)
+        else:
+            return None
         return candidates.select_related("org_unit", "department").order_by("pk").first()
 
     def working_groups(self) -> None:

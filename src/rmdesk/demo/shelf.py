@@ -126,7 +126,7 @@ SHELF: tuple[Line, ...] = (
          (-900, None), None, WEALTHY),
 )  # fmt: skip
 
-QUALIFICATION = {
+QUALIFICATION: dict[str, str] = {
     T.WM_PUBLIC: Q.WEALTH,
     T.WM_PRIVATE: Q.WEALTH,
     T.FUND: Q.FUND,
