@@ -157,6 +157,10 @@ def login_table(scale: Scale | None = None) -> list[tuple[str, str]]:
         (f"subbranch-head-01 … {subbranches:02d}", "sub-branch heads: their sub-branch"),
         (f"rm-0001 … rm-{scale.managers:04d}", "account managers: their own customers"),
         ("risk-01, credit-01, ops-01, product-01", "department officers"),
+        (
+            f"ops-sb01 … {subbranches:02d}, credit-br01b, credit-br02a … br{scale.branches:02d}b",
+            "operations officers of each sub-branch, credit officers of each branch",
+        ),
     ]
 
 

@@ -22,6 +22,7 @@ from rmdesk.contact.models import Interaction, ServiceRequest, Visit
 from rmdesk.coordination.models import ResourcePool, WorkingGroup, WorkingGroupTask, WorkOrder
 from rmdesk.customers.models import Customer
 from rmdesk.demo.bank import SCALES, build
+from rmdesk.demo.duties import duties_build
 from rmdesk.development.models import (
     OPEN_STAGES,
     NameList,
@@ -269,3 +270,13 @@ def test_every_demo_login_opens_the_duty_apps(bank: None) -> None:
     assert WorkOrder.objects.filter(raised_by=rm1).order_by("-pk").first().title in work  # type: ignore[union-attr]
     groups = client.get("/coordination/groups/").content.decode()
     assert WorkingGroup.objects.filter(lead=rm1).get().name in groups
+
+
+@pytest.mark.django_db
+def test_the_large_bank_gets_only_the_shelf() -> None:
+    assert SCALES["bench"].duties is False
+    counts = duties_build(today=timezone.localdate(), seed=7, full=False)
+    assert counts == {"product": Product.objects.count()}
+    assert Product.objects.filter(status=Product.Status.ON_SALE).count() >= 25
+    assert not Sale.objects.exists()
+    assert not Assessment.objects.exists()
