@@ -1775,8 +1775,6 @@ class _Stage:
             book = sorted(self.book[lead.pk], key=lambda p: (-p.aum, p.pk))
             customer = book[0]
             member_ids = [self.staff[u].pk for u in members if u in self.staff]
-            if lead.pk != self.rm1.pk:
-                member_ids.append(self.rm1.pk)
             formed = self.past(self.days_ago(20), 10)
             with _clock(formed):
                 group = working_group_create(
