@@ -644,6 +644,8 @@ class _Stage:
             p for p in self.products if p.type in SOLD_TYPES and p.status == Product.Status.ON_SALE
         ]
         wishes: list[tuple[dt.datetime, Person, Product, str]] = []
+        midnight = self.at(self.today, 0)
+        four_months = dt.timedelta(days=120)
         for person in self.customers:
             facts = self.assessed.get(person.pk)
             if facts is None or person.manager_id is None or facts.expires_on <= self.today:
@@ -654,20 +656,17 @@ class _Stage:
             if rng.random() >= share.get(person.tier, 0.1):
                 continue
             for _n in range(1 + int(rng.random() * 2.4)):
-                earliest = max(
-                    facts.assessed_at + dt.timedelta(days=1), self.now - dt.timedelta(days=120)
-                )
-                span = (self.now - earliest).total_seconds()
+                # Up to last night, so the sales do not depend on the hour of seeding.
+                earliest = max(facts.assessed_at + dt.timedelta(days=1), midnight - four_months)
+                span = (midnight - earliest).total_seconds()
                 if span <= 3600:
                     continue
                 signed = earliest + dt.timedelta(seconds=int(rng.random() * (span - 3600)))
                 local = signed.astimezone(self.zone)
-                if local.weekday() >= 5 or not 9 <= local.hour < 18:
+                if not 9 <= local.hour < 18:
                     signed = self.at(
                         local.date(), 10 + int(rng.random() * 7), int(rng.random() * 60)
                     )
-                    if signed >= self.now:
-                        signed = self.now - dt.timedelta(hours=2)
                 product = sellable[int(rng.random() * len(sellable))]
                 if product.min_amount > person.aum / 2:
                     product = sellable[int(rng.random() * len(sellable))]
