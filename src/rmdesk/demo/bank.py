@@ -212,8 +212,10 @@ def build(
                 progress=progress or (lambda done, line: None),
             )
             started = time.monotonic()
-            built.duties = dict(duties_build(today=today, seed=seed, full=scale.duties))
+            duties = duties_build(today=today, seed=seed, full=scale.duties)
+            built.duties = dict(duties.counts)
             built.seconds["duties"] = time.monotonic() - started
+            built.seconds.update({f"duties: {k}": v for k, v in duties.seconds.items()})
     finally:
         if collecting:
             gc.enable()

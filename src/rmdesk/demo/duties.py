@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -151,6 +152,7 @@ class AssessmentFacts:
 @dataclass
 class Built:
     counts: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
     blocked_sales: int = 0
 
 
@@ -258,8 +260,9 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def duties_build(*, today: dt.date, seed: int, full: bool) -> Counter[str]:
-    """Write the duty apps' demo data; returns the rows written, by kind.
+def duties_build(*, today: dt.date, seed: int, full: bool) -> Built:
+    """Write the duty apps' demo data; returns the rows written, by kind, and the
+    seconds each part took.
 
     ``full`` False writes only the product shelf (for the large benchmark bank).
     """
@@ -272,10 +275,10 @@ def duties_build(*, today: dt.date, seed: int, full: bool) -> Counter[str]:
         now = dt.datetime.combine(today, dt.time(15, 0), tzinfo=zone)
     products = Product.objects.bulk_create(shelf_products(today=today))
     if not full:
-        return Counter(product=len(products))
+        return Built(counts=Counter(product=len(products)))
     stage = _Stage(today=today, now=now, seed=seed, products=products)
     stage.run()
-    return stage.built.counts
+    return stage.built
 
 
 class _Stage:
@@ -388,6 +391,9 @@ class _Stage:
         )
         self.rm1 = next((m for m in self.managers if m.username == "rm-0001"), self.managers[0])
 
+    def units_of_customers(self) -> list[int]:
+        return [person.unit_id for person in self.customers]
+
     def head_of(self, unit_id: int) -> Staff:
         return self.heads[unit_id]
 
@@ -400,25 +406,30 @@ class _Stage:
     # --- the whole stage ----------------------------------------------------------------
 
     def run(self) -> None:
-        self.load()
-        self.officers()
-        self.qualifications()
-        self.assessments()
-        self.evidence()
-        self.pools()
-        self.campaigns_launch()
-        self.sales()
-        self.interactions()
-        self.plan_history()
-        self.visits()
-        self.service_requests()
-        self.prospects()
-        self.opportunities()
-        self.name_lists()
-        self.work_orders()
-        self.working_groups()
-        self.campaigns_progress()
-        self.plan_targets()
+        for phase in (
+            self.load,
+            self.officers,
+            self.qualifications,
+            self.assessments,
+            self.evidence,
+            self.pools,
+            self.campaigns_launch,
+            self.sales,
+            self.interactions,
+            self.plan_history,
+            self.visits,
+            self.service_requests,
+            self.prospects,
+            self.opportunities,
+            self.name_lists,
+            self.work_orders,
+            self.working_groups,
+            self.campaigns_progress,
+            self.plan_targets,
+        ):
+            started = time.monotonic()
+            phase()
+            self.built.seconds[phase.__name__] = time.monotonic() - started
 
     # --- staff ----------------------------------------------------------------------------
 
@@ -1584,8 +1595,11 @@ class _Stage:
         }
         raisers = [m for m in self.managers if self.book.get(m.pk)]
         busy = [self.rm1] + raisers[: max(1, len(raisers) // 3)]
-        for index, state in enumerate(states * 2):
-            for turn, type_code in enumerate(kinds[state]):
+        # Every type of each state once, then each state's commonest type again.
+        rounds = [(state, kinds[state]) for state in states]
+        rounds += [(state, kinds[state][:1]) for state in states]
+        for index, (state, types) in enumerate(rounds):
+            for turn, type_code in enumerate(types):
                 raiser = busy[(index + turn) % len(busy)] if (index + turn) % 3 else self.rm1
                 if state == "breached":
                     days = 6 + int(rng.random() * 10)
@@ -1816,12 +1830,13 @@ class _Stage:
             if end_month == 12
             else dt.date(self.today.year, end_month + 1, 1)
         ) - dt.timedelta(days=1)
+        per_branch = Counter(self.branch_of(unit_id).pk for unit_id in self.units_of_customers())
         made = 0
         for unit in sorted(self.units.values(), key=lambda u: u.code):
             if unit.kind != OrgUnit.Kind.BRANCH or unit.pk not in self.heads:
                 continue
             head = self.heads[unit.pk]
-            customers = sum(1 for p in self.customers if self.branch_of(p.unit_id).pk == unit.pk)
+            customers = per_branch[unit.pk]
             for metric, target, product_type in (
                 ("sales", Decimal(max(customers, 50)) * 12_000, ""),
                 ("sales", Decimal(max(customers, 50)) * 4_000, Product.Type.FUND),

@@ -275,8 +275,8 @@ def test_every_demo_login_opens_the_duty_apps(bank: None) -> None:
 @pytest.mark.django_db
 def test_the_large_bank_gets_only_the_shelf() -> None:
     assert SCALES["bench"].duties is False
-    counts = duties_build(today=timezone.localdate(), seed=7, full=False)
-    assert counts == {"product": Product.objects.count()}
+    built = duties_build(today=timezone.localdate(), seed=7, full=False)
+    assert built.counts == {"product": Product.objects.count()}
     assert Product.objects.filter(status=Product.Status.ON_SALE).count() >= 25
     assert not Sale.objects.exists()
     assert not Assessment.objects.exists()

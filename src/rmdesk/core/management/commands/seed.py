@@ -76,4 +76,4 @@ class Command(BaseCommand):
             for table, count in rows.items():
                 self.stdout.write(f"  {table:<12} {count:>12,} rows")
             for phase, seconds in bank.seconds.items():
-                self.stdout.write(f"  {phase:<22} {seconds:8.1f} s")
+                self.stdout.write(f"  {phase:<30} {seconds:8.1f} s")
