@@ -44,6 +44,7 @@ from rmdesk.customers.services import tier_thresholds
 from rmdesk.demo import people
 from rmdesk.demo.assemble import Assembler
 from rmdesk.demo.columns import COLUMNS, TABLES
+from rmdesk.demo.duties import duties_build
 from rmdesk.demo.generate import BankGenerator, Unit, Volumes
 from rmdesk.demo.loader import Loader
 from rmdesk.demo.places import CITIES, SUBBRANCH_SUFFIXES, City, district_short
@@ -62,6 +63,8 @@ class Scale:
     customers: int
     holdings: int
     transactions: int
+    # The duty apps' working day (see ``duties``); False: only the product shelf.
+    duties: bool = True
 
 
 SCALES = {
@@ -80,6 +83,7 @@ SCALES = {
         customers=1_000_000,
         holdings=3_000_000,
         transactions=10_000_000,
+        duties=False,
     ),
     # A small bank for tests and quick looks.
     "tiny": Scale(
@@ -153,6 +157,10 @@ def login_table(scale: Scale | None = None) -> list[tuple[str, str]]:
         (f"subbranch-head-01 … {subbranches:02d}", "sub-branch heads: their sub-branch"),
         (f"rm-0001 … rm-{scale.managers:04d}", "account managers: their own customers"),
         ("risk-01, credit-01, ops-01, product-01", "department officers"),
+        (
+            f"ops-sb01 … {subbranches:02d}, credit-br01b, credit-br02a … br{scale.branches:02d}b",
+            "operations officers of each sub-branch, credit officers of each branch",
+        ),
     ]
 
 
@@ -164,6 +172,7 @@ class BuiltBank:
     password: str
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    duties: dict[str, int] = field(default_factory=dict)
 
 
 def build(
@@ -191,16 +200,22 @@ def build(
     collecting = gc.isenabled()
     gc.disable()
     try:
+        today = today or timezone.localdate()
         with transaction.atomic():
             built = _build(
                 scale=scale,
                 password_hash=password_hash,
                 seed=seed,
-                today=today or timezone.localdate(),
+                today=today,
                 batch_size=batch_size,
                 workers=default_workers(scale) if workers is None else workers,
                 progress=progress or (lambda done, line: None),
             )
+            started = time.monotonic()
+            duties = duties_build(today=today, seed=seed, full=scale.duties)
+            built.duties = dict(duties.counts)
+            built.seconds["duties"] = time.monotonic() - started
+            built.seconds.update({f"duties: {k}": v for k, v in duties.seconds.items()})
     finally:
         if collecting:
             gc.enable()

@@ -70,8 +70,10 @@ class Command(BaseCommand):
             f"{bank.customers} customers, {rows['holding']} holdings, "
             f"{rows['transaction']} transactions in {elapsed:.1f} s."
         )
+        duties = ", ".join(f"{count} {kind}" for kind, count in sorted(bank.duties.items()))
+        self.stdout.write(f"Duty apps: {duties} in {bank.seconds.get('duties', 0.0):.1f} s.")
         if verbosity >= 2:
             for table, count in rows.items():
                 self.stdout.write(f"  {table:<12} {count:>12,} rows")
             for phase, seconds in bank.seconds.items():
-                self.stdout.write(f"  {phase:<22} {seconds:8.1f} s")
+                self.stdout.write(f"  {phase:<30} {seconds:8.1f} s")
