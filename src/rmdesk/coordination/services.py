@@ -477,8 +477,12 @@ def work_order_transition(
         Status.CANCELLED,
     )
     if closing:
+        # The due date stays as the record of the clock it closed against (every
+        # running-clock query also asks for an open status); a late close that the
+        # sweep has not caught yet is recorded as breached at the moment it fell due.
         work_order.closed_at = now
-        work_order.due_at = None
+        if work_order.due_at is not None and work_order.due_at < now:
+            work_order.sla_breached_at = work_order.sla_breached_at or work_order.due_at
         work_order.sla_paused_seconds = None
     elif step is not None and work_order.status in CLOCK_STATUSES and action != "provide_info":
         work_order.due_at = step.due_at

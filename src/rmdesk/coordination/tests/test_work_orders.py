@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -106,6 +107,20 @@ def test_officer_transitions_from_open(desk: Desk, action: str, status: str) -> 
     result = act(desk.credit_officer, work_order, action, "说明", **extra)
     assert result.status == status
     assert result.version == work_order.version + 1
+
+
+def test_closing_keeps_the_due_date_and_records_a_late_close_as_breached(desk: Desk) -> None:
+    on_time = raise_pricing(desk)
+    due = on_time.due_at
+    closed = act(desk.credit_officer, on_time, "reject", "不符合条件")
+    assert closed.status == WorkOrder.Status.REJECTED
+    assert (closed.due_at, closed.sla_breached_at) == (due, None)
+
+    late = raise_pricing(desk)
+    past = late.created_at - dt.timedelta(hours=1)
+    WorkOrder.objects.filter(pk=late.pk).update(due_at=past)
+    closed = act(desk.credit_officer, late, "reject", "不符合条件")
+    assert (closed.due_at, closed.sla_breached_at) == (past, past)
 
 
 def test_done_refused_when_approval_is_needed_and_allowed_otherwise(desk: Desk) -> None:
