@@ -297,6 +297,9 @@ def totals_by_unit(*, actor: Staff, units: list[OrgUnit]) -> dict[int, dict[str,
         annotations[f"a{unit.pk}"] = Coalesce(Sum("aum", filter=under), Decimal("0"))
     found = customer_visible_to(actor).aggregate(**annotations)
     return {
-        unit.pk: {"customers": int(found[f"n{unit.pk}"]), "aum": Decimal(found[f"a{unit.pk}"])}
+        unit.pk: {
+            "customers": int(found[f"n{unit.pk}"]),
+            "aum": Decimal(found[f"a{unit.pk}"]).quantize(Decimal("0.01")),
+        }
         for unit in units
     }

@@ -77,7 +77,10 @@ def opportunity_totals(*, actor: Staff) -> dict[str, Any]:
             amount=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField()),
         )
     )
-    return {"open": int(totals["open"]), "amount": Decimal(totals["amount"])}
+    return {
+        "open": int(totals["open"]),
+        "amount": Decimal(totals["amount"]).quantize(Decimal("0.01")),
+    }
 
 
 def opportunity_get(*, actor: Staff, opportunity_id: int) -> Opportunity:

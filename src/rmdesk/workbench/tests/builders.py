@@ -11,7 +11,7 @@ from django.utils import timezone
 from rmdesk.contact.tests.factories import InteractionFactory, PlanEntryFactory, VisitFactory
 from rmdesk.coordination.models import WorkOrder, WorkOrderType
 from rmdesk.coordination.tests.factories import WorkOrderTypeFactory
-from rmdesk.customers.models import Customer
+from rmdesk.customers.models import Customer, Tier
 from rmdesk.customers.tests.factories import CustomerFactory
 from rmdesk.development.models import NameList, NameListEntry, Opportunity, Stage
 from rmdesk.development.tests.factories import ProspectFactory
@@ -31,10 +31,9 @@ class Work:
 def customers_for(manager: Staff, count: int, *, aum: Decimal = Decimal("1000")) -> list[Customer]:
     assert manager.org_unit is not None
     people = [
-        CustomerFactory(home_unit=manager.org_unit, primary_manager=manager)
-        for _n in range(count)
+        CustomerFactory(home_unit=manager.org_unit, primary_manager=manager) for _n in range(count)
     ]
-    Customer.objects.filter(pk__in=[c.pk for c in people]).update(aum=aum)
+    Customer.objects.filter(pk__in=[c.pk for c in people]).update(aum=aum, tier=Tier.GOLD)
     return people
 
 
@@ -73,15 +72,14 @@ def work_order(
 def manager_day(manager: Staff, *, size: int, day: dt.date | None = None) -> Work:
     """``size`` of everything on a manager's home: plan entries (and one done), follow-ups,
     visits, opportunities, name-list entries, work orders waiting, campaign targets; three
-    targets; a computed scorecard."""
+    targets; a computed scorecard; two prospects. ``size + 1`` gold customers of 1,000 CNY
+    each, all but the last contacted today."""
     day = day or timezone.localdate()
     assert manager.org_unit is not None
     people = customers_for(manager, size + 1)
     for index, customer in enumerate(people[:size]):
         PlanEntryFactory(manager=manager, customer=customer, day=day, score=50 + index)
-    PlanEntryFactory(
-        manager=manager, customer=people[size], day=day, score=10, status="done"
-    )
+    PlanEntryFactory(manager=manager, customer=people[size], day=day, score=10, status="done")
     for customer in people[:size]:
         InteractionFactory(
             customer=customer,
