@@ -139,12 +139,15 @@ def manager_day(manager: Staff, *, size: int, day: dt.date | None = None) -> Wor
             period_end=month.end,
             target=target,
         )
-    run = ScoreRun.objects.create(
+    run = ScoreRun.objects.filter(
+        period_kind=month.kind.value, period_start=month.start
+    ).first() or ScoreRun.objects.create(
         period_kind=month.kind.value,
         period_start=month.start,
         period_end=month.end,
         finished_at=timezone.now(),
     )
+    Score.objects.filter(run=run, staff=manager).delete()
     Score.objects.create(
         run=run, staff=manager, metric=OVERALL, value=Decimal("0.75"), percentile=Decimal("0.75")
     )
