@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,6 +15,10 @@ from django.views.decorators.http import require_GET
 from rmdesk.core.charts import bar_chart, share_chart, stacked_bars
 from rmdesk.org.http import acting_staff
 from rmdesk.workbench import presenters, selectors
+
+
+def _percent(share: Decimal | float) -> str:
+    return f"{round(float(share) * 100)}%"
 
 
 def _charts(figures: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +77,11 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
         if team["scorecards"]["rows"]:
             charts["scorecards"] = bar_chart(
                 [
-                    (str(row["staff"]["display_name"] or row["staff"]["username"]), row["overall"])
+                    (
+                        str(row["staff"]["display_name"] or row["staff"]["username"]),
+                        row["overall"],
+                        _percent(row["overall"]),
+                    )
                     for row in team["scorecards"]["rows"][:12]
                 ],
                 title=_("Overall standing, best first"),
