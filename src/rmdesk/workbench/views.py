@@ -90,10 +90,11 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
     if department:
         charts["queue"] = stacked_bars(
             [
-                (row["label"], [row["breached"], row["due_soon"], row["on_time"]])
+                (row["label"], [row["on_time"], row["due_soon"], row["breached"]])
                 for row in department["ages"]
             ],
-            legend=[_("SLA breached"), _("Due soon"), _("On time")],
+            # Green, amber, then orange: the segment colours of core.charts, in order.
+            legend=[_("On time"), _("Due soon"), _("SLA breached")],
             title=_("Open work by age"),
         )
     head_office = figures["head_office"]
