@@ -8,7 +8,7 @@ PORT   ?= 8000
 # The demo keeps its data and generated secret under var/ (ignored by git).
 export RMDESK_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo serve serve-prod worker test test-sqlite test-postgres lint format lock clean browser messages
+.PHONY: install demo serve serve-prod worker test test-sqlite test-postgres lint format lock clean browser messages screenshots
 
 install: $(STAMP)
 
@@ -55,6 +55,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The README's screenshots of the account manager's and the branch head's home pages,
+# taken from the server `make demo` runs (start it first, in another terminal).
+screenshots: install
+	$(BIN)/rmdesk screenshots --url http://$(HOST):$(PORT) --out docs/screenshots
 
 # Refresh the Chinese catalogues (each app with a locale/ folder keeps its own), then
 # fill in the new msgstr lines and run `make messages` again to compile them.

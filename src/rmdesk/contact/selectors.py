@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from rmdesk.contact.models import (
@@ -256,3 +256,57 @@ def service_request_get(*, actor: Staff, request_id: int) -> ServiceRequest:
 
 def calendar_feed_list(*, actor: Staff) -> list[CalendarFeed]:
     return list(CalendarFeed.objects.filter(staff=actor).order_by("-created_at", "-id"))
+
+
+# --- headlines (the home page's small blocks) -------------------------------------------
+
+
+def plan_headline(
+    *, actor: Staff, manager_id: int, day: date, limit: int = 5
+) -> tuple[list[PlanEntry], dict[str, int]]:
+    """The first open entries of a manager's plan for ``day`` (highest priority first) and
+    the number of entries per status. Customers out of the actor's sight are left out;
+    the caller has checked that the actor may see the manager. Two queries."""
+    rows = PlanEntry.objects.filter(customer_q(actor, prefix="customer__")).filter(
+        manager_id=manager_id, day=day
+    )
+    counts = {status: 0 for status in PlanEntry.Status.values}
+    for found in rows.values("status").annotate(n=Count("pk")).order_by():
+        counts[found["status"]] = found["n"]
+    top = list(
+        rows.filter(status=PlanEntry.Status.OPEN)
+        .select_related("customer")
+        .order_by("-score", "customer_id")[:limit]
+    )
+    return top, counts
+
+
+def follow_ups_headline(
+    *, actor: Staff, manager_id: int, day: date, limit: int = 5
+) -> tuple[list[Interaction], int]:
+    """A manager's open follow-ups due by ``day``, oldest first, and how many there are.
+    Two queries."""
+    rows = Interaction.objects.filter(
+        interaction_q(actor),
+        author_id=manager_id,
+        follow_up_on__lte=day,
+        follow_up_done_at__isnull=True,
+    )
+    top = list(rows.select_related("customer").order_by("follow_up_on", "id")[:limit])
+    return top, rows.count()
+
+
+def visits_headline(
+    *, actor: Staff, manager_id: int, start: datetime, end: datetime, limit: int = 5
+) -> tuple[list[Visit], int]:
+    """A manager's planned visits starting in [start, end), soonest first, and how many.
+    Two queries."""
+    rows = Visit.objects.filter(
+        customer_q(actor, prefix="customer__"),
+        manager_id=manager_id,
+        status=Visit.Status.PLANNED,
+        planned_start__gte=start,
+        planned_start__lt=end,
+    )
+    top = list(rows.select_related("customer").order_by("planned_start", "id")[:limit])
+    return top, rows.count()

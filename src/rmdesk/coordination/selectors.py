@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -23,7 +23,7 @@ from rmdesk.coordination.models import (
     WorkOrder,
     WorkOrderType,
 )
-from rmdesk.org.models import Staff
+from rmdesk.org.models import OrgUnit, Staff
 
 VIEWS = ("all", "mine", "queue", "approvals")
 
@@ -210,3 +210,117 @@ def pool_ledger_sum(pool_id: int) -> Decimal:
         total=Coalesce(Sum("delta"), Decimal("0"))
     )["total"]
     return Decimal(total)
+
+
+# --- headlines (the home pages' blocks) -------------------------------------------------
+
+# An open work order due within this long counts as due soon.
+DUE_SOON = dt.timedelta(days=1)
+SLA_STATES = ("breached", "due_soon", "on_time")
+
+
+def _sla_conditions(now: dt.datetime) -> dict[str, Q]:
+    breached = Q(sla_breached_at__isnull=False) | Q(status__in=CLOCK_STATUSES, due_at__lte=now)
+    due_soon = ~breached & Q(status__in=CLOCK_STATUSES, due_at__lte=now + DUE_SOON)
+    return {"breached": breached, "due_soon": due_soon, "on_time": ~breached & ~due_soon}
+
+
+def _age_conditions(now: dt.datetime) -> list[Q]:
+    day = dt.timedelta(days=1)
+    conditions = []
+    lower = None
+    for upper, _label in AGE_BUCKETS:
+        condition = Q()
+        if upper is not None:
+            condition &= Q(created_at__gt=now - upper * day)
+        if lower is not None:
+            condition &= Q(created_at__lte=now - lower * day)
+        conditions.append(condition)
+        lower = upper
+    return conditions
+
+
+def sla_state(work_order: WorkOrder, now: dt.datetime) -> str:
+    """Where one open work order stands against its SLA: breached, due soon or on time."""
+    clock = work_order.status in CLOCK_STATUSES
+    if work_order.sla_breached_at is not None or (
+        clock and work_order.due_at is not None and work_order.due_at <= now
+    ):
+        return "breached"
+    if clock and work_order.due_at is not None and work_order.due_at <= now + DUE_SOON:
+        return "due_soon"
+    return "on_time"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Open work of a department: counts by age bucket and SLA state, and the first items."""
+
+    items: list[WorkOrder]
+    # counts[age bucket index][state] for the states of SLA_STATES
+    counts: list[dict[str, int]]
+    total: int
+    by_state: dict[str, int]
+
+
+def department_queue(*, actor: Staff, limit: int = 10) -> Queue:
+    """The open work routed to the actor's department, soonest due first, counted by age
+    and SLA state. Two queries; an actor without a department has an empty queue."""
+    empty_counts = [dict.fromkeys(SLA_STATES, 0) for _bucket in AGE_BUCKETS]
+    if actor.department_id is None:
+        return Queue([], empty_counts, 0, dict.fromkeys(SLA_STATES, 0))
+    now = timezone.now()
+    rows = work_orders_visible_to(actor).filter(
+        owner_department_id=actor.department_id, status__in=OPEN_STATUSES
+    )
+    states = _sla_conditions(now)
+    ages = _age_conditions(now)
+    annotations = {
+        f"a{index}_{state}": Count("pk", filter=age & condition)
+        for index, age in enumerate(ages)
+        for state, condition in states.items()
+    }
+    found = rows.aggregate(**annotations)
+    counts = [
+        {state: int(found[f"a{index}_{state}"]) for state in SLA_STATES}
+        for index in range(len(ages))
+    ]
+    by_state = {state: sum(bucket[state] for bucket in counts) for state in SLA_STATES}
+    items = list(
+        _with_related(rows).order_by(F("due_at").asc(nulls_last=True), "created_at", "id")[:limit]
+    )
+    return Queue(items, counts, sum(by_state.values()), by_state)
+
+
+def work_orders_waiting_on(
+    *, actor: Staff, staff_id: int, limit: int = 5
+) -> tuple[list[WorkOrder], int]:
+    """Visible open work orders that wait on a member of staff: raised by them and sent back
+    for information, or assigned to them while the clock runs. Soonest due first. Two
+    queries."""
+    rows = work_orders_visible_to(actor).filter(
+        Q(raised_by_id=staff_id, status=WorkOrder.Status.INFO_REQUESTED)
+        | Q(assignee_id=staff_id, status__in=CLOCK_STATUSES)
+    )
+    items = list(
+        _with_related(rows).order_by(F("due_at").asc(nulls_last=True), "created_at", "id")[:limit]
+    )
+    return items, rows.count()
+
+
+def breaches_by_unit(*, actor: Staff, units: list[OrgUnit]) -> dict[int, dict[str, int]]:
+    """Per org unit (its subtree, by owner unit): visible open work and how much of it has
+    breached its SLA. One query."""
+    if not units:
+        return {}
+    breached = _sla_conditions(timezone.now())["breached"]
+    annotations: dict[str, Any] = {}
+    for unit in units:
+        under = Q(owner_unit__path__startswith=unit.path)
+        annotations[f"o{unit.pk}"] = Count("pk", filter=under)
+        annotations[f"b{unit.pk}"] = Count("pk", filter=under & breached)
+    found = work_orders_visible_to(actor).filter(status__in=OPEN_STATUSES).aggregate(**annotations)
+    return {
+        unit.pk: {"open": int(found[f"o{unit.pk}"]), "breached": int(found[f"b{unit.pk}"])}
+        for unit in units
+    }

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -23,7 +25,7 @@ from rmdesk.customers.models import (
     TierChange,
 )
 from rmdesk.customers.search import search_filter
-from rmdesk.org.models import Staff
+from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.policy import customer_q
 
 MAX_ID = 2**63 - 1
@@ -281,3 +283,23 @@ def customer_holdings(
     if not include_closed:
         holdings = holdings.filter(status=Holding.Status.ACTIVE)
     return list(holdings)
+
+
+def totals_by_unit(*, actor: Staff, units: list[OrgUnit]) -> dict[int, dict[str, Any]]:
+    """Per org unit (its subtree): how many visible customers are homed there and their AUM.
+    One query, a conditional aggregate per unit."""
+    if not units:
+        return {}
+    annotations: dict[str, Any] = {}
+    for unit in units:
+        under = Q(home_unit__path__startswith=unit.path)
+        annotations[f"n{unit.pk}"] = Count("pk", filter=under)
+        annotations[f"a{unit.pk}"] = Coalesce(Sum("aum", filter=under), Decimal("0"))
+    found = customer_visible_to(actor).aggregate(**annotations)
+    return {
+        unit.pk: {
+            "customers": int(found[f"n{unit.pk}"]),
+            "aum": Decimal(found[f"a{unit.pk}"]).quantize(Decimal("0.01")),
+        }
+        for unit in units
+    }

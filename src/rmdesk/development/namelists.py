@@ -9,7 +9,7 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -97,6 +97,24 @@ def name_list_entries(
     if mine:
         rows = rows.filter(manager=actor)
     return list(rows.order_by("outcome", "id")[:limit])
+
+
+def name_list_entries_open(
+    *, actor: Staff, manager_id: int, limit: int = 5
+) -> tuple[list[NameListEntry], int]:
+    """Entries dispatched to a manager that still await an outcome, on lists the actor may
+    see, earliest due list first, and how many. Two queries."""
+    rows = NameListEntry.objects.filter(
+        manager_id=manager_id,
+        outcome="",
+        name_list__in=name_list_visible_to(actor).values("pk"),
+    )
+    top = list(
+        rows.select_related("name_list", "customer", "prospect").order_by(
+            F("name_list__due_on").asc(nulls_last=True), "name_list_id", "id"
+        )[:limit]
+    )
+    return top, rows.count()
 
 
 def _level(actor: Staff) -> str:

@@ -54,6 +54,35 @@ def opportunity_list(
     return found[:limit], len(found) > limit
 
 
+def opportunities_headline(
+    *, actor: Staff, manager_id: int, day: date, limit: int = 5
+) -> tuple[list[Opportunity], int, int]:
+    """A manager's open opportunities (first to follow up first), how many are open and how
+    many are due for a follow-up by ``day``. Two queries."""
+    rows = opportunity_visible_to(actor).filter(
+        manager_id=manager_id, status=Opportunity.Status.OPEN
+    )
+    top = list(rows.select_related("customer").order_by("follow_up_on", "id")[:limit])
+    counts = rows.aggregate(open=Count("pk"), due=Count("pk", filter=Q(follow_up_on__lte=day)))
+    return top, int(counts["open"]), int(counts["due"])
+
+
+def opportunity_totals(*, actor: Staff) -> dict[str, Any]:
+    """Visible open opportunities: how many and their amount. One query."""
+    totals = (
+        opportunity_visible_to(actor)
+        .filter(status=Opportunity.Status.OPEN)
+        .aggregate(
+            open=Count("pk"),
+            amount=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField()),
+        )
+    )
+    return {
+        "open": int(totals["open"]),
+        "amount": Decimal(totals["amount"]).quantize(Decimal("0.01")),
+    }
+
+
 def opportunity_get(*, actor: Staff, opportunity_id: int) -> Opportunity:
     if not 0 < opportunity_id <= MAX_ID:
         raise Http404

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from rmdesk.development.models import (
     Stage,
     StageChange,
 )
-from rmdesk.org.models import Staff
+from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.roles import Role
 
 MAX_ID = 2**63 - 1
@@ -113,6 +113,32 @@ def prospect_board(*, actor: Staff, owner_only: bool = True) -> dict[str, list[P
         if len(board[prospect.stage]) < 20:
             board[prospect.stage].append(prospect)
     return board
+
+
+def prospect_stage_counts(*, actor: Staff) -> dict[str, int]:
+    """How many visible prospects stand at each stage. One grouped query."""
+    counts = {stage: 0 for stage in Stage.values}
+    for row in prospect_visible_to(actor).values("stage").annotate(n=Count("pk")).order_by():
+        counts[row["stage"]] = row["n"]
+    return counts
+
+
+def open_prospects_by_unit(*, actor: Staff, units: list[OrgUnit]) -> dict[int, int]:
+    """Visible prospects still in the pipeline homed under each of ``units`` (their
+    subtrees). One query, a conditional count per unit."""
+    if not units:
+        return {}
+    counts = (
+        prospect_visible_to(actor)
+        .filter(stage__in=OPEN_STAGES)
+        .aggregate(
+            **{
+                f"u{unit.pk}": Count("pk", filter=Q(home_unit__path__startswith=unit.path))
+                for unit in units
+            }
+        )
+    )
+    return {unit.pk: int(counts[f"u{unit.pk}"]) for unit in units}
 
 
 def prospect_get(*, actor: Staff, prospect_id: int) -> Prospect:

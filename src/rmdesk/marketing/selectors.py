@@ -452,3 +452,122 @@ def requirement_list(*, actor: Staff) -> QuerySet[Requirement]:
     if can_manage_products(actor):
         return requirements
     return requirements.filter(customer_q(actor, prefix="customer__"))
+
+
+# --- headlines (the home pages' blocks) -------------------------------------------------
+
+
+def campaign_targets_headline(
+    *, actor: Staff, manager_id: int, day: dt.date, limit: int = 5
+) -> tuple[list[CampaignEntry], dict[str, int]]:
+    """A manager's targets in running campaigns: the first not yet converted (least
+    touched, soonest ending first) and the count per stage. Two queries."""
+    rows = CampaignEntry.objects.filter(customer_q(actor, prefix="customer__")).filter(
+        manager_id=manager_id,
+        campaign__status=Campaign.Status.LAUNCHED,
+        campaign__starts_on__lte=day,
+        campaign__ends_on__gte=day,
+    )
+    counts = {stage: 0 for stage in CampaignEntry.Stage.values}
+    for found in rows.values("stage").annotate(n=Count("pk")).order_by():
+        counts[found["stage"]] = found["n"]
+    top = list(
+        rows.exclude(stage=CampaignEntry.Stage.CONVERTED)
+        .select_related("campaign", "customer")
+        .order_by("touches", "campaign__ends_on", "id")[:limit]
+    )
+    return top, counts
+
+
+def campaign_funnels(*, actor: Staff, limit: int = 6) -> list[dict[str, Any]]:
+    """Running campaigns with the most visible targets: targeted, contacted and converted
+    among the targets the actor may see. One grouped query."""
+    rows = (
+        CampaignEntry.objects.filter(customer_q(actor, prefix="customer__"))
+        .filter(campaign__status=Campaign.Status.LAUNCHED)
+        .values("campaign_id", "campaign__name")
+        .annotate(
+            targeted=Count("pk"),
+            touched=Count("pk", filter=Q(touches__gt=0)),
+            converted=Count("pk", filter=Q(stage=CampaignEntry.Stage.CONVERTED)),
+        )
+        .order_by("-targeted", "campaign_id")[:limit]
+    )
+    return [
+        {
+            "campaign_id": row["campaign_id"],
+            "name": row["campaign__name"],
+            "targeted": row["targeted"],
+            "touched": row["touched"],
+            "converted": row["converted"],
+        }
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Progress:
+    target: PlanTarget
+    achieved: Decimal
+
+    @property
+    def share(self) -> float:
+        return float(self.achieved / self.target.target) if self.target.target else 0.0
+
+
+def plan_progress_for_manager(*, manager_id: int, day: dt.date, limit: int = 6) -> list[Progress]:
+    """A manager's targets whose period includes ``day``, each with what was achieved so far
+    (as ``plan_progress`` computes it). Three queries whatever the number of targets: one
+    conditional aggregate per source (customers, sales)."""
+    targets = list(
+        PlanTarget.objects.filter(
+            manager_id=manager_id, period_start__lte=day, period_end__gte=day
+        ).order_by("period_end", "metric", "id")[:limit]
+    )
+    zone = timezone.get_current_timezone()
+
+    def window(target: PlanTarget) -> Q:
+        start = dt.datetime.combine(target.period_start, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(
+            target.period_end + dt.timedelta(days=1), dt.time.min, tzinfo=zone
+        )
+        return Q(created_at__gte=start, created_at__lt=end)
+
+    def signed(target: PlanTarget) -> Q:
+        start = dt.datetime.combine(target.period_start, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(
+            target.period_end + dt.timedelta(days=1), dt.time.min, tzinfo=zone
+        )
+        condition = Q(signed_at__gte=start, signed_at__lt=end)
+        if target.product_type:
+            condition &= Q(product__type=target.product_type)
+        return condition
+
+    book = Customer.objects.filter(primary_manager_id=manager_id)
+    book_figures = book.aggregate(
+        aum=Coalesce(Sum("aum"), ZERO),
+        **{
+            f"t{target.pk}": Count("pk", filter=window(target))
+            for target in targets
+            if target.metric == PlanTarget.Metric.NEW_CUSTOMERS
+        },
+    )
+    sales = Sale.objects.filter(customer__in=book.values("pk"), status=Sale.Status.ACTIVE)
+    sale_figures = sales.aggregate(
+        total=Coalesce(Sum("amount"), ZERO),
+        **{
+            f"t{target.pk}": Coalesce(Sum("amount", filter=signed(target)), ZERO)
+            for target in targets
+            if target.metric == PlanTarget.Metric.SALES
+        },
+    )
+    progress = []
+    for target in targets:
+        if target.metric == PlanTarget.Metric.SALES:
+            achieved = Decimal(sale_figures[f"t{target.pk}"])
+        elif target.metric == PlanTarget.Metric.NEW_CUSTOMERS:
+            achieved = Decimal(book_figures[f"t{target.pk}"])
+        else:
+            achieved = Decimal(book_figures["aum"]) - target.baseline
+        progress.append(Progress(target, achieved))
+    return progress

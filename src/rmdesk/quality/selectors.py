@@ -162,3 +162,46 @@ def board(*, actor: Staff, period: Period) -> tuple[ScoreRun | None, list[BoardR
             if percentile < BEHIND:
                 row.behind.append(metric_code)
     return run, sorted(rows.values(), key=lambda row: (-row.overall, row.staff.username))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A scorecard in one line: the overall standing and how many figures fall behind."""
+
+    run: ScoreRun | None
+    overall: Decimal | None
+    behind: int
+    figures: int
+
+
+def scorecard_headline(*, staff: Staff, period: Period) -> Headline:
+    """The headline of the scorecard of ``staff`` for ``period``; ``staff`` comes from
+    ``staff_get`` (the actor may see their work). Two queries."""
+    run = run_current(period=period)
+    if run is None:
+        return Headline(run, None, 0, 0)
+    overall: Decimal | None = None
+    behind = figures = 0
+    for metric_code, percentile in Score.objects.filter(run=run, staff=staff).values_list(
+        "metric", "percentile"
+    ):
+        if metric_code == OVERALL:
+            overall = percentile
+            continue
+        figures += 1
+        if percentile < BEHIND:
+            behind += 1
+    return Headline(run, overall, behind, figures)
+
+
+def team_members(*, actor: Staff, limit: int = 200) -> list[Staff]:
+    """The account managers whose work the actor may see, the actor left out, by name.
+    One query."""
+    from rmdesk.org.roles import Role
+
+    return list(
+        visible_staff(actor=actor)
+        .exclude(pk=actor.pk)
+        .filter(roles__role=Role.ACCOUNT_MANAGER)
+        .order_by("display_name", "username", "pk")[:limit]
+    )

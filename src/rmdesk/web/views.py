@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from rmdesk.org.http import acting_staff
@@ -23,10 +22,11 @@ class SignOutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
 
-@require_GET
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("customers:list")
+    """The home page that runs the day: the workbench's, for the signed-in member of staff."""
+    from rmdesk.workbench.views import home as workbench_home
+
+    return workbench_home(request)
 
 
 @require_GET

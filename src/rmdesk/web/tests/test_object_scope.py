@@ -187,8 +187,8 @@ UNSCOPED: dict[str, str] = {
     "token_id": "the caller's own API tokens (api/tests/test_tokens.py)",
     "run_id": "import runs, for operations and compliance (ingest/tests/test_api.py)",
     "feed": "a feed name, not an object",
-    "staff_id": "people: scorecards by org.policy.staff_q (quality/tests), working-group "
-    "members (coordination/tests/test_groups.py)",
+    "staff_id": "people: scorecards and a manager's home by org.policy.staff_q (quality/tests, "
+    "workbench/tests/test_homes.py), working-group members (coordination/tests/test_groups.py)",
     "work_order_id": "work orders: raiser, routed department, approvers and the customer's "
     "viewers (coordination/tests/test_work_orders.py)",
     "attachment_id": "a work order's attachments follow the work order",

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rmdesk.conftest import Cast
+from rmdesk.contact.tests.factories import PlanEntryFactory
 from rmdesk.org.models import Staff
 from rmdesk.org.tests.factories import TEST_PASSWORD
 
@@ -18,11 +19,14 @@ def sign_in(client: Client, username: str, password: str = TEST_PASSWORD):  # ty
     return client.post("/login/", {"username": username, "password": password})
 
 
-def test_a_manager_signs_in_and_lands_on_their_customers(cast: Cast) -> None:
+def test_a_manager_signs_in_and_lands_on_their_home(cast: Cast) -> None:
+    PlanEntryFactory(manager=cast.manager, customer=cast.own)
+    PlanEntryFactory(manager=cast.other_manager, customer=cast.other)
     client = Client()
     response = sign_in(client, "rm-own")
     assert response.status_code == 302
     page = client.get(response["Location"], follow=True).content.decode()
+    assert 'id="block-plan"' in page
     assert cast.own.customer_no in page
     assert cast.other.customer_no not in page
 
