@@ -590,10 +590,33 @@ class FunnelOut(Schema):
     reached: int
 
 
+class ScopeChoiceOut(Schema):
+    id: int
+    label: str
+
+
+class FunnelScopesOut(Schema):
+    manager: list[ScopeChoiceOut]
+    team: list[ScopeChoiceOut]
+    branch: list[ScopeChoiceOut]
+
+
+@router.get(
+    "/prospect-funnel/scopes",
+    response=FunnelScopesOut,
+    summary="The managers, teams and org units whose funnel I may see",
+)
+def prospect_funnel_scopes(request: AuthedRequest) -> dict[str, Any]:
+    return {
+        by: [{"id": pk, "label": label} for pk, label in rows]
+        for by, rows in charts.scope_choices(request.auth).items()
+    }
+
+
 @router.get(
     "/prospect-funnel",
-    response={200: list[FunnelOut], 404: ErrorOut},
-    summary="Pipeline funnel for a manager, a team or a branch",
+    response={200: list[FunnelOut], 422: ErrorOut},
+    summary="Pipeline funnel for a manager, a team or a branch (one of /prospect-funnel/scopes)",
 )
 def prospect_funnel(
     request: AuthedRequest,

@@ -366,22 +366,33 @@ def opportunity_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def chart_page(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
-    by = request.GET.get("by", "manager")
-    if by not in ("manager", "team", "branch"):
-        by = "manager"
-    target = _int(request.GET.get("target"))
-    if target is None:
-        target = actor.org_unit_id if by == "branch" else actor.pk
-    steps = charts.funnel(actor=actor, by=by, target_id=target)
+    by, _sep, target_text = request.GET.get("scope", "").partition(":")
+    target = _int(target_text)
+    if not by:
+        by, target = "manager", actor.pk
+    error = ""
+    try:
+        steps = charts.funnel(actor=actor, by=by, target_id=target)
+    except DomainError as exc:
+        error = _error_text(exc)
+        by, target = "manager", actor.pk
+        steps = charts.funnel(actor=actor, by=by, target_id=target)
     conversion = opportunities.conversion_by_signal(actor=actor)
+    choices = charts.scope_choices(actor)
     return render(
         request,
         "development/charts.html",
         {
-            "by": by,
-            "target": target,
+            "scope": f"{by}:{target}",
+            "groups": [
+                (_("Managers"), [(f"manager:{pk}", label) for pk, label in choices["manager"]]),
+                (_("Teams"), [(f"team:{pk}", label) for pk, label in choices["team"]]),
+                (_("Org units"), [(f"branch:{pk}", label) for pk, label in choices["branch"]]),
+            ],
+            "error": error,
             "funnel_svg": charts.funnel_svg(steps),
             "conversion_svg": charts.conversion_svg(conversion),
             "conversion": conversion,
         },
+        status=422 if error else 200,
     )

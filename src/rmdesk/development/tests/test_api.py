@@ -351,8 +351,14 @@ def test_funnel(cast: Cast, client_for: ClientFor) -> None:
     )
     assert team[0]["reached"] == 2
     branch = (
-        client_for(cast.far_manager)
+        client_for(cast.subbranch_head)
         .get(f"/api/v1/prospect-funnel?by=branch&target_id={cast.sub_a1.pk}")
         .json()
     )
-    assert branch[0]["reached"] == 0
+    assert branch[0]["reached"] == 2
+    # Another branch's unit is not one the far manager may chart.
+    refused = client_for(cast.far_manager).get(
+        f"/api/v1/prospect-funnel?by=branch&target_id={cast.sub_a1.pk}"
+    )
+    assert refused.status_code == 422
+    assert refused.json()["details"][0]["field"] == "target_id"
