@@ -55,8 +55,9 @@ def _mask_birth_date(customer: Customer) -> str:
     return f"{customer.birth_date:%Y}-**-**" if customer.birth_date else ""
 
 
-# field → (how to read the full value, how to mask it)
-PERSONAL_FIELDS: dict[str, tuple[Callable[[Customer], Any], Callable[[Customer], str]]] = {
+# field → (how to read the full value, how to mask it). Prospects carry the same
+# fields under the same names (all but e-mail and address) and mask them the same way.
+PERSONAL_FIELDS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], str]]] = {
     "display_name": (lambda c: c.display_name, _mask_customer_name),
     "id_number": (lambda c: c.id_number, _mask_id),
     "mobile": (lambda c: c.mobile, lambda c: mask_mobile(c.mobile)),
@@ -71,16 +72,21 @@ PERSONAL_FIELDS: dict[str, tuple[Callable[[Customer], Any], Callable[[Customer],
 REVEAL_ROLES = frozenset({Role.COMPLIANCE_AUDITOR})
 
 
-def can_reveal(actor: Staff, customer: Customer) -> bool:
-    """The customer's own managers and compliance may reveal; everyone else sees masks.
+def may_reveal(actor: Staff, managers: Iterable[int | None]) -> bool:
+    """A record's own managers and compliance may reveal; everyone else sees masks.
 
-    The caller has already checked that ``actor`` may see the customer at all.
+    The one rule for customers and prospects (whose manager is their owner). The caller
+    has already checked that ``actor`` may see the record at all.
     """
     if not actor.is_active:
         return False
-    if actor.pk in (customer.primary_manager_id, customer.assisting_manager_id):
+    if actor.pk in set(managers):
         return True
     return bool(actor.role_codes & REVEAL_ROLES)
+
+
+def can_reveal(actor: Staff, customer: Customer) -> bool:
+    return may_reveal(actor, (customer.primary_manager_id, customer.assisting_manager_id))
 
 
 def revealed_fields(actor: Staff, customer_ids: Iterable[int]) -> dict[int, set[str]]:
@@ -96,10 +102,10 @@ def revealed_fields(actor: Staff, customer_ids: Iterable[int]) -> dict[int, set[
     return granted
 
 
-def field_value(customer: Customer, field: str, *, revealed: set[str] | frozenset[str]) -> Any:
-    """The value of a personal field as this viewer may see it."""
+def field_value(record: Any, field: str, *, revealed: set[str] | frozenset[str]) -> Any:
+    """The value of a personal field of a customer or prospect as this viewer may see it."""
     full, masked = PERSONAL_FIELDS[field]
-    return full(customer) if field in revealed else masked(customer)
+    return full(record) if field in revealed else masked(record)
 
 
 def masked_name_of(customer: Customer) -> str:

@@ -451,6 +451,58 @@ class Revealed:
     expires_at: datetime
 
 
+def reveal_logged(
+    *,
+    actor: Staff,
+    target: models.Model,
+    customer_id: int | None,
+    known: Iterable[str],
+    fields: list[str],
+    reason: str,
+    request: HttpRequest | None,
+    channel: str,
+) -> list[str]:
+    """Check a reveal's fields and reason and write its one access-log entry (an unmask).
+
+    Shared by every record with personal fields (customers, prospects); the caller has
+    checked scope and ``may_reveal``. Returns the fields to show, sorted. Raises
+    InvalidFields (unknown field, no field, no reason).
+    """
+    allowed = set(known)
+    errors = [
+        {
+            "field": "fields",
+            "code": "BAD_CHOICE",
+            "reason": str(_("Unknown field: %(name)s") % {"name": name}),
+        }
+        for name in fields
+        if name not in allowed
+    ]
+    reason = " ".join(reason.split())
+    if len(reason) < 4:
+        errors.append(
+            {"field": "reason", "code": "REQUIRED", "reason": str(_("Say why you need to see it."))}
+        )
+    if not fields:
+        errors.append(
+            {"field": "fields", "code": "REQUIRED", "reason": str(_("Name the fields to reveal."))}
+        )
+    if errors:
+        raise InvalidFields(_("Some fields are not valid."), code="invalid_fields", details=errors)
+    wanted = sorted(set(fields))
+    access_record(
+        actor=actor,
+        action=AccessLog.Action.UNMASK,
+        channel=channel,
+        target=target,
+        customer_id=customer_id,
+        request=request,
+        fields=",".join(wanted),
+        reason=reason[:255],
+    )
+    return wanted
+
+
 @transaction.atomic
 def customer_reveal(
     *,
@@ -469,43 +521,22 @@ def customer_reveal(
     customer = customer_get(actor=actor, customer_id=customer_id)
     if not can_reveal(actor, customer):
         raise PermissionDenied
-    errors = [
-        {
-            "field": "fields",
-            "code": "BAD_CHOICE",
-            "reason": str(_("Unknown field: %(name)s") % {"name": name}),
-        }
-        for name in fields
-        if name not in PERSONAL_FIELDS
-    ]
-    reason = " ".join(reason.split())
-    if len(reason) < 4:
-        errors.append(
-            {"field": "reason", "code": "REQUIRED", "reason": str(_("Say why you need to see it."))}
-        )
-    if not fields:
-        errors.append(
-            {"field": "fields", "code": "REQUIRED", "reason": str(_("Name the fields to reveal."))}
-        )
-    if errors:
-        raise InvalidFields(_("Some fields are not valid."), code="invalid_fields", details=errors)
-    wanted = sorted(set(fields))
+    wanted = reveal_logged(
+        actor=actor,
+        target=customer,
+        customer_id=customer.pk,
+        known=PERSONAL_FIELDS,
+        fields=fields,
+        reason=reason,
+        request=request,
+        channel=channel,
+    )
     expires_at = timezone.now() + timedelta(seconds=settings.RMDESK_REVEAL_SECONDS)
     RevealGrant.objects.bulk_create(
         [
             RevealGrant(staff=actor, customer=customer, field=name, expires_at=expires_at)
             for name in wanted
         ]
-    )
-    access_record(
-        actor=actor,
-        action=AccessLog.Action.UNMASK,
-        channel=channel,
-        target=customer,
-        customer_id=customer.pk,
-        request=request,
-        fields=",".join(wanted),
-        reason=reason[:255],
     )
     everything = frozenset(wanted)
     return Revealed(

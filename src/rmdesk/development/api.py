@@ -11,6 +11,7 @@ from pydantic import Field
 
 from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.schemas import ErrorOut
+from rmdesk.customers.schemas import RevealIn
 from rmdesk.development import (
     charts,
     namelists,
@@ -78,9 +79,12 @@ class StaffRef(Schema):
 class ProspectOut(Schema):
     id: int
     kind: str
-    display_name: str
-    mobile: str
-    id_number: str
+    display_name: str = Field(description="Masked for people unless revealed to the caller.")
+    mobile: str = Field(description="Masked unless revealed to the caller.")
+    id_number: str = Field(description="Masked unless revealed (a credit code is not masked).")
+    birth_date: str = Field(description="Year only unless revealed to the caller.")
+    masked_fields: list[str]
+    can_reveal: bool
     city: str
     source: str
     source_label: str
@@ -231,6 +235,27 @@ def prospect_transition(
 def prospect_touch(request: AuthedRequest, prospect_id: int, payload: NoteIn) -> dict[str, Any]:
     prospects.prospect_touch(actor=request.auth, prospect_id=prospect_id, note=payload.note)
     return _detail(request, prospect_id)
+
+
+class ProspectRevealOut(Schema):
+    values: dict[str, str]
+
+
+@router.post(
+    "/prospects/{prospect_id}/reveal",
+    response={200: ProspectRevealOut, **ERRORS},
+    summary="Show a prospect's masked fields in full, with a reason (logged)",
+)
+def prospect_reveal(request: AuthedRequest, prospect_id: int, payload: RevealIn) -> dict[str, Any]:
+    values = prospects.prospect_reveal(
+        actor=request.auth,
+        prospect_id=prospect_id,
+        fields=payload.fields,
+        reason=payload.reason,
+        request=request,
+        channel="api",
+    )
+    return {"values": values}
 
 
 @router.post(
@@ -565,10 +590,33 @@ class FunnelOut(Schema):
     reached: int
 
 
+class ScopeChoiceOut(Schema):
+    id: int
+    label: str
+
+
+class FunnelScopesOut(Schema):
+    manager: list[ScopeChoiceOut]
+    team: list[ScopeChoiceOut]
+    branch: list[ScopeChoiceOut]
+
+
+@router.get(
+    "/prospect-funnel/scopes",
+    response=FunnelScopesOut,
+    summary="The managers, teams and org units whose funnel I may see",
+)
+def prospect_funnel_scopes(request: AuthedRequest) -> dict[str, Any]:
+    return {
+        by: [{"id": pk, "label": label} for pk, label in rows]
+        for by, rows in charts.scope_choices(request.auth).items()
+    }
+
+
 @router.get(
     "/prospect-funnel",
-    response={200: list[FunnelOut], 404: ErrorOut},
-    summary="Pipeline funnel for a manager, a team or a branch",
+    response={200: list[FunnelOut], 422: ErrorOut},
+    summary="Pipeline funnel for a manager, a team or a branch (one of /prospect-funnel/scopes)",
 )
 def prospect_funnel(
     request: AuthedRequest,

@@ -16,3 +16,10 @@ class DevelopmentConfig(AppConfig):
         # An account opening carried by a work order is done when the work order is.
         if work_order_closed not in ON_CLOSED:
             ON_CLOSED.append(work_order_closed)
+
+        # A transactions import marks the customer-days it changes for the signals' summary.
+        from rmdesk.development.flow import mark_changed_transactions
+        from rmdesk.ingest.hooks import before_merge
+        from rmdesk.ingest.models import Feed
+
+        before_merge(Feed.TRANSACTIONS, mark_changed_transactions)

@@ -426,3 +426,52 @@ class Opportunity(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DailyFlow(models.Model):
+    """One customer's money movements on one day, summed from the transactions.
+
+    The signal rules read this compact table instead of the transactions. The nightly
+    run adds the transactions booked since its last run (by id) and rebuilds exactly the
+    customer-days an import changed (``FlowDirty``); days older than the longest rule
+    window are dropped.
+    """
+
+    day = models.DateField()
+    customer_id = models.BigIntegerField()
+    outflows = models.IntegerField(default=0)  # debits of any kind
+    salary_max = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # The largest one-off credit (large inflow or transfer in).
+    inflow_max = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    other_bank_count = models.IntegerField(default=0)
+    other_bank_total = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # Transfers in and out, to this bank or others, in absolute value.
+    settlement = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "customer_id"], name="development_flow_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day}"
+
+
+class FlowMark(models.Model):
+    """How far ``DailyFlow`` has read: transactions to ``through_id``, days from ``kept_from``."""
+
+    through_id = models.BigIntegerField(default=0)
+    kept_from = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.through_id} {self.kept_from}"
+
+
+class FlowDirty(models.Model):
+    """A customer-day whose transactions an import changed: rebuilt on the next run."""
+
+    customer_id = models.BigIntegerField()
+    day = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day}"

@@ -22,7 +22,7 @@ from rmdesk.core.errors import ConflictError, DomainError
 from rmdesk.customers.masking import masked_name_of
 from rmdesk.customers.models import Customer, CustomerAssignment
 from rmdesk.customers.transfers import assignment_open
-from rmdesk.development.access import can_claim
+from rmdesk.development.access import can_claim, prospect_q
 from rmdesk.development.models import (
     DEFAULT_CLAIM_LIMIT,
     DEFAULT_RETURN_AFTER_DAYS,
@@ -130,6 +130,9 @@ def prospect_claim(*, actor: Staff, prospect_id: int) -> Prospect:
     if prospect is None or prospect.stage not in OPEN_STAGES:
         raise Http404
     if prospect.owner_id is not None:
+        # An owned prospect is in no pool: to anyone who may not see it, it does not exist.
+        if not Prospect.objects.filter(prospect_q(actor), pk=prospect.pk).exists():
+            raise Http404
         raise ConflictError(_("Someone else claimed it first."), code="already_claimed")
     now = timezone.now()
     prospect.owner = actor

@@ -6,8 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from rmdesk.core.masking import mask_id_number, mask_mobile
-from rmdesk.customers.masking import masked_name_of
+from rmdesk.customers.masking import field_value, masked_name_of
 from rmdesk.customers.models import Customer
 from rmdesk.development.models import (
     NameList,
@@ -18,7 +17,12 @@ from rmdesk.development.models import (
     SignalCode,
     Stage,
 )
-from rmdesk.development.prospects import prospect_masked_name, stage_choices
+from rmdesk.development.prospects import (
+    PERSONAL,
+    can_reveal_prospect,
+    prospect_masked_name,
+    stage_choices,
+)
 from rmdesk.org.models import Staff
 
 
@@ -39,18 +43,16 @@ def customer_ref(customer: Customer | None) -> dict[str, Any] | None:
     }
 
 
-def prospect_out(prospect: Prospect, *, actor: Staff) -> dict[str, Any]:
-    """Personal fields masked; the prospect's owner sees them in full (they captured them)."""
-    full = prospect.owner_id == actor.pk
-    corporate = prospect.kind == Prospect.Kind.CORPORATE
+def prospect_out(
+    prospect: Prospect, *, actor: Staff, revealed: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Personal fields masked for everyone, the owner too; ``revealed`` (by a reveal) in full."""
     return {
         "id": prospect.pk,
         "kind": prospect.kind,
-        "display_name": prospect.display_name if full else prospect_masked_name(prospect),
-        "mobile": prospect.mobile if full else mask_mobile(prospect.mobile),
-        "id_number": (
-            prospect.id_number if full or corporate else mask_id_number(prospect.id_number)
-        ),
+        **{name: field_value(prospect, name, revealed=revealed) for name in PERSONAL},
+        "masked_fields": [name for name in PERSONAL if name not in revealed],
+        "can_reveal": can_reveal_prospect(actor, prospect),
         "city": prospect.city,
         "source": prospect.source,
         "source_label": str(Prospect.Source(prospect.source).label),

@@ -14,18 +14,22 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import ConflictError, DomainError
-from rmdesk.core.masking import mask_name
 from rmdesk.customers import identifiers
-from rmdesk.customers.masking import masked_name_of
+from rmdesk.customers.masking import field_value, masked_name_of, may_reveal
 from rmdesk.customers.models import Customer, Referral
 from rmdesk.customers.selectors import customer_visible_to
-from rmdesk.customers.services import InvalidFields, customer_create, customer_fields_clean
+from rmdesk.customers.services import (
+    InvalidFields,
+    customer_create,
+    customer_fields_clean,
+    reveal_logged,
+)
 from rmdesk.development.access import can_work_prospects, prospect_q
 from rmdesk.development.models import (
     OPEN_STAGES,
@@ -289,13 +293,53 @@ def _matches(record: Customer | Prospect, key: str, clean: dict[str, Any]) -> bo
 
 
 def _masked_prospect_name(prospect: Prospect) -> str:
-    if prospect.kind == Prospect.Kind.CORPORATE:
-        return prospect.display_name
-    return mask_name(prospect.display_name)
+    return str(field_value(prospect, "display_name", revealed=frozenset()))
 
 
 def prospect_masked_name(prospect: Prospect) -> str:
     return _masked_prospect_name(prospect)
+
+
+# --- personal data -----------------------------------------------------------------------
+
+# A prospect's personal fields: masked in every channel, shown only by a reveal.
+PERSONAL = ("display_name", "id_number", "mobile", "birth_date")
+
+
+def can_reveal_prospect(actor: Staff, prospect: Prospect) -> bool:
+    """The customers' rule with the owner as the manager: the owner and compliance."""
+    return may_reveal(actor, (prospect.owner_id,))
+
+
+def prospect_reveal(
+    *,
+    actor: Staff,
+    prospect_id: int,
+    fields: list[str],
+    reason: str,
+    request: HttpRequest | None,
+    channel: str,
+) -> dict[str, Any]:
+    """The chosen personal fields in full, with a reason; one access-log entry (unmask).
+
+    Raises Http404 (not visible), PermissionDenied (may not reveal), InvalidFields.
+    """
+    prospect = prospect_get(actor=actor, prospect_id=prospect_id)
+    if not can_reveal_prospect(actor, prospect):
+        raise PermissionDenied
+    with transaction.atomic():
+        wanted = reveal_logged(
+            actor=actor,
+            target=prospect,
+            customer_id=prospect.customer_id,
+            known=PERSONAL,
+            fields=fields,
+            reason=reason,
+            request=request,
+            channel=channel,
+        )
+    shown = frozenset(wanted)
+    return {name: field_value(prospect, name, revealed=shown) for name in wanted}
 
 
 # --- writes ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import Holding
-from rmdesk.customers.models import Transaction as Txn
+from rmdesk.development.flow import INFLOW_KINDS, flow_refresh
 from rmdesk.development.models import Signal, SignalCode, SignalRule
 from rmdesk.org.models import Staff
 from rmdesk.org.policy import customer_q
@@ -58,7 +58,6 @@ WEALTH_TYPES = (
     Holding.ProductType.INSURANCE,
     Holding.ProductType.PRECIOUS_METAL,
 )
-SETTLEMENT_KINDS = (Txn.Kind.TRANSFER_IN, Txn.Kind.TRANSFER_OUT, Txn.Kind.TRANSFER_OUT_OTHER_BANK)
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -109,8 +108,8 @@ class Dialect:
     obj: str  # builds a JSON object
     agg: str  # aggregates JSON values into an array
     money: str  # formats a money expression as "1234.50" ({} is the expression)
-    month: str  # "YYYY-MM" of a date column ({} is the column)
     month_day: str  # "MM-DD" of a date column
+    month_start: str  # a value that is the same for every day of a month, cheap to group
     length: str
 
 
@@ -118,16 +117,16 @@ POSTGRES = Dialect(
     obj="jsonb_build_object",
     agg="jsonb_agg",
     money="(({})::numeric(18,2))::text",
-    month="to_char({}, 'YYYY-MM')",
     month_day="to_char({}, 'MM-DD')",
+    month_start="date_trunc('month', {})",
     length="char_length",
 )
 SQLITE = Dialect(
     obj="json_object",
     agg="json_group_array",
     money="printf('%%.2f', {})",
-    month="strftime('%%Y-%%m', {})",
     month_day="strftime('%%m-%%d', {})",
+    month_start="strftime('%%Y-%%m', {})",
     length="length",
 )
 
@@ -158,12 +157,13 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                   FROM customers_holding
                   WHERE status = 'active' AND product_type = 'demand_deposit' AND opened_on <= %s
                   GROUP BY customer_id) dd
-            LEFT JOIN (SELECT customer_id, MAX(booked_on) AS last_out FROM dev_win
-                       WHERE amount < 0 GROUP BY customer_id) lo
+            LEFT JOIN (SELECT customer_id, MAX(day) AS last_out FROM development_dailyflow
+                       WHERE outflows > 0 AND day >= %s AND day <= %s
+                       GROUP BY customer_id) lo
                    ON lo.customer_id = dd.customer_id
             WHERE dd.balance >= CAST(%s AS NUMERIC) AND (lo.last_out IS NULL OR lo.last_out <= %s)
             """,
-            [since.isoformat(), since, str(p["min_balance"]), since],
+            [since.isoformat(), since, since, as_of, str(p["min_balance"]), since],
         )
     if code == SignalCode.MATURITY:
         until = as_of + timedelta(days=p["days"])
@@ -185,51 +185,71 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [as_of, until],
         )
     if code == SignalCode.SALARY_NO_WEALTH:
+        # The months come from the summary (a month counts when a day in it had a salary
+        # at the threshold); the total and the transactions are read for the customers
+        # found only.
         since = as_of - timedelta(days=p["days"])
         return (
             f"""
-            SELECT w.customer_id, '' AS subject,
-                   {o}('months', COUNT(DISTINCT {d.month.format("w.booked_on")}),
-                       'total', {m("SUM(w.amount)")},
-                       'transactions', {_agg(d, "w.id", "w.id")}) AS evidence
-            FROM dev_win w
-            WHERE w.kind = 'salary' AND w.booked_on > %s AND w.amount >= CAST(%s AS NUMERIC)
-              AND NOT EXISTS (SELECT 1 FROM customers_holding h
-                              WHERE h.customer_id = w.customer_id AND h.status = 'active'
+            SELECT f.customer_id, '' AS subject,
+                   {o}('months', f.months, 'total', {m("SUM(t.amount)")},
+                       'transactions', {_agg(d, "t.id", "t.id")}) AS evidence
+            FROM (SELECT customer_id, COUNT(*) AS months
+                  FROM (SELECT DISTINCT customer_id, {d.month_start.format("day")} AS month
+                        FROM development_dailyflow
+                        WHERE day > %s AND day <= %s
+                          AND salary_max >= CAST(%s AS NUMERIC)) paid
+                  GROUP BY customer_id
+                  HAVING COUNT(*) >= %s) f
+            JOIN customers_transaction t
+              ON t.customer_id = f.customer_id AND t.booked_on > %s AND t.booked_on <= %s
+             AND t.kind = 'salary' AND t.amount >= CAST(%s AS NUMERIC)
+            WHERE NOT EXISTS (SELECT 1 FROM customers_holding h
+                              WHERE h.customer_id = f.customer_id AND h.status = 'active'
                                 AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
-            GROUP BY w.customer_id
-            HAVING COUNT(DISTINCT {d.month.format("w.booked_on")}) >= %s
+            GROUP BY f.customer_id, f.months
             """,
-            [since, str(p["min_amount"]), p["months"]],
+            [since, as_of, str(p["min_amount"]), p["months"], since, as_of, str(p["min_amount"])],
         )
     if code == SignalCode.LARGE_INFLOW:
         since = as_of - timedelta(days=p["days"])
-        item = f"{o}('id', w.id, 'amount', {m('w.amount')}, 'booked_on', w.booked_on)"
+        item = f"{o}('id', t.id, 'amount', {m('t.amount')}, 'booked_on', t.booked_on)"
+        inflows = (
+            "FROM customers_transaction t WHERE t.customer_id = f.customer_id "
+            "AND t.booked_on > %s AND t.booked_on <= %s "
+            f"AND t.kind IN ({_sql_list(INFLOW_KINDS)}) AND t.amount >= CAST(%s AS NUMERIC)"
+        )
+        found = [since, as_of, str(p["min_amount"])]
         return (
             f"""
-            SELECT w.customer_id, '' AS subject,
-                   {o}('total', {m("SUM(w.amount)")},
-                       'transactions', {_agg(d, item, "w.id")}) AS evidence
-            FROM dev_win w
-            WHERE w.kind IN ('large_inflow', 'transfer_in') AND w.booked_on > %s
-              AND w.amount >= CAST(%s AS NUMERIC)
-            GROUP BY w.customer_id
+            SELECT f.customer_id, '' AS subject,
+                   {o}('total', (SELECT {m("SUM(t.amount)")} {inflows}),
+                       'transactions', (SELECT {_agg(d, item, "t.id")} {inflows})) AS evidence
+            FROM (SELECT DISTINCT customer_id FROM development_dailyflow
+                  WHERE day > %s AND day <= %s AND inflow_max >= CAST(%s AS NUMERIC)) f
             """,
-            [since, str(p["min_amount"])],
+            [*found, *found, *found],
         )
     if code == SignalCode.ATTRITION:
         since = as_of - timedelta(days=p["days"])
         return (
             f"""
-            SELECT w.customer_id, '' AS subject,
-                   {o}('count', COUNT(*), 'total', {m("-SUM(w.amount)")},
-                       'transactions', {_agg(d, "w.id", "w.id")}) AS evidence
-            FROM dev_win w
-            WHERE w.kind = 'transfer_out_other_bank' AND w.booked_on > %s
-            GROUP BY w.customer_id
-            HAVING COUNT(*) >= %s AND -SUM(w.amount) >= CAST(%s AS NUMERIC)
+            SELECT f.customer_id, '' AS subject,
+                   {o}('count', f.n, 'total', {m("f.total")},
+                       'transactions', (SELECT {_agg(d, "t.id", "t.id")}
+                                        FROM customers_transaction t
+                                        WHERE t.customer_id = f.customer_id
+                                          AND t.booked_on > %s AND t.booked_on <= %s
+                                          AND t.kind = 'transfer_out_other_bank')) AS evidence
+            FROM (SELECT customer_id, SUM(other_bank_count) AS n,
+                         SUM(other_bank_total) AS total
+                  FROM development_dailyflow
+                  WHERE day > %s AND day <= %s AND other_bank_count > 0
+                  GROUP BY customer_id
+                  HAVING SUM(other_bank_count) >= %s
+                     AND SUM(other_bank_total) >= CAST(%s AS NUMERIC)) f
             """,
-            [since, p["count"], str(p["min_total"])],
+            [since, as_of, since, as_of, p["count"], str(p["min_total"])],
         )
     if code == SignalCode.BIRTHDAY:
         days = [as_of + timedelta(days=i) for i in range(p["days"] + 1)]
@@ -248,16 +268,15 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
     if code == SignalCode.SETTLEMENT_GROWTH:
         recent_from = as_of - timedelta(days=p["days"])
         previous_from = as_of - timedelta(days=2 * p["days"])
-        recent = "SUM(CASE WHEN w.booked_on > %s THEN ABS(w.amount) ELSE 0 END)"
-        previous = "SUM(CASE WHEN w.booked_on <= %s THEN ABS(w.amount) ELSE 0 END)"
+        recent = "SUM(CASE WHEN f.day > %s THEN f.settlement ELSE 0 END)"
+        previous = "SUM(CASE WHEN f.day <= %s THEN f.settlement ELSE 0 END)"
         return (
             f"""
-            SELECT w.customer_id, '' AS subject,
+            SELECT f.customer_id, '' AS subject,
                    {o}('recent', {m(recent)}, 'previous', {m(previous)}) AS evidence
-            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
-            WHERE c.kind = 'corporate' AND w.booked_on > %s
-              AND w.kind IN ({_sql_list(SETTLEMENT_KINDS)})
-            GROUP BY w.customer_id
+            FROM development_dailyflow f JOIN customers_customer c ON c.id = f.customer_id
+            WHERE c.kind = 'corporate' AND f.day > %s AND f.day <= %s AND f.settlement > 0
+            GROUP BY f.customer_id
             HAVING {recent} >= CAST(%s AS NUMERIC) AND {previous} > 0
                AND {recent} * 100 >= {previous} * (100 + %s)
             """,
@@ -265,6 +284,7 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                 recent_from,
                 recent_from,
                 previous_from,
+                as_of,
                 recent_from,
                 str(p["min_volume"]),
                 recent_from,
@@ -310,6 +330,17 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
     raise ValueError(code)
 
 
+# The rules read the daily summary, but for the two about counterparties, which read
+# the corporate customers' transactions with a counterparty (``dev_win``).
+WINDOW_RULES = (SignalCode.PAYROLL_POTENTIAL, SignalCode.COUNTERPARTY)
+
+
+# Rules whose candidates PostgreSQL underestimates (a count over grouped months), so it
+# would look up each one's transactions by index, one at a time; hash joins read the
+# window once instead.
+HASH_JOINED = (SignalCode.SALARY_NO_WEALTH,)
+
+
 def _window_days(rule: str, p: dict[str, Any]) -> int:
     if rule == SignalCode.SETTLEMENT_GROWTH:
         return 2 * int(p["days"])
@@ -337,7 +368,13 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     d = _dialect()
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
-    window = max((_window_days(code, p) for code, p in rules.items()), default=0)
+    flow_days = max(
+        (_window_days(code, p) for code, p in rules.items() if code not in WINDOW_RULES),
+        default=0,
+    )
+    window = max(
+        (_window_days(code, rules[code]) for code in WINDOW_RULES if code in rules), default=None
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.monotonic()
         if d is POSTGRES:
@@ -345,15 +382,23 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
             # skip JIT compilation, which costs more than it saves on these statements.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
+        flow = flow_refresh(cursor, start=as_of - timedelta(days=flow_days))
+        if d is POSTGRES and (flow["added"] or flow["rebuilt"]):
+            cursor.execute("ANALYZE development_dailyflow")
+        seconds["summary"] = time.monotonic() - started
+        started = time.monotonic()
         cursor.execute("DROP TABLE IF EXISTS dev_win")
-        cursor.execute(
-            "CREATE TEMP TABLE dev_win AS "
-            "SELECT id, customer_id, booked_on, kind, amount, counterparty "
-            "FROM customers_transaction WHERE booked_on >= %s AND booked_on <= %s",
-            [as_of - timedelta(days=window), as_of],
-        )
-        if d is POSTGRES:
-            cursor.execute("ANALYZE dev_win")
+        if window is not None:
+            cursor.execute(
+                "CREATE TEMP TABLE dev_win AS "
+                "SELECT t.id, t.customer_id, t.booked_on, t.kind, t.amount, t.counterparty "
+                "FROM customers_transaction t JOIN customers_customer c ON c.id = t.customer_id "
+                "WHERE c.kind = 'corporate' AND t.counterparty <> '' "
+                "AND t.booked_on >= %s AND t.booked_on <= %s",
+                [as_of - timedelta(days=window), as_of],
+            )
+            if d is POSTGRES:
+                cursor.execute("ANALYZE dev_win")
         seconds["window"] = time.monotonic() - started
         for code, params in rules.items():
             started = time.monotonic()
@@ -364,6 +409,8 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
                 [as_of, code],
             )
             select, args = _rule_sql(code, params, as_of, d)
+            if d is POSTGRES and code in HASH_JOINED:
+                cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(
                 "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
                 f"SELECT r.customer_id, %s, %s, r.subject, r.evidence FROM ({select}) r WHERE true "
@@ -372,6 +419,8 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
                 [code, as_of, *args],
             )
             counts[code] = cursor.rowcount
+            if d is POSTGRES and code in HASH_JOINED:
+                cursor.execute("SET LOCAL enable_nestloop = on")
             seconds[code] = time.monotonic() - started
         cursor.execute("DROP TABLE IF EXISTS dev_win")
     return Run(as_of=as_of, counts=counts, seconds=seconds)

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("prospects/<int:prospect_id>/", views.prospect_detail, name="prospect"),
     path("prospects/<int:prospect_id>/move/", views.prospect_move, name="prospect_move"),
     path("prospects/<int:prospect_id>/touch/", views.prospect_touch, name="prospect_touch"),
+    path("prospects/<int:prospect_id>/reveal/", views.prospect_reveal, name="prospect_reveal"),
     path("pool/", views.pool_page, name="pool"),
     path("lists/", views.name_lists, name="name_lists"),
     path("lists/<int:name_list_id>/", views.name_list_detail, name="name_list"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rmdesk.core.errors import DomainError
+from rmdesk.customers.forms import PERSONAL_LABELS
 from rmdesk.development import (
     charts,
     namelists,
@@ -146,16 +147,46 @@ def prospect_new(request: HttpRequest) -> HttpResponse:
 def prospect_detail(request: HttpRequest, prospect_id: int) -> HttpResponse:
     actor = acting_staff(request)
     prospect = prospects.prospect_get(actor=actor, prospect_id=prospect_id)
+    return _prospect_page(request, actor, prospect, revealed=frozenset())
+
+
+def _prospect_page(
+    request: HttpRequest, actor: Any, prospect: Prospect, *, revealed: frozenset[str]
+) -> HttpResponse:
+    card = presenters.prospect_out(prospect, actor=actor, revealed=revealed)
+    card["choices"] = prospects.stage_choices(prospect.stage)
     return render(
         request,
         "development/prospect_detail.html",
         {
-            "p": _card(prospect, actor),
+            "p": card,
             "history": prospects.prospect_history(prospect=prospect),
             "lost_reasons": Prospect.LostReason.choices,
             "can_release": prospect.owner_id == actor.pk,
+            "reveal_choices": [(name, PERSONAL_LABELS[name]) for name in card["masked_fields"]],
         },
     )
+
+
+@require_POST
+@login_required
+def prospect_reveal(request: HttpRequest, prospect_id: int) -> HttpResponse:
+    """Show the chosen fields in full on this answer only (a reload masks them again)."""
+    actor = acting_staff(request)
+    try:
+        values = prospects.prospect_reveal(
+            actor=actor,
+            prospect_id=prospect_id,
+            fields=request.POST.getlist("show"),
+            reason=request.POST.get("reason", "")[:255],
+            request=request,
+            channel="web",
+        )
+    except DomainError as error:
+        messages.error(request, _error_text(error))
+        return redirect("development:prospect", prospect_id=prospect_id)
+    prospect = prospects.prospect_get(actor=actor, prospect_id=prospect_id)
+    return _prospect_page(request, actor, prospect, revealed=frozenset(values))
 
 
 @require_POST
@@ -335,22 +366,33 @@ def opportunity_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def chart_page(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
-    by = request.GET.get("by", "manager")
-    if by not in ("manager", "team", "branch"):
-        by = "manager"
-    target = _int(request.GET.get("target"))
-    if target is None:
-        target = actor.org_unit_id if by == "branch" else actor.pk
-    steps = charts.funnel(actor=actor, by=by, target_id=target)
+    by, _sep, target_text = request.GET.get("scope", "").partition(":")
+    target = _int(target_text)
+    if not by:
+        by, target = "manager", actor.pk
+    error = ""
+    try:
+        steps = charts.funnel(actor=actor, by=by, target_id=target)
+    except DomainError as exc:
+        error = _error_text(exc)
+        by, target = "manager", actor.pk
+        steps = charts.funnel(actor=actor, by=by, target_id=target)
     conversion = opportunities.conversion_by_signal(actor=actor)
+    choices = charts.scope_choices(actor)
     return render(
         request,
         "development/charts.html",
         {
-            "by": by,
-            "target": target,
+            "scope": f"{by}:{target}",
+            "groups": [
+                (_("Managers"), [(f"manager:{pk}", label) for pk, label in choices["manager"]]),
+                (_("Teams"), [(f"team:{pk}", label) for pk, label in choices["team"]]),
+                (_("Org units"), [(f"branch:{pk}", label) for pk, label in choices["branch"]]),
+            ],
+            "error": error,
             "funnel_svg": charts.funnel_svg(steps),
             "conversion_svg": charts.conversion_svg(conversion),
             "conversion": conversion,
         },
+        status=422 if error else 200,
     )

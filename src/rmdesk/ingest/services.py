@@ -43,6 +43,7 @@ from rmdesk.ingest.feeds import (
     RowError,
     key_of,
 )
+from rmdesk.ingest.hooks import BEFORE_MERGE
 from rmdesk.ingest.merge import Param, Stage, analyze, insert_select
 from rmdesk.ingest.models import Feed, ImportRowError, ImportRun
 from rmdesk.ingest.parsing import Cell, CellError, FileRefused, Spooled, read_table, spool, text
@@ -469,6 +470,8 @@ def _apply(
         with transaction.atomic():
             if isinstance(spec, HoldingsFeed):
                 _touched_before(stage)
+            for hook in BEFORE_MERGE.get(spec.feed, []):
+                hook()
             outcome.new, outcome.changed = stage.merge()
             if outcome.new > ANALYZE_AFTER:
                 analyze(spec.model)

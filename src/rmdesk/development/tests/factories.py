@@ -59,13 +59,14 @@ def txn(
     amount: str,
     booked_on: date,
     counterparty: str = "",
+    account_no: str = "A1",
     **extra: Any,
 ) -> Transaction:
     n = next(_refs)
+    extra.setdefault("txn_ref", f"X{n:010d}")
     return Transaction.objects.create(
-        txn_ref=f"X{n:010d}",
         customer=customer,
-        account_no="A1",
+        account_no=account_no,
         booked_on=booked_on,
         kind=kind,
         amount=Decimal(amount),

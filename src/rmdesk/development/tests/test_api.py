@@ -34,7 +34,7 @@ def test_capture_duplicate_then_confirm(cast: Cast, client_for: ClientFor) -> No
     assert clash.json()["details"]["matches"][0]["id"] is None
     again = post(client_for(cast.other_manager), "/api/v1/prospects?confirm_duplicate=true", body)
     assert again.status_code == 201
-    assert again.json()["display_name"] == "孙悟空"  # the owner sees what they captured
+    assert again.json()["display_name"] == "孙*空"  # masked for the owner too, until revealed
 
 
 def test_bad_input_is_422_with_the_field(cast: Cast, client_for: ClientFor) -> None:
@@ -351,8 +351,14 @@ def test_funnel(cast: Cast, client_for: ClientFor) -> None:
     )
     assert team[0]["reached"] == 2
     branch = (
-        client_for(cast.far_manager)
+        client_for(cast.subbranch_head)
         .get(f"/api/v1/prospect-funnel?by=branch&target_id={cast.sub_a1.pk}")
         .json()
     )
-    assert branch[0]["reached"] == 0
+    assert branch[0]["reached"] == 2
+    # Another branch's unit is not one the far manager may chart.
+    refused = client_for(cast.far_manager).get(
+        f"/api/v1/prospect-funnel?by=branch&target_id={cast.sub_a1.pk}"
+    )
+    assert refused.status_code == 422
+    assert refused.json()["details"][0]["field"] == "target_id"

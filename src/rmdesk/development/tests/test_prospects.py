@@ -367,10 +367,13 @@ def test_claim_limit(cast: Cast) -> None:
     with pytest.raises(DomainError) as error:
         pool.prospect_claim(actor=cast.manager, prospect_id=second.pk)
     assert error.value.code == "claim_limit"
-    # Another manager has their own allowance; a claimed prospect cannot be claimed twice.
+    # Another manager has their own allowance; a claimed prospect cannot be claimed twice:
+    # whoever sees it hears it is taken, to anyone else it does not exist.
     pool.prospect_claim(actor=cast.other_manager, prospect_id=third.pk)
-    with pytest.raises(ConflictError):
+    with pytest.raises(Http404):
         pool.prospect_claim(actor=cast.other_manager, prospect_id=first.pk)
+    with pytest.raises(ConflictError):
+        pool.prospect_claim(actor=cast.team_lead, prospect_id=first.pk)
     cast.pool.refresh_from_db()
     assert cast.pool.primary_manager == cast.manager
 

@@ -167,7 +167,22 @@ def _plan_entry(cast: Cast, customer: Customer) -> int | None:
     return entry.pk
 
 
+def _prospect(cast: Cast, customer: Customer) -> int | None:
+    # Owned by the customer's manager and homed in its unit, a prospect is seen by the
+    # same people as the customer (development.access.prospect_q); the pool's differ.
+    from rmdesk.development.tests.factories import ProspectFactory
+
+    if customer.primary_manager is None:
+        return None
+    return int(
+        ProspectFactory(
+            home_unit=customer.home_unit, owner=customer.primary_manager, mobile="13812345678"
+        ).pk
+    )
+
+
 KINDS: dict[str, list[Kind]] = {
+    "prospect_id": [Kind(_prospect, where=r"/prospects/")],
     "customer_id": [Kind(_customer)],
     "request_id": [
         Kind(_transfer, where=r"/transfers/"),
@@ -195,8 +210,6 @@ UNSCOPED: dict[str, str] = {
     "group_id": "working groups: members and the customer's viewers (coordination/tests)",
     "task_id": "a working group's tasks follow the group",
     "pool_id": "resource pools: by org unit subtree (coordination/tests/test_pools.py)",
-    "prospect_id": "prospects are not customers yet: owner, heads over the owner, the pool "
-    "(development/tests/test_prospects.py)",
     "name_list_id": "name lists: issuer and the managers given entries (development/tests)",
     "product_id": "the product shelf is the bank's, not a customer's (marketing/tests)",
     "campaign_id": "campaigns: their issuer's line and the managers given targets "
