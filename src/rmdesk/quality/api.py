@@ -6,14 +6,25 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.schemas import ErrorOut
-from rmdesk.quality import presenters, selectors, services
+from rmdesk.quality import disputes, presenters, selectors, services
+from rmdesk.quality.models import AttributionDispute
 from rmdesk.quality.periods import PeriodKind, period_containing, period_parse
 from rmdesk.quality.permissions import can_compute_scorecards
-from rmdesk.quality.schemas import BoardOut, ComputeIn, RunOut, ScorecardOut
+from rmdesk.quality.schemas import (
+    BoardOut,
+    ComputeIn,
+    DisputeIn,
+    DisputeOut,
+    DisputePageOut,
+    ResolveIn,
+    RunOut,
+    ScorecardOut,
+    SharedPageOut,
+)
 
 router = Router(tags=["scorecards"])
 
@@ -69,3 +80,122 @@ def scorecard_detail(
         actor=request.auth, staff_id=staff_id, period=_period(query.period)
     )
     return presenters.scorecard_dict(card)
+
+
+class PageQuery(Schema):
+    offset: int = Field(default=0, ge=0, le=10**9)
+    limit: int = Field(default=25, ge=1, le=100)
+
+
+class DisputePageQuery(PageQuery):
+    waiting: bool = False
+
+
+def _dispute_dict(dispute: AttributionDispute) -> dict[str, Any]:
+    return {
+        "id": dispute.pk,
+        "customer_id": dispute.customer_id,
+        "customer_no": dispute.customer.customer_no,
+        "lead_id": dispute.lead_id,
+        "assistant_id": dispute.assistant_id,
+        "raised_by_id": dispute.raised_by_id,
+        "reason": dispute.reason,
+        "status": dispute.status,
+        "lead_share_before": dispute.lead_share_before,
+        "proposed_lead_share": dispute.proposed_lead_share,
+        "lead_share_after": dispute.lead_share_after,
+        "work_order_id": dispute.work_order_id,
+        "resolved_by_id": dispute.resolved_by_id,
+        "resolved_at": dispute.resolved_at.isoformat() if dispute.resolved_at else None,
+        "resolution": dispute.resolution,
+        "created_at": dispute.created_at.isoformat(),
+    }
+
+
+@router.get(
+    "/attributions",
+    response={200: SharedPageOut},
+    summary="The customers whose credit I share, with the split in force",
+)
+def attribution_list(request: AuthedRequest, query: Query[PageQuery]) -> dict[str, Any]:
+    page = disputes.shared_customers(actor=request.auth, offset=query.offset, limit=query.limit)
+    return {
+        "items": [
+            {
+                "customer_id": item.customer.pk,
+                "customer_no": item.customer.customer_no,
+                "name": item.name,
+                "lead_id": item.customer.primary_manager_id,
+                "assistant_id": item.customer.assisting_manager_id,
+                "lead_share": item.lead_share,
+                "own_share": item.own_share,
+                "set_by_dispute": item.from_dispute,
+                "open_dispute_id": item.open_dispute.pk if item.open_dispute else None,
+            }
+            for item in page.items
+        ],
+        "offset": page.offset,
+        "limit": page.limit,
+        "has_more": page.has_more,
+    }
+
+
+@router.post(
+    "/attribution-disputes",
+    response={201: DisputeOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Dispute the split of a shared customer (goes to the sub-branch head)",
+)
+def attribution_dispute_raise(request: AuthedRequest, payload: DisputeIn) -> Status[Any]:
+    dispute = disputes.attribution_dispute_raise(
+        actor=request.auth,
+        customer_id=payload.customer_id,
+        reason=payload.reason,
+        proposed_lead_share=payload.proposed_lead_share,
+    )
+    return Status(201, _dispute_dict(dispute))
+
+
+@router.get(
+    "/attribution-disputes",
+    response={200: DisputePageOut},
+    summary="Attribution disputes I may see (waiting=true: those for me to decide)",
+)
+def attribution_dispute_list(
+    request: AuthedRequest, query: Query[DisputePageQuery]
+) -> dict[str, Any]:
+    items, has_more = disputes.dispute_list(
+        actor=request.auth, waiting_for_me=query.waiting, offset=query.offset, limit=query.limit
+    )
+    return {
+        "items": [_dispute_dict(item) for item in items],
+        "offset": query.offset,
+        "limit": query.limit,
+        "has_more": has_more,
+    }
+
+
+@router.get(
+    "/attribution-disputes/{dispute_id}",
+    response={200: DisputeOut, 404: ErrorOut},
+    summary="One attribution dispute",
+)
+def attribution_dispute_detail(request: AuthedRequest, dispute_id: int) -> dict[str, Any]:
+    return _dispute_dict(disputes.dispute_get(actor=request.auth, dispute_id=dispute_id))
+
+
+@router.post(
+    "/attribution-disputes/{dispute_id}/resolve",
+    response={200: DisputeOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Settle a dispute: uphold the split or change it for that customer (the head)",
+)
+def attribution_dispute_resolve(
+    request: AuthedRequest, dispute_id: int, payload: ResolveIn
+) -> dict[str, Any]:
+    dispute = disputes.attribution_dispute_resolve(
+        actor=request.auth,
+        dispute_id=dispute_id,
+        outcome=payload.outcome,
+        lead_share=payload.lead_share,
+        note=payload.note,
+    )
+    return _dispute_dict(dispute)
