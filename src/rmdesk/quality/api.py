@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -12,8 +13,8 @@ from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.schemas import ErrorOut
 from rmdesk.quality import disputes, presenters, selectors, services
 from rmdesk.quality.models import AttributionDispute
-from rmdesk.quality.periods import PeriodKind, period_containing, period_parse
-from rmdesk.quality.permissions import can_compute_scorecards
+from rmdesk.quality.periods import period_containing, period_parse
+from rmdesk.quality.permissions import can_compute_scorecards, can_configure_scoring
 from rmdesk.quality.schemas import (
     BoardOut,
     ComputeIn,
@@ -33,17 +34,67 @@ class PeriodQuery(Schema):
     period: str = ""
 
 
+class BoardQuery(PeriodQuery):
+    sort: str = Field(default="overall", max_length=48)
+    org_unit: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    offset: int = Field(default=0, ge=0, le=10**9)
+    limit: int = Field(default=selectors.BOARD_LIMIT, ge=1, le=selectors.MAX_BOARD_LIMIT)
+
+
 def _period(label: str) -> Any:
     if not label:
-        return period_containing(timezone.localdate(), PeriodKind.MONTH)
+        return period_containing(timezone.localdate(), services.period_kind_configured())
     return period_parse(label)
 
 
 @router.get("/scorecards", response={200: BoardOut, 400: ErrorOut}, summary="The board")
-def scorecard_board(request: AuthedRequest, query: Query[PeriodQuery]) -> dict[str, Any]:
-    period = _period(query.period)
-    run, rows = selectors.board(actor=request.auth, period=period)
-    return presenters.board_dict(period, run, rows)
+def scorecard_board(request: AuthedRequest, query: Query[BoardQuery]) -> dict[str, Any]:
+    """A page of the leaderboard of everyone the caller may see, best first by ``sort``
+    (overall, a quality or a figure), within ``org_unit``'s subtree when given."""
+    page = selectors.board(
+        actor=request.auth,
+        period=_period(query.period),
+        sort=query.sort,
+        org_unit_id=query.org_unit,
+        offset=query.offset,
+        limit=query.limit,
+    )
+    return presenters.board_dict(_period(query.period), page)
+
+
+class SettingsIn(Schema):
+    period_kind: Literal["month", "quarter", "year"] | None = None
+    weights: dict[str, dict[str, Decimal]] | None = None
+
+
+class SettingsOut(Schema):
+    period_kind: str
+    weights: dict[str, dict[str, Decimal]]
+
+
+@router.get(
+    "/scorecard-settings",
+    response={200: SettingsOut, 403: ErrorOut},
+    summary="The scorecard period and weights per role (administrators)",
+)
+def scoring_settings(request: AuthedRequest) -> dict[str, Any]:
+    if not can_configure_scoring(request.auth):
+        raise PermissionDenied
+    return {
+        "period_kind": services.period_kind_configured().value,
+        "weights": services.weights_all(),
+    }
+
+
+@router.patch(
+    "/scorecard-settings",
+    response={200: SettingsOut, 400: ErrorOut, 403: ErrorOut},
+    summary="Change the scorecard period and/or weights (administrators; audited)",
+)
+def scoring_settings_update(request: AuthedRequest, payload: SettingsIn) -> dict[str, Any]:
+    return services.scoring_settings_update(
+        actor=request.auth, period_kind=payload.period_kind, weights=payload.weights
+    )
 
 
 # Before "/scorecards/{staff_id}", which would otherwise take "compute" for an id.

@@ -68,6 +68,9 @@ class Score(models.Model):
         indexes = [
             # A person's figures across runs (their trend).
             models.Index(fields=["staff", "metric"], name="quality_score_staff_metric"),
+            # The board of a run sorted by one figure: WHERE run_id = ? AND metric = ?
+            # ORDER BY value DESC.
+            models.Index(fields=["run", "metric", "-value"], name="quality_score_board"),
         ]
 
     def __str__(self) -> str:

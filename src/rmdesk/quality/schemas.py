@@ -46,6 +46,11 @@ class BoardRowOut(Schema):
 class BoardOut(Schema):
     period: str
     computed_at: str | None
+    sort: str
+    org_unit: int | None
+    offset: int
+    limit: int
+    has_more: bool
     rows: list[BoardRowOut]
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("staff/<int:staff_id>/", views.staff_scorecard, name="staff"),
     path("board/", views.board, name="board"),
     path("board.csv", views.board_export, name="board_export"),
+    path("settings/", views.settings_page, name="settings"),
     path("attribution/", dispute_views.attribution, name="attribution"),
     path("attribution/<int:customer_id>/dispute/", dispute_views.dispute_new, name="dispute_new"),
     path("disputes/", dispute_views.dispute_list, name="disputes"),
