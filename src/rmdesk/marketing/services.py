@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -581,6 +582,7 @@ def sale_record(
         risk_warning_signed_at=now if s.RISK_WARNING_SIGNATURE in needs else None,
         disclosure_sha256=disclosure_sha256 if s.ONLINE_DISCLOSURE in needs else "",
         cooling_off_ends_at=decision.cooling_off_ends_at,
+        follow_up_due_at=follow_up_due(now, needs, decision.cooling_off_ends_at),
     )
     if s.DUAL_RECORDING in needs and recording is not None:
         years = product.recording_retention_years or facts.rules.recording_retention_years
@@ -615,6 +617,23 @@ def sale_record(
         },
     )
     return sale
+
+
+# An elderly customer's follow-up call comes the day after the sale (S12) at the
+# earliest, and never inside a cooling-off period (S9: the call comes after it).
+ELDERLY_FOLLOW_UP_AFTER = dt.timedelta(days=1)
+
+
+def follow_up_due(
+    signed_at: dt.datetime, needs: Iterable[str], cooling_off_ends_at: dt.datetime | None
+) -> dt.datetime | None:
+    """When the sale's follow-up call is owed, or None when it needs none: elderly
+    customers (S12) and sales with a cooling-off period (S9) get one."""
+    needs = set(needs)
+    if s.ELDERLY_STEPS not in needs and cooling_off_ends_at is None:
+        return None
+    due = signed_at + ELDERLY_FOLLOW_UP_AFTER if s.ELDERLY_STEPS in needs else signed_at
+    return max(due, cooling_off_ends_at) if cooling_off_ends_at is not None else due
 
 
 def _recording_problems(recording: RecordingIn | None, *, actor: Staff) -> list[dict[str, str]]:
