@@ -257,7 +257,7 @@ def attribution_dispute_resolve(
 
     dispute = dispute_get(actor=actor, dispute_id=dispute_id)
     dispute = (
-        AttributionDispute.objects.select_for_update()
+        AttributionDispute.objects.select_for_update(of=("self",))
         .select_related("work_order", "customer")
         .get(pk=dispute.pk)
     )
