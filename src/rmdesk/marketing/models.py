@@ -420,7 +420,8 @@ class Campaign(BaseModel):
 
     name = models.CharField(_("name"), max_length=200)
     # Segment rules: {"tiers": [...], "aum_min": "…", "aum_max": "…", "holding_types": [...],
-    # "risk_levels": [...], "org_unit_id": …}. Consent is always required.
+    # "risk_levels": [...], "org_unit_id": …, "kinds": [...], "signals": [...],
+    # "signal_days": …}. Consent is always required.
     rules = models.JSONField(_("segment rules"), default=dict)
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"
