@@ -76,13 +76,26 @@ def officer_of(actor: Staff, step: Step | None) -> bool:
     )
 
 
+def heads_unit(actor: Staff, step: Step | None) -> bool:
+    """Whether ``actor`` heads the unit of a step routed to the unit's head (no department)."""
+    return (
+        step is not None
+        and step.department_id is None
+        and not step.approver_role
+        and actor.org_unit_id == step.org_unit_id
+        and bool(actor.role_codes & HEAD_ROLES)
+    )
+
+
 def can_handle(actor: Staff, work_order: WorkOrder, step: Step | None) -> bool:
-    """Whether ``actor`` works the handling step: an officer of its department, or its
-    assignee."""
+    """Whether ``actor`` works the handling step: an officer of its department (or the
+    head of its unit, for work routed to a head), or its assignee."""
     if step is None or step.kind != Step.Kind.HANDLE or step.status != Step.Status.ACTIVE:
         return False
-    return officer_of(actor, step) or (
-        work_order.assignee_id is not None and work_order.assignee_id == actor.pk
+    return (
+        officer_of(actor, step)
+        or heads_unit(actor, step)
+        or (work_order.assignee_id is not None and work_order.assignee_id == actor.pk)
     )
 
 

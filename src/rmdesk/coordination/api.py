@@ -156,7 +156,9 @@ class WorkOrderTypeIn(Schema):
 
 class RoutingRuleIn(Schema):
     type: str | None = Field(default=None, max_length=40)
-    department_kind: str = Field(max_length=32)
+    target: str = Field(default="department", max_length=16)
+    anchor: str = Field(default="raiser", max_length=16)
+    department_kind: str = Field(default="", max_length=32)
     level: str = Field(max_length=16)
     priority: int = Field(default=100, ge=0, le=100_000)
     amount_min: Decimal | None = Field(default=None, max_digits=18, decimal_places=2)

@@ -103,7 +103,12 @@ def routing_rule_create(
     customer_kind: str = "",
     org_unit_id: int | None = None,
     sla_hours: int | None = None,
+    target: str = RoutingRule.Target.DEPARTMENT,
+    anchor: str = RoutingRule.Anchor.RAISER,
 ) -> RoutingRule:
+    """Add a rule sending matching work to a department, or to the head of the unit at
+    ``level`` (``target="unit_head"``, no department), counted from the raiser's unit or
+    the customer's home unit (``anchor``)."""
     _require(actor)
     work_order_type = None
     if type_code:
@@ -114,7 +119,17 @@ def routing_rule_create(
                 code="invalid_config",
                 details={"field": "type", "reason": _("Unknown work order type.")},
             )
-    _choice(department_kind, Department.Kind.values, "department_kind")
+    _choice(target, RoutingRule.Target.values, "target")
+    _choice(anchor, RoutingRule.Anchor.values, "anchor")
+    if target == RoutingRule.Target.UNIT_HEAD:
+        if department_kind:
+            raise DomainError(
+                _("A rule for the head of a unit names no department."),
+                code="invalid_config",
+                details={"field": "department_kind", "reason": _("Leave it empty.")},
+            )
+    else:
+        _choice(department_kind, Department.Kind.values, "department_kind")
     _choice(level, Level.values, "level")
     _choice(customer_tier, Tier.values, "customer_tier", blank=True)
     _choice(customer_kind, Customer.Kind.values, "customer_kind", blank=True)
@@ -144,12 +159,20 @@ def routing_rule_create(
         department_kind=department_kind,
         level=level,
         sla_hours=sla_hours,
+        target=target,
+        anchor=anchor,
     )
     audit_record(
         actor=actor,
         action="coordination.routing_rule.created",
         target=rule,
-        data={"type": type_code, "department_kind": department_kind, "level": level},
+        data={
+            "type": type_code,
+            "department_kind": department_kind,
+            "level": level,
+            "target": target,
+            "anchor": anchor,
+        },
     )
     return rule
 

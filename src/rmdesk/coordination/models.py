@@ -79,7 +79,20 @@ class WorkOrderType(BaseModel):
 
 
 class RoutingRule(BaseModel):
-    """Where a new work order goes: the first active rule (by priority) that matches."""
+    """Where a new work order goes: the first active rule (by priority) that matches.
+
+    A rule sends the work to a department at a level of the tree, or to the head of the
+    unit at that level (a sub-branch head settling a dispute between their managers).
+    The level is counted from the raiser's unit, or from the customer's home unit.
+    """
+
+    class Target(models.TextChoices):
+        DEPARTMENT = "department", _("A department")
+        UNIT_HEAD = "unit_head", _("The head of the unit")
+
+    class Anchor(models.TextChoices):
+        RAISER = "raiser", _("The raiser's unit")
+        CUSTOMER = "customer", _("The customer's home unit")
 
     priority = models.PositiveIntegerField(_("priority"), default=100)
     work_order_type = models.ForeignKey(
@@ -106,8 +119,14 @@ class RoutingRule(BaseModel):
         related_name="+",
         verbose_name=_("raised within"),
     )
+    target = models.CharField(
+        _("sent to"), max_length=16, choices=Target.choices, default=Target.DEPARTMENT
+    )
+    anchor = models.CharField(
+        _("level counted from"), max_length=16, choices=Anchor.choices, default=Anchor.RAISER
+    )
     department_kind = models.CharField(
-        _("department"), max_length=32, choices=Department.Kind.choices
+        _("department"), max_length=32, choices=Department.Kind.choices, blank=True
     )
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     sla_hours = models.PositiveIntegerField(_("step SLA (business hours)"), null=True, blank=True)
@@ -122,10 +141,20 @@ class RoutingRule(BaseModel):
                 condition=Q(customer_tier="") | Q(customer_tier__in=Tier.values),
                 name="coordination_routingrule_tier",
             ),
+            models.CheckConstraint(
+                condition=Q(target="unit_head", department_kind="")
+                | (Q(target="department") & ~Q(department_kind="")),
+                name="coordination_routingrule_one_target",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.priority} → {self.get_level_display()} {self.get_department_kind_display()}"
+        where = (
+            self.get_target_display()
+            if self.target == self.Target.UNIT_HEAD
+            else self.get_department_kind_display()
+        )
+        return f"#{self.priority} → {self.get_level_display()} {where}"
 
 
 class ApprovalRule(BaseModel):

@@ -8,10 +8,11 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from rmdesk.coordination.access import HEAD_ROLES
 from rmdesk.coordination.models import ApprovalRule, Level, RoutingRule, WorkOrderType
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import Customer
-from rmdesk.org.models import Department, OrgUnit
+from rmdesk.org.models import Department, OrgUnit, Staff
 
 LEVEL_KIND = {
     Level.SUB_BRANCH: OrgUnit.Kind.SUB_BRANCH,
@@ -42,8 +43,21 @@ def unit_at_level(chain: list[OrgUnit], level: str) -> list[OrgUnit]:
 
 @dataclass(frozen=True)
 class Route:
+    """Where a work order goes: a department, or (``department`` None) the heads of
+    ``unit``."""
+
     rule: RoutingRule
-    department: Department
+    department: Department | None
+    unit: OrgUnit
+
+
+def units_with_heads(unit_ids: list[int]) -> set[int]:
+    """Which of the units have an active head (one query)."""
+    return set(
+        Staff.objects.filter(
+            is_active=True, org_unit_id__in=unit_ids, roles__role__in=sorted(HEAD_ROLES)
+        ).values_list("org_unit_id", flat=True)
+    )
 
 
 def _matches(rule: RoutingRule, amount: Decimal | None, customer: Customer | None) -> bool:
@@ -63,14 +77,17 @@ def route(
     customer: Customer | None,
     raised_unit: OrgUnit,
 ) -> Route:
-    """The first matching active rule by priority, and the department it names.
+    """The first matching active rule by priority, and the department or head it names.
 
-    A rule's department is looked for at its level (the raiser's sub-branch, branch or
-    head office) and, when that unit has none of that kind, at the nearest unit above.
-    Raises DomainError("no_route") or DomainError("no_department").
+    A rule's department is looked for at its level (the sub-branch, branch or head office
+    of the raiser, or of the customer when the rule counts from the customer's home unit)
+    and, when that unit has none of that kind, at the nearest unit above; the same for a
+    rule that names the unit's head. Raises DomainError("no_route"),
+    DomainError("no_department") or DomainError("no_head").
     """
     chain = ancestors(raised_unit)
     chain_ids = [unit.pk for unit in chain]
+    chains: dict[str, list[OrgUnit]] = {RoutingRule.Anchor.RAISER: chain}
     rules = RoutingRule.objects.filter(
         Q(work_order_type=work_order_type) | Q(work_order_type__isnull=True),
         Q(org_unit__isnull=True) | Q(org_unit_id__in=chain_ids),
@@ -79,7 +96,21 @@ def route(
     for rule in rules:
         if not _matches(rule, amount, customer):
             continue
-        candidates = unit_at_level(chain, rule.level)
+        anchor_chain = chain
+        if rule.anchor == RoutingRule.Anchor.CUSTOMER and customer is not None:
+            if rule.anchor not in chains:
+                chains[rule.anchor] = ancestors(customer.home_unit)
+            anchor_chain = chains[rule.anchor]
+        candidates = unit_at_level(anchor_chain, rule.level)
+        if rule.target == RoutingRule.Target.UNIT_HEAD:
+            headed = units_with_heads([unit.pk for unit in candidates])
+            for unit in candidates:
+                if unit.pk in headed:
+                    return Route(rule=rule, department=None, unit=unit)
+            raise DomainError(
+                _("No head was found for this request's unit or the units above it."),
+                code="no_head",
+            )
         departments = {
             department.org_unit_id: department
             for department in Department.objects.filter(
@@ -88,7 +119,8 @@ def route(
         }
         for unit in candidates:
             if unit.pk in departments:
-                return Route(rule=rule, department=departments[unit.pk])
+                department = departments[unit.pk]
+                return Route(rule=rule, department=department, unit=department.org_unit)
         raise DomainError(
             _("No %(department)s department was found for this request's unit.")
             % {"department": rule.get_department_kind_display()},

@@ -11,8 +11,9 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from rmdesk.coordination.access import work_order_q
+from rmdesk.coordination.access import HEAD_ROLES, work_order_q
 from rmdesk.coordination.models import (
     CLOCK_STATUSES,
     OPEN_STATUSES,
@@ -24,6 +25,7 @@ from rmdesk.coordination.models import (
     WorkOrderType,
 )
 from rmdesk.org.models import OrgUnit, Staff
+from rmdesk.org.policy import NOTHING, any_of
 
 VIEWS = ("all", "mine", "queue", "approvals")
 
@@ -73,7 +75,20 @@ def work_order_list(
     if view == "mine":
         rows = rows.filter(Q(raised_by=actor) | Q(assignee=actor))
     elif view == "queue":
-        rows = rows.filter(owner_department_id=actor.department_id, status__in=OPEN_STATUSES)
+        queue = NOTHING
+        if actor.department_id is not None:
+            queue = Q(owner_department_id=actor.department_id)
+        if actor.role_codes & HEAD_ROLES and actor.org_unit_id is not None:
+            # Work routed to the head of the actor's unit.
+            queue = any_of(
+                queue,
+                Q(
+                    current_step__kind=Step.Kind.HANDLE,
+                    current_step__department__isnull=True,
+                    current_step__org_unit_id=actor.org_unit_id,
+                ),
+            )
+        rows = rows.filter(queue, status__in=OPEN_STATUSES)
         order = ("due_at", "id")
     elif view == "approvals":
         waiting = Step.objects.filter(kind=Step.Kind.APPROVE, status=Step.Status.ACTIVE).filter(
@@ -178,7 +193,9 @@ def open_work_by_department(*, actor: Staff) -> list[dict[str, Any]]:
     return [
         {
             "department_id": row["owner_department_id"],
-            "department": f"{row['owner_unit__name']} {row['owner_department__name']}",
+            "department": f"{row['owner_unit__name']} {row['owner_department__name']}"
+            if row["owner_department_id"] is not None
+            else _("The head of %(unit)s") % {"unit": row["owner_unit__name"]},
             "total": row["total"],
             "overdue": row["overdue"],
             "ages": [row[f"age{index}"] for index in range(len(AGE_BUCKETS))],

@@ -119,6 +119,11 @@ def step_owner_ids(step: Step | None) -> set[int]:
         staff = staff.filter(department_id=step.department_id)
     elif step.approver_role:
         staff = staff.filter(org_unit_id=step.org_unit_id, roles__role=step.approver_role)
+    elif step.kind == Step.Kind.HANDLE:
+        # Routed to the head of the unit.
+        staff = staff.filter(
+            org_unit_id=step.org_unit_id, roles__role__in=sorted(access.HEAD_ROLES)
+        )
     else:
         return set()
     return set(staff.values_list("pk", flat=True))
@@ -237,7 +242,7 @@ def work_order_raise(
         raised_by=actor,
         raised_unit=actor.org_unit,
         owner_department=department,
-        owner_unit=department.org_unit,
+        owner_unit=destination.unit,
         amount=amount,
         fields=answers,
     )
@@ -245,7 +250,7 @@ def work_order_raise(
         work_order=work_order,
         sequence=1,
         kind=Step.Kind.HANDLE,
-        org_unit=department.org_unit,
+        org_unit=destination.unit,
         department=department,
         sla_hours=destination.rule.sla_hours or work_order_type.sla_hours,
     )
@@ -276,8 +281,14 @@ def work_order_raise(
         work_order,
         Event.ROUTED,
         None,
-        str(department),
-        {"department": department.pk, "rule": destination.rule.pk},
+        str(department)
+        if department is not None
+        else _("The head of %(unit)s") % {"unit": destination.unit},
+        {
+            "department": department.pk if department is not None else None,
+            "unit": destination.unit.pk,
+            "rule": destination.rule.pk,
+        },
     )
     audit_record(
         actor=actor,
@@ -285,7 +296,8 @@ def work_order_raise(
         target=work_order,
         data={
             "type": work_order_type.code,
-            "department": department.pk,
+            "department": department.pk if department is not None else None,
+            "unit": destination.unit.pk,
             "amount": str(amount) if amount is not None else None,
             "customer": customer.pk if customer else None,
         },
@@ -513,6 +525,17 @@ def work_order_raise_quietly(**kwargs: Any) -> WorkOrder | None:
             return work_order_raise(**kwargs)
     except (DomainError, PermissionDenied, Http404):
         return None
+
+
+# The page of the record another app tied to work orders of a type (an attribution
+# dispute): type code → (work order → (label, path)). Apps register it in ``ready()``.
+RELATED_PAGES: dict[str, Callable[[WorkOrder], tuple[str, str]]] = {}
+
+
+def related_page(work_order: WorkOrder) -> tuple[str, str] | None:
+    """The label and path of the record this work order carries, when an app said so."""
+    page = RELATED_PAGES.get(work_order.work_order_type.code)
+    return page(work_order) if page is not None else None
 
 
 # Called inside the closing transaction with (work_order, actor): the records other apps

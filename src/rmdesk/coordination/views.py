@@ -68,7 +68,11 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "view": view,
-            "tabs": [(key, label) for key, label in TABS if key != "queue" or actor.department_id],
+            "tabs": [
+                (key, label)
+                for key, label in TABS
+                if key != "queue" or actor.department_id or actor.role_codes & access.HEAD_ROLES
+            ],
             "next_offset": offset + page.limit,
             "open_only": request.GET.get("open") == "1",
         },
@@ -208,6 +212,7 @@ def work_order_detail(request: HttpRequest, work_order_id: int) -> HttpResponse:
             "answers": [(fields.get(k, k), v) for k, v in work_order.fields.items()],
             "can": _actions(actor, work_order),
             "colleagues": colleagues,
+            "related": services.related_page(work_order),
         },
     )
 

@@ -292,6 +292,18 @@ def campaign_detail(request: AuthedRequest, campaign_id: int) -> dict[str, Any]:
     return _campaign_out(campaign, funnel=True)
 
 
+@router.put(
+    "/campaigns/{campaign_id}",
+    response={200: CampaignOut, **ERRORS},
+    summary="Change a draft campaign (its segment rules, product, dates, talking points)",
+)
+def campaign_update(request: AuthedRequest, campaign_id: int, payload: CampaignIn) -> Any:
+    campaign = services.campaign_update(
+        actor=request.auth, campaign_id=campaign_id, **payload.model_dump()
+    )
+    return _campaign_out(campaign)
+
+
 @router.post(
     "/campaigns/{campaign_id}/launch",
     response={200: CampaignOut, **ERRORS},

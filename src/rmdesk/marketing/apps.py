@@ -9,4 +9,4 @@ class MarketingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers with the contact plan (contact.planning's registry).
-        from rmdesk.marketing import plan_exclusions  # noqa: F401
+        from rmdesk.marketing import plan_exclusions, plan_reasons  # noqa: F401

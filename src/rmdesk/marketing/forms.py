@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.customers.models import Tier
+from rmdesk.development.models import SignalCode
 from rmdesk.marketing.models import (
     Assessment,
     Product,
@@ -157,6 +158,8 @@ class EvidenceForm(forms.Form):
 
 
 class CampaignForm(forms.Form):
+    """A campaign and its segment; the same form creates it and edits a draft."""
+
     name = forms.CharField(label=_("Name"), max_length=200)
     product = forms.TypedChoiceField(
         label=_("Product"), coerce=int, required=False, empty_value=None
@@ -173,6 +176,15 @@ class CampaignForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    signals = forms.MultipleChoiceField(
+        label=_("With a recent signal"),
+        choices=SignalCode.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    signal_days = forms.IntegerField(
+        label=_("Signals of the last (days)"), required=False, min_value=1, max_value=366
+    )
     starts_on = forms.DateField(
         label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -184,6 +196,35 @@ class CampaignForm(forms.Form):
     def __init__(self, *args: Any, products: list[tuple[int, str]], **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fields["product"].choices = [("", "—"), *products]  # type: ignore[attr-defined]
+
+    def rules(self) -> dict[str, Any]:
+        """The segment rules of a valid form, as the services take them."""
+        data = self.cleaned_data
+        return {
+            "tiers": data["tiers"],
+            "aum_min": str(data["aum_min"]) if data["aum_min"] is not None else "",
+            "aum_max": str(data["aum_max"]) if data["aum_max"] is not None else "",
+            "risk_levels": data["risk_levels"],
+            "signals": data["signals"],
+            "signal_days": data["signal_days"],
+        }
+
+    @classmethod
+    def initial_of(cls, campaign: Any) -> dict[str, Any]:
+        rules = campaign.rules
+        return {
+            "name": campaign.name,
+            "product": campaign.product_id,
+            "tiers": rules.get("tiers", []),
+            "aum_min": rules.get("aum_min"),
+            "aum_max": rules.get("aum_max"),
+            "risk_levels": rules.get("risk_levels", []),
+            "signals": rules.get("signals", []),
+            "signal_days": rules.get("signal_days"),
+            "starts_on": campaign.starts_on,
+            "ends_on": campaign.ends_on,
+            "talking_points": campaign.talking_points,
+        }
 
 
 class RequirementForm(forms.Form):

@@ -320,6 +320,9 @@ class Sale(BaseModel):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # Set when a later assessment put the customer below this product's level (S5).
     above_tolerance = models.BooleanField(_("above the current tolerance"), default=False)
+    # When the follow-up call is owed (S12 elderly customers; S9 after a cooling-off
+    # period): the customer's next contact from then on is that call.
+    follow_up_due_at = models.DateTimeField(_("follow-up call due"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("sale")
@@ -329,6 +332,12 @@ class Sale(BaseModel):
             models.Index(fields=["customer", "-signed_at"], name="marketing_sale_customer"),
             # A staff member's sales in a period (plans): WHERE staff_id = ? AND signed_at …
             models.Index(fields=["staff", "signed_at"], name="marketing_sale_staff"),
+            # The contact plan's follow-up calls: WHERE follow_up_due_at BETWEEN ? AND ?.
+            models.Index(
+                fields=["follow_up_due_at"],
+                condition=Q(follow_up_due_at__isnull=False),
+                name="marketing_sale_follow_up",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="marketing_sale_amount"),
@@ -411,7 +420,8 @@ class Campaign(BaseModel):
 
     name = models.CharField(_("name"), max_length=200)
     # Segment rules: {"tiers": [...], "aum_min": "…", "aum_max": "…", "holding_types": [...],
-    # "risk_levels": [...], "org_unit_id": …}. Consent is always required.
+    # "risk_levels": [...], "org_unit_id": …, "kinds": [...], "signals": [...],
+    # "signal_days": …}. Consent is always required.
     rules = models.JSONField(_("segment rules"), default=dict)
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"

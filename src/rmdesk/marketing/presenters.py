@@ -62,6 +62,7 @@ def sale_out(sale: Sale) -> dict[str, Any]:
         "status": sale.status,
         "status_label": sale.get_status_display(),
         "cooling_off_ends_at": sale.cooling_off_ends_at,
+        "follow_up_due_at": sale.follow_up_due_at,
         "cancelled_at": sale.cancelled_at,
         "rule_set_version": sale.rule_set_version,
         "suitability": sale.suitability,

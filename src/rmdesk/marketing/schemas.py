@@ -125,6 +125,7 @@ class SaleOut(Schema):
     signed_at: dt.datetime
     status: str
     cooling_off_ends_at: dt.datetime | None
+    follow_up_due_at: dt.datetime | None
     cancelled_at: dt.datetime | None
     rule_set_version: int
     suitability: dict[str, Any]

@@ -274,11 +274,16 @@ def assessment_list(*, actor: Staff, customer_id: int) -> list[Assessment]:
 # --- campaigns -------------------------------------------------------------------------
 
 
+# How far back a segment's signal rule looks when it names no window (days).
+SIGNAL_DAYS_DEFAULT = 30
+
+
 def segment_customers(*, rules: dict[str, Any]) -> QuerySet[Customer]:
     """The customers a segment's rules select, bank-wide, as one query.
 
     Consent and do-not-contact are not optional: a segment never holds a customer
-    who refused marketing or asked not to be contacted.
+    who refused marketing or asked not to be contacted. ``signals`` keeps customers with
+    a development signal of those kinds in the last ``signal_days`` days (30 by default).
     """
     customers = Customer.objects.filter(marketing_consent=True, do_not_contact=False)
     if rules.get("tiers"):
@@ -296,6 +301,19 @@ def segment_customers(*, rules: dict[str, Any]) -> QuerySet[Customer]:
     if unit is not None and unit.parent_id is not None:
         customers = customers.filter(
             home_unit__in=OrgUnit.objects.filter(path__startswith=unit.path).values("pk")
+        )
+    if rules.get("signals"):
+        from rmdesk.development.models import Signal
+
+        days = int(rules.get("signal_days") or SIGNAL_DAYS_DEFAULT)
+        customers = customers.filter(
+            Exists(
+                Signal.objects.filter(
+                    customer=OuterRef("pk"),
+                    code__in=rules["signals"],
+                    as_of__gte=timezone.localdate() - dt.timedelta(days=days - 1),
+                )
+            )
         )
     if rules.get("holding_types"):
         from rmdesk.customers.models import Holding

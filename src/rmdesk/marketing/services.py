@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -581,6 +582,7 @@ def sale_record(
         risk_warning_signed_at=now if s.RISK_WARNING_SIGNATURE in needs else None,
         disclosure_sha256=disclosure_sha256 if s.ONLINE_DISCLOSURE in needs else "",
         cooling_off_ends_at=decision.cooling_off_ends_at,
+        follow_up_due_at=follow_up_due(now, needs, decision.cooling_off_ends_at),
     )
     if s.DUAL_RECORDING in needs and recording is not None:
         years = product.recording_retention_years or facts.rules.recording_retention_years
@@ -615,6 +617,23 @@ def sale_record(
         },
     )
     return sale
+
+
+# An elderly customer's follow-up call comes the day after the sale (S12) at the
+# earliest, and never inside a cooling-off period (S9: the call comes after it).
+ELDERLY_FOLLOW_UP_AFTER = dt.timedelta(days=1)
+
+
+def follow_up_due(
+    signed_at: dt.datetime, needs: Iterable[str], cooling_off_ends_at: dt.datetime | None
+) -> dt.datetime | None:
+    """When the sale's follow-up call is owed, or None when it needs none: elderly
+    customers (S12) and sales with a cooling-off period (S9) get one."""
+    needs = set(needs)
+    if s.ELDERLY_STEPS not in needs and cooling_off_ends_at is None:
+        return None
+    due = signed_at + ELDERLY_FOLLOW_UP_AFTER if s.ELDERLY_STEPS in needs else signed_at
+    return max(due, cooling_off_ends_at) if cooling_off_ends_at is not None else due
 
 
 def _recording_problems(recording: RecordingIn | None, *, actor: Staff) -> list[dict[str, str]]:
@@ -717,6 +736,8 @@ SEGMENT_KEYS = {
     "risk_levels",
     "org_unit_id",
     "kinds",
+    "signals",
+    "signal_days",
 }
 
 
@@ -733,9 +754,41 @@ def _segment_clean(rules: dict[str, Any]) -> dict[str, Any]:
             _money(rules[key], field=f"rules.{key}", errors=errors, positive=False)
     if rules.get("org_unit_id") and not OrgUnit.objects.filter(pk=rules["org_unit_id"]).exists():
         errors.append({"field": "rules.org_unit_id", "reason": str(_("No such org unit."))})
+    from rmdesk.development.models import SignalCode
+
+    signals = rules.get("signals") or []
+    if not isinstance(signals, list) or any(code not in SignalCode.values for code in signals):
+        errors.append(
+            {"field": "rules.signals", "reason": str(_("Not one of the allowed values."))}
+        )
+    days = rules.get("signal_days")
+    if days not in (None, "") and (
+        isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366
+    ):
+        errors.append(
+            {"field": "rules.signal_days", "reason": str(_("A number of days from 1 to 366."))}
+        )
+    if days not in (None, "") and not signals:
+        errors.append(
+            {"field": "rules.signal_days", "reason": str(_("Choose the signals it looks for."))}
+        )
     if errors:
         raise _invalid(errors)
     return {k: v for k, v in rules.items() if v not in (None, "", [])}
+
+
+def _campaign_fields_check(
+    name: str, starts_on: dt.date, ends_on: dt.date, product_id: int | None
+) -> None:
+    errors: list[dict[str, str]] = []
+    if not name.strip():
+        errors.append({"field": "name", "reason": str(_("Enter a name."))})
+    if ends_on < starts_on:
+        errors.append({"field": "ends_on", "reason": str(_("It ends before it starts."))})
+    if product_id is not None and not Product.objects.filter(pk=product_id).exists():
+        errors.append({"field": "product_id", "reason": str(_("No such product."))})
+    if errors:
+        raise _invalid(errors)
 
 
 @transaction.atomic
@@ -752,15 +805,7 @@ def campaign_create(
 ) -> Campaign:
     if not can_run_campaigns(actor):
         raise PermissionDenied
-    errors: list[dict[str, str]] = []
-    if not name.strip():
-        errors.append({"field": "name", "reason": str(_("Enter a name."))})
-    if ends_on < starts_on:
-        errors.append({"field": "ends_on", "reason": str(_("It ends before it starts."))})
-    if product_id is not None and not Product.objects.filter(pk=product_id).exists():
-        errors.append({"field": "product_id", "reason": str(_("No such product."))})
-    if errors:
-        raise _invalid(errors)
+    _campaign_fields_check(name, starts_on, ends_on, product_id)
     campaign = Campaign.objects.create(
         name=name.strip(),
         rules=_segment_clean(rules),
@@ -776,6 +821,56 @@ def campaign_create(
         action="marketing.campaign.created",
         target=campaign,
         data={"rules": campaign.rules},
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *,
+    actor: Staff,
+    campaign_id: int,
+    name: str,
+    rules: dict[str, Any],
+    starts_on: dt.date,
+    ends_on: dt.date,
+    product_id: int | None = None,
+    talking_points: str = "",
+    materials: str = "",
+) -> Campaign:
+    """Change a draft campaign: its name, segment rules, product, dates and talking points.
+    A launched campaign's target list is frozen, so it no longer changes.
+
+    Raises Http404, PermissionDenied, DomainError("already_launched"/"invalid").
+    """
+    found = selectors.campaign_get(actor=actor, campaign_id=campaign_id)
+    if not can_run_campaigns(actor):
+        raise PermissionDenied
+    campaign = Campaign.objects.select_for_update().get(pk=found.pk)
+    if campaign.status != Campaign.Status.DRAFT:
+        raise DomainError(
+            _("A launched campaign's targets are frozen; it can no longer be changed."),
+            code="already_launched",
+        )
+    _campaign_fields_check(name, starts_on, ends_on, product_id)
+    cleaned = _segment_clean(rules)
+    before = {"rules": campaign.rules, "product": campaign.product_id, "name": campaign.name}
+    campaign.name = name.strip()
+    campaign.rules = cleaned
+    campaign.product_id = product_id
+    campaign.starts_on = starts_on
+    campaign.ends_on = ends_on
+    campaign.talking_points = talking_points
+    campaign.materials = materials
+    campaign.save()
+    audit_record(
+        actor=actor,
+        action="marketing.campaign.changed",
+        target=campaign,
+        data={
+            "before": before,
+            "after": {"rules": cleaned, "product": product_id, "name": campaign.name},
+        },
     )
     return campaign
 

@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("campaigns/", views.campaign_list, name="campaigns"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:campaign_id>/launch/", views.campaign_launch, name="campaign_launch"),
     path("campaign-entries/<int:entry_id>/touch/", views.campaign_touch, name="campaign_touch"),
     path("plans/", views.plan_list, name="plans"),

@@ -389,17 +389,11 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
-            rules = {
-                "tiers": data["tiers"],
-                "aum_min": str(data["aum_min"]) if data["aum_min"] is not None else "",
-                "aum_max": str(data["aum_max"]) if data["aum_max"] is not None else "",
-                "risk_levels": data["risk_levels"],
-            }
             try:
                 campaign = services.campaign_create(
                     actor=actor,
                     name=data["name"],
-                    rules=rules,
+                    rules=form.rules(),
                     starts_on=data["starts_on"],
                     ends_on=data["ends_on"],
                     product_id=data["product"],
@@ -431,6 +425,50 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "entries": [(e, masked_name_of(e.customer)) for e in entries],
             "can_launch": can_run_campaigns(actor) and campaign.status == "draft",
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Change a draft campaign's segment, product, dates and talking points."""
+    actor = acting_staff(request)
+    campaign = selectors.campaign_get(actor=actor, campaign_id=campaign_id)
+    if not can_run_campaigns(actor):
+        raise PermissionDenied
+    if campaign.status != campaign.Status.DRAFT:
+        messages.error(
+            request, _("A launched campaign's targets are frozen; it can no longer be changed.")
+        )
+        return redirect("marketing:campaign", campaign_id=campaign.pk)
+    products = [(p.pk, f"{p.code} {p.name}") for p in Product.objects.order_by("code")[:500]]
+    form = CampaignForm(
+        request.POST or None, products=products, initial=CampaignForm.initial_of(campaign)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.campaign_update(
+                actor=actor,
+                campaign_id=campaign.pk,
+                name=data["name"],
+                rules=form.rules(),
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                product_id=data["product"],
+                talking_points=data["talking_points"],
+                materials=campaign.materials,
+            )
+        except DomainError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("The campaign was changed."))
+            return redirect("marketing:campaign", campaign_id=campaign.pk)
+    return render(
+        request,
+        "marketing/campaign_edit.html",
+        {"campaign": campaign, "form": form},
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.customers.models import Customer, CustomerAssignment, Transaction
-from rmdesk.quality.models import AttributionRule
+from rmdesk.quality.models import AttributionRule, AttributionSplit
 from rmdesk.quality.periods import Period
 
 ZERO = Decimal("0")
@@ -224,32 +224,36 @@ def assists(period: Period) -> list[Figure]:
     return figures_of(rows, "manager_id", "n")
 
 
-def attributed_aum_rows(lead_share: Decimal) -> list[Figure]:
+def attributed_aum_rows(lead_share: Decimal, day: dt.date | None = None) -> list[Figure]:
     """Each manager's share of the AUM they serve now: a customer's AUM goes to its lead
-    manager, split with the assisting manager by ``lead_share`` when it has one."""
+    manager, split with the assisting manager by ``lead_share`` when it has one — or by
+    the split a settled dispute set for that customer and pair (AttributionSplit), from
+    its day on (``day``, the last day of the period)."""
     money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
-    led = (
-        Customer.objects.filter(primary_manager__isnull=False)
-        .values("primary_manager_id")
-        .annotate(
-            total=Coalesce(
-                Sum(
-                    F("aum") * Value(lead_share),
-                    filter=Q(assisting_manager__isnull=False),
-                    output_field=money,
-                ),
-                Value(ZERO),
+    customers = Customer.objects.filter(primary_manager__isnull=False)
+    splits = AttributionSplit.objects.none()
+    if day is not None:
+        splits = AttributionSplit.objects.filter(effective_from__lte=day)
+        # Customers with a split of their own are counted below, one by one (a handful).
+        customers = customers.exclude(pk__in=splits.values("customer_id"))
+    led = customers.values("primary_manager_id").annotate(
+        total=Coalesce(
+            Sum(
+                F("aum") * Value(lead_share),
+                filter=Q(assisting_manager__isnull=False),
                 output_field=money,
-            )
-            + Coalesce(
-                Sum("aum", filter=Q(assisting_manager__isnull=True)),
-                Value(ZERO),
-                output_field=money,
-            )
+            ),
+            Value(ZERO),
+            output_field=money,
+        )
+        + Coalesce(
+            Sum("aum", filter=Q(assisting_manager__isnull=True)),
+            Value(ZERO),
+            output_field=money,
         )
     )
     assisted = (
-        Customer.objects.filter(primary_manager__isnull=False, assisting_manager__isnull=False)
+        customers.filter(assisting_manager__isnull=False)
         .values("assisting_manager_id")
         .annotate(total=Sum(F("aum") * Value(Decimal(1) - lead_share), output_field=money))
     )
@@ -260,7 +264,34 @@ def attributed_aum_rows(lead_share: Decimal) -> list[Figure]:
     for row in assisted:
         key = int(row["assisting_manager_id"])
         totals[key] = totals.get(key, ZERO) + Decimal(row["total"] or 0)
+    for _customer, lead_id, assistant_id, aum, share in split_customers(splits, lead_share):
+        if assistant_id is None:
+            totals[lead_id] = totals.get(lead_id, ZERO) + aum
+            continue
+        totals[lead_id] = totals.get(lead_id, ZERO) + aum * share
+        totals[assistant_id] = totals.get(assistant_id, ZERO) + aum * (1 - share)
     return [Figure(staff_id, total.quantize(Decimal("0.01"))) for staff_id, total in totals.items()]
+
+
+def split_customers(
+    splits: QuerySet[AttributionSplit], default_share: Decimal
+) -> list[tuple[int, int, int | None, Decimal, Decimal]]:
+    """(customer, lead, assistant, AUM, lead's share) of the customers with a split of
+    their own: the newest split applies while the same pair serves them (two queries)."""
+    newest: dict[int, AttributionSplit] = {}
+    for split in splits.order_by("customer_id", "effective_from", "pk"):
+        newest[split.customer_id] = split
+    if not newest:
+        return []
+    rows: list[tuple[int, int, int | None, Decimal, Decimal]] = []
+    for customer_id, lead_id, assistant_id, aum in Customer.objects.filter(
+        pk__in=list(newest), primary_manager__isnull=False
+    ).values_list("pk", "primary_manager_id", "assisting_manager_id", "aum"):
+        split = newest[customer_id]
+        same_pair = (split.lead_id, split.assistant_id) == (lead_id, assistant_id)
+        share = split.lead_share if same_pair else default_share
+        rows.append((customer_id, lead_id, assistant_id, Decimal(aum or 0), share))
+    return rows
 
 
 # Credit for a shared customer when the bank has configured no rule: 70 % to the lead.
@@ -281,4 +312,5 @@ def lead_share_on(day: dt.date) -> Decimal:
     unit="CNY",
 )
 def attributed_aum(period: Period) -> list[Figure]:
-    return attributed_aum_rows(lead_share_on(period.end - dt.timedelta(days=1)))
+    last_day = period.end - dt.timedelta(days=1)
+    return attributed_aum_rows(lead_share_on(last_day), last_day)

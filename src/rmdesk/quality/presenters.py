@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rmdesk.quality.metrics import METRICS
 from rmdesk.quality.models import ScoreRun
 from rmdesk.quality.periods import Period
-from rmdesk.quality.selectors import BoardRow, Scorecard
+from rmdesk.quality.selectors import BoardPage, Scorecard
 
 
 def _when(run: ScoreRun | None) -> str | None:
@@ -44,10 +43,15 @@ def scorecard_dict(card: Scorecard) -> dict[str, Any]:
     }
 
 
-def board_dict(period: Period, run: ScoreRun | None, rows: list[BoardRow]) -> dict[str, Any]:
+def board_dict(period: Period, page: BoardPage) -> dict[str, Any]:
     return {
         "period": period.label,
-        "computed_at": _when(run),
+        "computed_at": _when(page.run),
+        "sort": page.sort,
+        "org_unit": page.org_unit.pk if page.org_unit is not None else None,
+        "offset": page.offset,
+        "limit": page.limit,
+        "has_more": page.has_more,
         "rows": [
             {
                 "staff_id": row.staff.pk,
@@ -57,9 +61,6 @@ def board_dict(period: Period, run: ScoreRun | None, rows: list[BoardRow]) -> di
                 "figures": row.figures,
                 "behind": row.behind,
             }
-            for row in rows
+            for row in page.rows
         ],
     }
-
-
-BOARD_COLUMNS = list(METRICS)

@@ -6,10 +6,12 @@ import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Avg, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from rmdesk.org.models import Staff
+from rmdesk.core.errors import DomainError
+from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.policy import staff_q
 from rmdesk.quality.metrics import METRICS, QUALITY_LABELS, Metric, Quality
 from rmdesk.quality.models import Score, ScoreRun
@@ -144,24 +146,97 @@ class BoardRow:
     behind: list[str]
 
 
-def board(*, actor: Staff, period: Period) -> tuple[ScoreRun | None, list[BoardRow]]:
-    """The leaderboard of everyone ``actor`` may see, best overall first. Three queries."""
+@dataclass
+class BoardPage:
+    run: ScoreRun | None
+    rows: list[BoardRow]
+    sort: str
+    org_unit: OrgUnit | None
+    offset: int
+    limit: int
+    has_more: bool
+
+
+BOARD_LIMIT = 50
+MAX_BOARD_LIMIT = 200
+
+
+def board_sorts() -> list[tuple[str, str]]:
+    """What the board sorts by: overall, a quality (its figures' mean standing), or one
+    figure (its standing); best first."""
+    return [
+        (OVERALL, str(_("Overall"))),
+        *[(quality.value, str(label)) for quality, label in QUALITY_LABELS.items()],
+        *[(code, str(definition.label)) for code, definition in METRICS.items()],
+    ]
+
+
+def _bad(field: str, reason: str) -> DomainError:
+    return DomainError(reason, code="invalid_board", details=[{"field": field, "reason": reason}])
+
+
+def board(
+    *,
+    actor: Staff,
+    period: Period,
+    sort: str = OVERALL,
+    org_unit_id: int | None = None,
+    offset: int = 0,
+    limit: int = BOARD_LIMIT,
+) -> BoardPage:
+    """A page of the leaderboard of everyone ``actor`` may see (within ``org_unit_id``'s
+    subtree when given), best first by ``sort``. The database sorts and pages; at most
+    four queries whatever the number of staff (run, unit, the page's order, its figures).
+
+    Raises DomainError("invalid_board") for an unknown sort, unit or a bad page.
+    """
+    if sort not in {OVERALL, *METRICS} and sort not in {quality.value for quality in Quality}:
+        raise _bad("sort", _("Sort by overall, a quality or a figure."))
+    if not 0 <= offset <= 10**9 or not 1 <= limit <= MAX_BOARD_LIMIT:
+        raise _bad("limit", _("Pages hold 1 to 200 rows."))
+    unit = None
+    if org_unit_id is not None:
+        unit = OrgUnit.objects.filter(pk=org_unit_id).first() if 0 < org_unit_id <= MAX_ID else None
+        if unit is None:
+            raise _bad("org_unit", _("Unknown org unit."))
     run = run_current(period=period)
     if run is None:
-        return None, []
-    people = {person.pk: person for person in visible_staff(actor=actor)}
+        return BoardPage(None, [], sort, unit, offset, limit, False)
+    scores = Score.objects.filter(run=run, staff__in=Staff.objects.filter(staff_q(actor)))
+    if unit is not None:
+        scores = scores.filter(staff__org_unit__path__startswith=unit.path)
+    if sort == OVERALL:
+        ranked = scores.filter(metric=OVERALL).values_list("staff_id", flat=True)
+        ranked = ranked.order_by("-value", "staff_id")
+    elif sort in METRICS:
+        ranked = (
+            scores.filter(metric=sort)
+            .order_by("-percentile", "staff_id")
+            .values_list("staff_id", flat=True)
+        )
+    else:
+        codes = [code for code, definition in METRICS.items() if definition.quality == sort]
+        ranked = (
+            scores.filter(metric__in=codes)
+            .values("staff_id")
+            .annotate(mean=Avg("percentile"))
+            .order_by("-mean", "staff_id")
+            .values_list("staff_id", flat=True)
+        )
+    ids = list(ranked[offset : offset + limit + 1])
+    has_more = len(ids) > limit
+    ids = ids[:limit]
     rows: dict[int, BoardRow] = {}
-    for staff_id, metric_code, value, percentile in Score.objects.filter(
-        run=run, staff_id__in=list(people)
-    ).values_list("staff_id", "metric", "value", "percentile"):
-        row = rows.setdefault(staff_id, BoardRow(people[staff_id], Decimal("0"), {}, []))
-        if metric_code == OVERALL:
-            row.overall = value
+    for score in Score.objects.filter(run=run, staff_id__in=ids).select_related("staff__org_unit"):
+        row = rows.setdefault(score.staff_id, BoardRow(score.staff, Decimal("0"), {}, []))
+        if score.metric == OVERALL:
+            row.overall = score.value
         else:
-            row.figures[metric_code] = value
-            if percentile < BEHIND:
-                row.behind.append(metric_code)
-    return run, sorted(rows.values(), key=lambda row: (-row.overall, row.staff.username))
+            row.figures[score.metric] = score.value
+            if score.percentile < BEHIND:
+                row.behind.append(score.metric)
+    ordered = [rows[staff_id] for staff_id in ids if staff_id in rows]
+    return BoardPage(run, ordered, sort, unit, offset, limit, has_more)
 
 
 @dataclass(frozen=True)
@@ -205,3 +280,14 @@ def team_members(*, actor: Staff, limit: int = 200) -> list[Staff]:
         .filter(roles__role=Role.ACCOUNT_MANAGER)
         .order_by("display_name", "username", "pk")[:limit]
     )
+
+
+def board_units(*, actor: Staff, limit: int = 300) -> list[OrgUnit]:
+    """The units a head may narrow the board to: their own unit's subtree (the whole
+    bank for bank-wide readers), shallowest first."""
+    units = OrgUnit.objects.all()
+    if staff_q(actor) != Q():
+        if actor.org_unit is None:
+            return []
+        units = units.filter(path__startswith=actor.org_unit.path)
+    return list(units.order_by("depth", "path")[:limit])

@@ -155,7 +155,7 @@ class TeamHome:
 def team_home(*, actor: Staff, day: dt.date) -> TeamHome:
     """The actor's subtree (a team lead's reports, a head's org unit) at a glance."""
     period = _period(day)
-    run, rows = quality.board(actor=actor, period=period)
+    page = quality.board(actor=actor, period=period)
     return TeamHome(
         day=day,
         coverage=contact_coverage.coverage_compute(actor=actor, as_of=day),
@@ -167,8 +167,8 @@ def team_home(*, actor: Staff, day: dt.date) -> TeamHome:
             pools=pools.pools_visible_to(actor).order_by("org_unit__path", "kind", "id")[:20]
         ),
         period=period,
-        run=run,
-        board=rows,
+        run=page.run,
+        board=page.rows,
         members=quality.team_members(actor=actor),
     )
 

@@ -155,8 +155,9 @@ def test_overall_weighs_standings_by_the_roles_weights(cast: Cast) -> None:
     # Only AUM credited counts: the manager holding the most leads alone.
     MetricWeight.objects.bulk_create(
         [
-            MetricWeight(role="account_manager", metric=code, weight=Decimal(0))
+            MetricWeight(role=role, metric=code, weight=Decimal(0))
             for code in METRICS
+            for role in ("account_manager", "team_lead")
             if code != "attributed_aum"
         ]
     )
@@ -257,6 +258,6 @@ def test_the_board_reads_in_a_few_queries(
 ) -> None:
     scorecards_compute(period=NOVEMBER)
     with django_assert_max_num_queries(4):  # type: ignore[operator]
-        run, rows = board(actor=cast.analyst, period=NOVEMBER)
-    assert run is not None
-    assert len(rows) == 5
+        page = board(actor=cast.analyst, period=NOVEMBER)
+    assert page.run is not None
+    assert len(page.rows) == 5

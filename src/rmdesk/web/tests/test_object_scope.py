@@ -181,6 +181,25 @@ def _prospect(cast: Cast, customer: Customer) -> int | None:
     )
 
 
+def _dispute(cast: Cast, customer: Customer) -> int | None:
+    # A dispute between the customer's lead and a newcomer assisting them: nobody else in
+    # the cast is a party, so who sees it follows who sees the customer (its work order
+    # goes to the head over the customer's unit, who sees the customer too).
+    from rmdesk.quality.disputes import attribution_dispute_raise
+    from rmdesk.quality.tests.factories import seed_dispute_type
+
+    if customer.primary_manager is None:
+        return None
+    seed_dispute_type()
+    Customer.objects.filter(pk=customer.pk).update(
+        assisting_manager=StaffFactory(org_unit=customer.home_unit)
+    )
+    dispute = attribution_dispute_raise(
+        actor=customer.primary_manager, customer_id=customer.pk, reason="scope check"
+    )
+    return dispute.pk
+
+
 KINDS: dict[str, list[Kind]] = {
     "prospect_id": [Kind(_prospect, where=r"/prospects/")],
     "customer_id": [Kind(_customer)],
@@ -194,6 +213,7 @@ KINDS: dict[str, list[Kind]] = {
     "signal_id": [Kind(_signal)],
     "opportunity_id": [Kind(_opportunity)],
     "sale_id": [Kind(_sale)],
+    "dispute_id": [Kind(_dispute)],
 }
 
 # Parameters that do not name a customer's record (or whose objects have a visibility
