@@ -35,7 +35,7 @@ from rmdesk.marketing.tests.factories import seeded_defaults
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EXAMPLES = int(os.environ.get("RMDESK_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("RMDESK_FUZZ_EXAMPLES", "4"))
 ROLES = os.environ.get("RMDESK_FUZZ_ROLES", "manager").split(",")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
