@@ -30,6 +30,7 @@ def run_with_production_settings(*args: str, **env: str) -> subprocess.Completed
 
 
 def test_check_deploy_reports_nothing(tmp_path: Path) -> None:
+    """RELIABILITY.md A7, H1."""
     result = run_with_production_settings(
         "check", "--deploy", "--fail-level", "WARNING", RMDESK_VAR_DIR=str(tmp_path)
     )
@@ -38,12 +39,14 @@ def test_check_deploy_reports_nothing(tmp_path: Path) -> None:
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    """RELIABILITY.md H3."""
     result = run_with_production_settings("check", SECRET_KEY="", RMDESK_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
 
 def test_production_refuses_a_short_secret_key(tmp_path: Path) -> None:
+    """RELIABILITY.md H3."""
     result = run_with_production_settings("check", SECRET_KEY="short", RMDESK_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "at least 50 characters" in result.stderr

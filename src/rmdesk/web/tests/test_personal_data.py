@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_a_full_mobile_fails_the_test_unless_this_client_revealed_it(
     cast: Cast, client_for: Callable[[Staff], Client]
 ) -> None:
+    """RELIABILITY.md C1."""
     revealing = client_for(cast.manager)
     answer = revealing.post(
         f"/api/v1/customers/{cast.own.pk}/reveal",
@@ -43,6 +44,7 @@ def test_a_full_mobile_fails_the_test_unless_this_client_revealed_it(
 def test_lists_and_pages_carry_masked_values_only(
     cast: Cast, client_for: Callable[[Staff], Client], browser_for: Callable[[Staff], Client]
 ) -> None:
+    """RELIABILITY.md C1."""
     detail = client_for(cast.analyst).get(f"/api/v1/customers/{cast.far.pk}").content.decode()
     assert "177****7005" in detail
     assert "110***********5673" in detail
