@@ -8,7 +8,7 @@ PORT   ?= 8000
 # The demo keeps its data and generated secret under var/ (ignored by git).
 export RMDESK_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo serve serve-prod worker test test-sqlite test-postgres lint format lock clean browser messages screenshots
+.PHONY: install demo serve serve-prod worker test test-sqlite test-postgres harden lint format lock clean browser messages screenshots
 
 install: $(STAMP)
 
@@ -46,6 +46,23 @@ worker: install
 test: install
 	$(BIN)/rmdesk makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# The hardening suite's long settings (docs/reliability.md): many fuzzing examples per API
+# operation and more roles, 200 timed sign-ins each way, 200 random banks for the
+# visibility policy, many kill -9 trials of an import.
+# CI runs the same tests with short settings on every change. On DATABASE_URL, as `test`.
+HARDEN_EXAMPLES ?= 100
+HARDEN_ROLES    ?= manager,branch_head,analyst,admin,ops_officer
+HARDEN_TRIALS   ?= 200
+HARDEN_KILLS    ?= 25
+harden: install
+	RMDESK_FUZZ_EXAMPLES=$(HARDEN_EXAMPLES) RMDESK_FUZZ_ROLES=$(HARDEN_ROLES) \
+	RMDESK_HARDEN_TRIALS=$(HARDEN_TRIALS) RMDESK_POLICY_EXAMPLES=200 RMDESK_KILL_TRIALS=$(HARDEN_KILLS) RMDESK_KILL_ROWS=10000 \
+	$(BIN)/pytest -s -p no:cacheprovider \
+	  src/rmdesk/api/tests/test_openapi_fuzz.py src/rmdesk/api/tests/test_enumeration.py \
+	  src/rmdesk/ingest/tests/test_kill_trials.py tests/ops/test_ops_database_outage.py \
+	  src/rmdesk/org/tests/test_policy_machine.py \
+	  src/rmdesk/web/tests
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,11 +9,13 @@ Customers: own (manager's), other (other_manager's, same sub-branch), pool
 
 The people among them have identity numbers, mobiles and e-mail addresses, and the
 clients below check every response for them: no page or API answer may carry a cast
-member's personal data in full unless that client revealed it first (RELIABILITY.md C1).
+member's personal data in full unless that client revealed it first (RELIABILITY.md C1),
+and no log line written during a test may carry it at all (C6).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -50,12 +52,47 @@ CAST_PERSONAL_DATA = {
 _watched: list[str] = []
 
 
+class _PersonalDataInLogs(logging.Handler):
+    """Collects every log record that carries a watched value in full (RELIABILITY.md C6):
+    its message, its extras and its exception text."""
+
+    _standard = frozenset(vars(logging.makeLogRecord({})))
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not _watched:
+            return
+        parts = [record.getMessage()]
+        parts += [str(value) for key, value in vars(record).items() if key not in self._standard]
+        if record.exc_info:
+            parts.append(logging.Formatter().formatException(record.exc_info))
+        text = " ".join(parts)
+        leaked = [value for value in _watched if value in text]
+        if leaked:
+            self.leaks.append(f"{record.name} {record.levelname}: {leaked}")
+
+
 @pytest.fixture(autouse=True)
 def _watch_personal_data() -> Iterator[None]:
-    """The full values the cast put in the database during this test (none without it)."""
+    """The full values the cast put in the database during this test (none without it);
+    no log line written during the test may carry one (the per-request line included)."""
     _watched.clear()
-    yield
-    _watched.clear()
+    watcher = _PersonalDataInLogs()
+    root, requests = logging.getLogger(), logging.getLogger("rmdesk.request")
+    level = requests.level
+    root.addHandler(watcher)
+    requests.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(watcher)
+        requests.setLevel(level)
+        _watched.clear()
+    if watcher.leaks:
+        pytest.fail(f"log lines carried personal data: {watcher.leaks}")
 
 
 def _personal(name: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_backup_then_restore_gives_back_every_table(tmp_path: Path, cast: Any) -> None:
+    """RELIABILITY.md F5."""
     for _n in range(5):
         CustomerFactory(home_unit=cast.sub_a1, primary_manager=cast.manager)
     Job.objects.create(name="x.y", kwargs={"day": "2026-01-05", "note": "汉字"})
@@ -51,6 +52,7 @@ def test_backup_then_restore_gives_back_every_table(tmp_path: Path, cast: Any) -
 
 
 def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
+    """RELIABILITY.md F5."""
     bogus = tmp_path / "bogus.backup"
     bogus.write_bytes(b"this is not a backup")
     with pytest.raises(CommandError):

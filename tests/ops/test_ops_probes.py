@@ -69,6 +69,7 @@ def test_metrics_need_the_token(
 
 
 def test_metrics_from_loopback_only_when_allowed_and_not_proxied(settings: Any) -> None:
+    """RELIABILITY.md H5."""
     settings.RMDESK_METRICS_TOKEN = ""
     settings.RMDESK_METRICS_LOOPBACK = True
     assert Client().get("/metrics").status_code == 200
@@ -158,6 +159,7 @@ def test_probes_answer_any_host_and_plain_http(settings: Any) -> None:
 
 
 def test_only_the_probes_are_anonymous() -> None:
+    """RELIABILITY.md B1."""
     assert Client().get("/healthz/").status_code == 404
     assert Client().get("/readyzz").status_code == 404
     assert Client().get("/tasks/").status_code == 302

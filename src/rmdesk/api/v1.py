@@ -6,6 +6,7 @@ import logging
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -16,7 +17,7 @@ from rmdesk.api.auth import API_AUTH
 from rmdesk.audit.api import router as audit_router
 from rmdesk.contact.api import router as contact_router
 from rmdesk.coordination.api import router as coordination_router
-from rmdesk.core.errors import DomainError
+from rmdesk.core.errors import DomainError, database_unavailable
 from rmdesk.customers.api import router as customers_router
 from rmdesk.customers.transfers_api import router as transfers_router
 from rmdesk.development.api import router as development_router
@@ -90,6 +91,13 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     codes = {403: "permission_denied", 405: "method_not_allowed", 429: "too_many_requests"}
     return error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("Database unavailable in %s %s: %s", request.method, request.path, exc)
+    return database_unavailable(request)
 
 
 @api.exception_handler(Exception)

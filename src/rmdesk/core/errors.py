@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A business rule refused the request. ``code`` is stable; ``message`` is translated."""
@@ -21,3 +26,27 @@ class ConflictError(DomainError):
     """The request lost a race or the record changed underneath it."""
 
     status = 409
+
+
+# The database went away (restarted, failed over, a connection cut): the request is
+# refused with 503 and Retry-After, never a 500 with a trace; the next request opens a
+# fresh connection (CONN_HEALTH_CHECKS), so the app recovers without a restart.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {
+                "code": "database_unavailable",
+                "message": _("Something went wrong on our side."),
+                "details": None,
+            },
+            status=503,
+        )
+    else:
+        # No request context: the context processors read the database.
+        response = HttpResponse(render_to_string("web/503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

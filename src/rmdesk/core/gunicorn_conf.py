@@ -42,7 +42,7 @@ access_log_format = json.dumps(
     {
         "log": "access",
         "remote": "%(h)s",
-        "request": "%(r)s",
+        "request": "%(m)s %(U)s %(H)s",  # no query string: searches may carry identifiers
         "status": "%(s)s",
         "bytes": "%(B)s",
         "duration_us": "%(D)s",

@@ -101,7 +101,7 @@ class TransferDetailOut(TransferOut):
     can_cancel: bool
 
 
-class AssignmentOut(Schema):
+class AssignmentHistoryOut(Schema):
     id: int
     manager: StaffRefOut
     role: str

@@ -13,7 +13,7 @@ from rmdesk.api.auth import AuthedRequest
 from rmdesk.api.schemas import ErrorOut
 from rmdesk.customers import transfers
 from rmdesk.customers.transfer_schemas import (
-    AssignmentOut,
+    AssignmentHistoryOut,
     DecisionIn,
     TransferDetailOut,
     TransferFilter,
@@ -57,7 +57,7 @@ def transfer_create(request: AuthedRequest, payload: TransferIn) -> Status[Any]:
 
 @router.get(
     "/history/{customer_id}",
-    response={200: list[AssignmentOut], 404: ErrorOut},
+    response={200: list[AssignmentHistoryOut], 404: ErrorOut},
     summary="Who has served a customer, newest first",
 )
 def assignment_history(request: AuthedRequest, customer_id: int) -> list[dict[str, Any]]:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from rmdesk.customers.models import Customer
+from rmdesk.customers.models import Customer, Tier
 from rmdesk.customers.selectors import MAX_ID, customer_get
 from rmdesk.marketing.models import (
     Assessment,
@@ -72,8 +72,14 @@ def product_list(
         products = products.filter(Q(code__icontains=q) | Q(name__icontains=q))
     rows = products.order_by("code")
     if tier:
-        # target_tiers is a short JSON list; empty means every tier.
-        return rows.filter(Q(target_tiers=[]) | Q(target_tiers__contains=tier))
+        # target_tiers is a short JSON list of tier codes; empty means every tier. Its
+        # text holds the code in quotes on both databases (SQLite has no JSON contains).
+        if tier not in Tier.values:
+            return rows.none()
+        listed = Cast("target_tiers", TextField())
+        return rows.annotate(tiers_text=listed).filter(
+            Q(target_tiers=[]) | Q(tiers_text__contains=f'"{tier}"')
+        )
     return rows
 
 

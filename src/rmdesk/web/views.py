@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from rmdesk.core.errors import DATABASE_UNAVAILABLE, database_unavailable
 from rmdesk.org.http import acting_staff
 from rmdesk.web import search as global_search
 from rmdesk.web.forms import SignInForm
@@ -83,6 +86,8 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return database_unavailable(request)
     return render(request, "web/500.html", status=500)
 
 

@@ -10,6 +10,7 @@ from rmdesk.conftest import Cast
 
 @pytest.mark.django_db
 def test_unknown_api_route_is_json_404() -> None:
+    """RELIABILITY.md D6."""
     response = Client().get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
@@ -17,6 +18,7 @@ def test_unknown_api_route_is_json_404() -> None:
 
 @pytest.mark.django_db
 def test_malformed_json_is_a_json_error() -> None:
+    """RELIABILITY.md D6."""
     response = Client().post("/api/v1/auth/tokens", "{not json", content_type="application/json")
     assert 400 <= response.status_code < 500
     assert "code" in response.json()
@@ -24,6 +26,7 @@ def test_malformed_json_is_a_json_error() -> None:
 
 @pytest.mark.django_db
 def test_missing_fields_name_the_field() -> None:
+    """RELIABILITY.md D6."""
     response = Client().post(
         "/api/v1/auth/tokens", {"username": "x"}, content_type="application/json"
     )
@@ -33,6 +36,7 @@ def test_missing_fields_name_the_field() -> None:
 
 
 def test_openapi_document_and_docs_are_for_signed_in_staff(cast: Cast) -> None:
+    """RELIABILITY.md H4."""
     assert Client().get("/api/v1/openapi.json").status_code == 302
     assert Client().get("/api/v1/docs").status_code == 302
     client = Client()
@@ -45,6 +49,7 @@ def test_openapi_document_and_docs_are_for_signed_in_staff(cast: Cast) -> None:
 
 
 def test_every_route_but_sign_in_and_health_needs_authentication(cast: Cast) -> None:
+    """RELIABILITY.md B1."""
     reader = Client()
     reader.force_login(cast.manager)
     document = reader.get("/api/v1/openapi.json").json()

@@ -41,6 +41,7 @@ def test_a_token_is_shown_once_and_stored_hashed(cast: Cast) -> None:
 
 
 def test_wrong_password_and_unknown_user_look_the_same(cast: Cast) -> None:
+    """RELIABILITY.md A3."""
     wrong = issue(Client(), "rm-own", "not-the-password")
     unknown = issue(Client(), "nobody-here", "not-the-password")
     assert wrong.status_code == unknown.status_code == 401
@@ -49,6 +50,7 @@ def test_wrong_password_and_unknown_user_look_the_same(cast: Cast) -> None:
 
 
 def test_tokens_expire(cast: Cast) -> None:
+    """RELIABILITY.md A5."""
     token = issue(Client(), "rm-own", days=1).json()["token"]
     with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
         response = bearer(token).get("/api/v1/me")
@@ -64,6 +66,7 @@ def test_token_lifetime_is_bounded(cast: Cast, days: int) -> None:
 
 
 def test_a_revoked_token_stops_working(cast: Cast) -> None:
+    """RELIABILITY.md A5."""
     body = issue(Client(), "rm-own").json()
     client = bearer(body["token"])
     assert client.delete(f"/api/v1/auth/tokens/{body['id']}").status_code == 204
@@ -79,6 +82,7 @@ def test_nobody_revokes_someone_elses_token(cast: Cast) -> None:
 
 
 def test_deactivating_staff_ends_their_tokens(cast: Cast) -> None:
+    """RELIABILITY.md A5."""
     token = issue(Client(), "rm-own").json()["token"]
     cast.manager.is_active = False
     cast.manager.save()
@@ -92,6 +96,7 @@ def test_garbage_tokens_are_refused(cast: Cast, header: str) -> None:
 
 
 def test_lockout_after_five_failures_even_with_the_right_password(cast: Cast) -> None:
+    """RELIABILITY.md A2."""
     client = Client(REMOTE_ADDR="10.0.0.7")
     statuses = [issue(client, "rm-own", "wrong-password").status_code for _ in range(5)]
     assert statuses == [401, 401, 401, 401, 429]
@@ -105,6 +110,7 @@ def test_lockout_after_five_failures_even_with_the_right_password(cast: Cast) ->
 
 
 def test_an_administrator_can_unlock(cast: Cast) -> None:
+    """RELIABILITY.md A2."""
     client = Client(REMOTE_ADDR="10.0.0.7")
     for _ in range(5):
         issue(client, "rm-own", "wrong-password")
@@ -114,6 +120,7 @@ def test_an_administrator_can_unlock(cast: Cast) -> None:
 
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(cast: Cast) -> None:
+    """RELIABILITY.md H5."""
     for n in range(5):
         issue(Client(REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_FOR=f"1.2.3.{n}"), "rm-own", "bad")
     spoofed = Client(REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_FOR="9.9.9.9")
@@ -121,6 +128,7 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy(cast: Cast) -> None:
 
 
 def test_session_callers_must_send_the_csrf_token_on_writes(cast: Cast) -> None:
+    """RELIABILITY.md A8."""
     body = issue(Client(), "rm-own").json()
     client = Client(enforce_csrf_checks=True)
     client.force_login(cast.manager)

@@ -23,6 +23,7 @@ def view(cast: Cast, client_for: ClientFor, times: int = 3) -> None:
 
 
 def test_the_app_cannot_change_or_delete_entries(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md C3."""
     view(cast, client_for, 1)
     entry = AccessLog.objects.get()
     entry.reason = "edited"
@@ -37,6 +38,7 @@ def test_the_app_cannot_change_or_delete_entries(cast: Cast, client_for: ClientF
 
 
 def test_the_database_refuses_updates_from_any_client(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md C3, E7."""
     view(cast, client_for, 1)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_accesslog SET reason = 'edited'")
@@ -45,6 +47,7 @@ def test_the_database_refuses_updates_from_any_client(cast: Cast, client_for: Cl
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL refuses deletes too")
 def test_postgresql_refuses_deletes(cast: Cast) -> None:
+    """RELIABILITY.md C3."""
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent")
     assert AuditEvent.objects.exists()
@@ -83,6 +86,7 @@ def test_deleting_an_entry_breaks_the_chain(cast: Cast, client_for: ClientFor) -
 
 
 def test_entries_hold_no_personal_data(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md C3."""
     view(cast, client_for, 1)
     client_for(cast.subbranch_head).get(f"/api/v1/customers/{cast.pool.pk}")
     dumped = " ".join(str(vars(entry)) for entry in AccessLog.objects.all())
@@ -115,6 +119,7 @@ def test_nobody_else_reads_the_log(
 
 
 def test_the_admin_site_shows_the_log_read_only(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md H4."""
     view(cast, client_for, 1)
     cast.admin.is_staff = True
     cast.admin.save()

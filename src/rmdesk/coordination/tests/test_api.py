@@ -67,6 +67,7 @@ def test_invalid_fields_answer_422_with_each_field(desk: Desk, client_for: Clien
 
 
 def test_idempotent_retry_returns_the_first_result(desk: Desk, client_for: ClientFor) -> None:
+    """RELIABILITY.md E3."""
     manager = client_for(desk.cast.manager)
     body = {**BODY, "customer_id": desk.cast.company.pk}
     first = post(manager, "/api/v1/work-orders", body, key="raise-1")
@@ -84,6 +85,7 @@ def test_idempotent_retry_returns_the_first_result(desk: Desk, client_for: Clien
 
 
 def test_idempotent_transition(desk: Desk, client_for: ClientFor) -> None:
+    """RELIABILITY.md E3."""
     work_order = raise_pricing(desk)
     officer = client_for(desk.credit_officer)
     url = f"/api/v1/work-orders/{work_order.pk}/transition"
@@ -101,6 +103,7 @@ def test_idempotent_transition(desk: Desk, client_for: ClientFor) -> None:
 
 @pytest.mark.parametrize("who", ["far_manager", "other_manager", "a2_manager", "admin"])
 def test_out_of_scope_is_404(desk: Desk, client_for: ClientFor, who: str) -> None:
+    """RELIABILITY.md B8."""
     work_order = raise_pricing(desk)
     client = client_for(getattr(desk.cast, who))
     url = f"/api/v1/work-orders/{work_order.pk}"
@@ -114,12 +117,14 @@ def test_out_of_scope_is_404(desk: Desk, client_for: ClientFor, who: str) -> Non
     "who", ["manager", "team_lead", "subbranch_head", "branch_head", "analyst", "auditor"]
 )
 def test_in_scope_sees_it(desk: Desk, client_for: ClientFor, who: str) -> None:
+    """RELIABILITY.md B8."""
     work_order = raise_pricing(desk)
     client = client_for(getattr(desk.cast, who))
     assert client.get(f"/api/v1/work-orders/{work_order.pk}").status_code == 200
 
 
 def test_department_officer_sees_routed_work_only(desk: Desk, client_for: ClientFor) -> None:
+    """RELIABILITY.md B8."""
     work_order = raise_pricing(desk)
     assert (
         client_for(desk.credit_officer).get(f"/api/v1/work-orders/{work_order.pk}").status_code
@@ -135,6 +140,7 @@ def test_department_officer_sees_routed_work_only(desk: Desk, client_for: Client
 def test_list_query_count_does_not_grow(
     desk: Desk, client_for: ClientFor, django_assert_max_num_queries: Any
 ) -> None:
+    """RELIABILITY.md G3."""
     client = client_for(desk.cast.manager)
     raise_pricing(desk)
     with django_assert_max_num_queries(12) as few:
@@ -149,6 +155,7 @@ def test_list_query_count_does_not_grow(
 def test_attachment_upload_and_size_limit(
     desk: Desk, client_for: ClientFor, settings: Any, tmp_path: Any
 ) -> None:
+    """RELIABILITY.md D3."""
     settings.VAR_DIR = tmp_path
     work_order = raise_pricing(desk)
     client = client_for(desk.cast.manager)

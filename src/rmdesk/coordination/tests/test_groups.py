@@ -23,6 +23,7 @@ def visible(actor: Staff) -> set[int]:
 
 
 def test_access_granted_while_open_and_withdrawn(desk: Desk) -> None:
+    """RELIABILITY.md B4."""
     cast = desk.cast
     assert cast.company.pk not in visible(cast.far_manager)
     group = groups.working_group_create(

@@ -132,6 +132,7 @@ def test_settling_twice_moves_nothing(desk: Desk) -> None:
 
 
 def test_check_constraint_refuses_overspending(desk: Desk) -> None:
+    """RELIABILITY.md E1, E7."""
     pool = ResourcePool.objects.create(
         org_unit=desk.cast.sub_a1, kind="gift_cny", period="2026", limit_amount=Decimal("10")
     )
@@ -141,6 +142,7 @@ def test_check_constraint_refuses_overspending(desk: Desk) -> None:
 
 @time_machine.travel(NOON, tick=False)
 def test_idempotent_retry_holds_once(desk: Desk, client_for: Callable[[Staff], Client]) -> None:
+    """RELIABILITY.md E3."""
     pool = carve(desk)
     client = client_for(desk.cast.manager)
     body = json.dumps(
@@ -203,7 +205,7 @@ def _run_parallel(count: int, work: Callable[[int], Any]) -> list[Any]:
 @pytest.mark.django_db(transaction=True)
 def test_parallel_requests_never_overspend_a_pool(desk: Desk) -> None:
     """Many managers ask for a concession at once; the pool ends at or under its limit
-    and the ledger adds up to the balance."""
+    and the ledger adds up to the balance. (RELIABILITY.md E1)"""
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent writers need PostgreSQL (SQLite serialises writers)")
     pool = carve(desk, limit="100", branch="100", sub="100")

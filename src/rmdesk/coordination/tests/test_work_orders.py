@@ -154,6 +154,7 @@ def test_closed_work_order_refuses_every_change(desk: Desk, action: str) -> None
 
 
 def test_refusals_by_role(desk: Desk) -> None:
+    """RELIABILITY.md B8."""
     cast = desk.cast
     work_order = raise_pricing(desk)
     with pytest.raises(DomainError) as wrong_state:
@@ -180,6 +181,7 @@ def test_refusals_by_role(desk: Desk) -> None:
 
 
 def test_text_required_and_stale_version(desk: Desk) -> None:
+    """RELIABILITY.md E2."""
     work_order = raise_pricing(desk)
     with pytest.raises(DomainError) as no_text:
         act(desk.credit_officer, work_order, "request_info", "  ")
@@ -298,6 +300,7 @@ def test_invalid_fields_are_listed(desk: Desk) -> None:
 
 
 def test_customer_out_of_scope_is_404_and_prospect_allowed(desk: Desk) -> None:
+    """RELIABILITY.md B6."""
     with pytest.raises(Http404):
         services.work_order_raise(
             actor=desk.cast.manager,
@@ -325,6 +328,7 @@ def test_customer_out_of_scope_is_404_and_prospect_allowed(desk: Desk) -> None:
 
 
 def test_reassign_within_department_only(desk: Desk) -> None:
+    """RELIABILITY.md B8."""
     work_order = raise_pricing(desk)
     with pytest.raises(DomainError) as refused:
         act(desk.credit_officer, work_order, "reassign", assignee_id=desk.cast.ops_officer.pk)
@@ -336,6 +340,7 @@ def test_reassign_within_department_only(desk: Desk) -> None:
 
 @pytest.mark.parametrize("who", ["analyst", "auditor"])
 def test_bank_wide_readers_change_nothing(desk: Desk, who: str) -> None:
+    """RELIABILITY.md B5."""
     work_order = raise_pricing(desk)
     with pytest.raises(PermissionDenied):
         act(getattr(desk.cast, who), work_order, "comment", "看看")

@@ -17,6 +17,7 @@ ClientFor = Callable[[Staff], Client]
 def test_detail_answers_200_inside_and_404_outside(
     cast: Cast, client_for: ClientFor, who: str
 ) -> None:
+    """RELIABILITY.md B2."""
     client = client_for(cast.staff()[who])
     for name, customer in cast.customers().items():
         response = client.get(f"/api/v1/customers/{customer.pk}")
@@ -30,6 +31,7 @@ def test_detail_answers_200_inside_and_404_outside(
 def test_list_holds_exactly_the_visible_customers(
     cast: Cast, client_for: ClientFor, who: str
 ) -> None:
+    """RELIABILITY.md B2."""
     response = client_for(cast.staff()[who]).get("/api/v1/customers?limit=200")
     assert response.status_code == 200
     listed = {item["id"] for item in response.json()["items"]}
@@ -72,6 +74,7 @@ def test_refused_views_are_not_logged_as_views(cast: Cast, client_for: ClientFor
 def test_names_of_people_are_masked_for_every_role_by_default(
     cast: Cast, client_for: ClientFor
 ) -> None:
+    """RELIABILITY.md C1."""
     for who in ("manager", "subbranch_head", "analyst"):
         body = client_for(cast.staff()[who]).get(f"/api/v1/customers/{cast.own.pk}").json()
         assert (body["display_name"], body["name_masked"]) == ("王*明", True)
@@ -83,12 +86,14 @@ def test_names_of_people_are_masked_for_every_role_by_default(
 
 
 def test_masked_names_never_appear_in_list_responses(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md C2."""
     body = client_for(cast.analyst).get("/api/v1/customers?limit=200").content.decode()
     for name in ("王小明", "李四", "欧阳娜娜", "赵六", "钱七"):
         assert name not in body
 
 
 def test_search_by_part_of_the_name_or_customer_number(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md D4."""
     client = client_for(cast.subbranch_head)
     by_name = client.get("/api/v1/customers", {"q": "小明"}).json()["items"]
     assert [item["id"] for item in by_name] == [cast.own.pk]
@@ -97,6 +102,7 @@ def test_search_by_part_of_the_name_or_customer_number(cast: Cast, client_for: C
 
 
 def test_search_never_finds_customers_out_of_scope(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md B7."""
     CustomerFactory(display_name="独一无二的名字", home_unit=cast.sub_b1)
     items = client_for(cast.branch_head).get("/api/v1/customers", {"q": "独一无二"}).json()["items"]
     assert items == []
@@ -130,6 +136,7 @@ def test_bad_paging_is_a_422_with_the_field(
 def test_list_query_count_does_not_grow_with_the_page(
     cast: Cast, client_for: ClientFor, django_assert_max_num_queries: Callable[..., object]
 ) -> None:
+    """RELIABILITY.md G3."""
     for _ in range(30):
         CustomerFactory(home_unit=cast.sub_a1, primary_manager=cast.manager)
     client = client_for(cast.subbranch_head)
@@ -151,5 +158,6 @@ def test_me_describes_the_caller(cast: Cast, client_for: ClientFor) -> None:
 
 
 def test_responses_with_customer_data_are_not_cached(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md C6."""
     response = client_for(cast.manager).get(f"/api/v1/customers/{cast.own.pk}")
     assert response["Cache-Control"] == "no-store"

@@ -116,6 +116,7 @@ def personal(cast: Cast) -> Cast:
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("who", ALLOWED)
 def test_an_export_holds_exactly_the_visible_customers(cast: Cast, who: str, fmt: str) -> None:
+    """RELIABILITY.md B7, C5."""
     exported = customer_export(actor=fresh(cast.staff()[who]), fmt=fmt)
     expected = {cast.customers()[name].customer_no for name in EXPECTED_VISIBLE[who]}
     assert numbers_of(exported) == expected
@@ -123,6 +124,7 @@ def test_an_export_holds_exactly_the_visible_customers(cast: Cast, who: str, fmt
 
 @pytest.mark.parametrize("who", DENIED)
 def test_roles_without_export_are_refused_and_nothing_is_logged(cast: Cast, who: str) -> None:
+    """RELIABILITY.md C5."""
     with pytest.raises(PermissionDenied):
         customer_export(actor=fresh(cast.staff()[who]))
     assert not AccessLog.objects.exists()
@@ -154,6 +156,7 @@ def test_row_limits_per_role_are_capped_by_the_setting(cast: Cast, settings: Any
 
 
 def test_a_search_narrows_the_export_and_never_widens_it(cast: Cast) -> None:
+    """RELIABILITY.md B7."""
     branch_head = fresh(cast.branch_head)
     assert numbers_of(customer_export(actor=branch_head, q="王小明")) == {cast.own.customer_no}
     # 钱七 is in branch B: invisible to branch A's head, whatever they search for.
@@ -175,6 +178,7 @@ def test_rows_come_in_list_order(cast: Cast) -> None:
 @pytest.mark.parametrize("who", ["manager", "branch_head", "analyst", "auditor"])
 def test_personal_fields_are_always_masked(personal: Cast, who: str, fmt: str) -> None:
     # Even for the customer's own manager, who sees them in full on screen.
+    """RELIABILITY.md C2."""
     exported = customer_export(actor=fresh(personal.staff()[who]), fmt=fmt)
     everything = text_of(exported)
     for secret in ("王小明", MOBILE, ID_NUMBER, EMAIL, "欧阳娜娜", POOL_MOBILE):
@@ -249,6 +253,7 @@ def test_xlsx_holds_the_same_rows_as_the_csv(personal: Cast) -> None:
     ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "＝1+1", INJECTION],
 )
 def test_formula_triggers_are_quoted(text: str) -> None:
+    """RELIABILITY.md C5."""
     assert spreadsheet_safe(text) == "'" + text
 
 
@@ -259,6 +264,7 @@ def test_plain_text_is_left_alone(text: str) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_formula_injection_comes_out_as_text(cast: Cast, fmt: str) -> None:
+    """RELIABILITY.md C5."""
     CustomerFactory(
         display_name=INJECTION,
         kind=Customer.Kind.CORPORATE,
@@ -337,6 +343,7 @@ def test_the_role_limit_applies_below_the_cap(cast: Cast, monkeypatch: pytest.Mo
 def test_a_full_export_of_5000_rows_and_a_refusal_at_5001(
     cast: Cast, django_assert_max_num_queries: Any
 ) -> None:
+    """RELIABILITY.md C5."""
     analyst = fresh(cast.analyst)
     missing = 5_000 - Customer.objects.count()
     Customer.objects.bulk_create(
@@ -366,6 +373,7 @@ def test_a_full_export_of_5000_rows_and_a_refusal_at_5001(
 
 
 def test_the_daily_quota(cast: Cast, settings: Any) -> None:
+    """RELIABILITY.md C5."""
     settings.RMDESK_EXPORTS_PER_DAY = 2
     manager = fresh(cast.manager)
     customer_export(actor=manager)
@@ -407,6 +415,7 @@ def test_refused_exports_do_not_use_the_quota(cast: Cast, settings: Any) -> None
 
 
 def test_each_exported_customer_is_logged_and_the_chain_holds(cast: Cast) -> None:
+    """RELIABILITY.md C3."""
     branch_head = fresh(cast.branch_head)
     request = RequestFactory().get(
         "/customers/export/", REMOTE_ADDR="10.1.2.3", HTTP_X_REQUEST_ID="req-42"
@@ -456,6 +465,7 @@ def test_each_exported_customer_is_logged_and_the_chain_holds(cast: Cast) -> Non
 
 def test_the_audit_trail_holds_no_personal_data(personal: Cast) -> None:
     # Searching by a mobile: the search text itself must not be kept.
+    """RELIABILITY.md C3."""
     customer_export(actor=fresh(personal.manager), q=MOBILE)
     customer_export(actor=fresh(personal.analyst), q="王小明")
     events = AuditEvent.objects.filter(action=export.EXPORTED_ACTION)
@@ -472,6 +482,8 @@ def test_the_audit_trail_holds_no_personal_data(personal: Cast) -> None:
 def test_a_failure_while_logging_leaves_no_trace(
     cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """RELIABILITY.md C3, E5."""
+
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("audit store unavailable")
 
@@ -483,6 +495,8 @@ def test_a_failure_while_logging_leaves_no_trace(
 
 
 def test_queries_do_not_grow_with_the_rows(cast: Cast, django_assert_max_num_queries: Any) -> None:
+    """RELIABILITY.md G3."""
+
     def queries(who: Staff) -> int:
         with CaptureQueriesContext(connection) as captured:
             customer_export(actor=fresh(who), fmt="xlsx")
@@ -505,6 +519,7 @@ def test_queries_do_not_grow_with_the_rows(cast: Cast, django_assert_max_num_que
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_exports_at_once_cannot_both_take_the_last_one(cast: Cast, settings: Any) -> None:
+    """RELIABILITY.md C5, E1."""
     settings.RMDESK_EXPORTS_PER_DAY = 1
     start = threading.Barrier(2)
     outcomes: list[str] = []

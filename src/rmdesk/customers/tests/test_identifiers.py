@@ -69,6 +69,7 @@ def test_error_is_a_value_error_with_code_and_lazy_message() -> None:
     ],
 )
 def test_error_never_quotes_the_value(func: Callable[[str], str], value: str) -> None:
+    """RELIABILITY.md C2, C6."""
     with pytest.raises(IdentifierError) as excinfo:
         func(value)
     assert value not in str(excinfo.value)
@@ -119,6 +120,7 @@ def test_helper_agrees_with_stdnum_on_the_well_known_sample() -> None:
     ],
 )
 def test_resident_id_accepts_and_normalises(raw: str) -> None:
+    """RELIABILITY.md D5."""
     assert identifiers.resident_id(raw, today=TODAY) == "11010519491231002X"
 
 
@@ -165,6 +167,7 @@ def test_resident_id_refuses(raw: str, code: str) -> None:
     ],
 )
 def test_resident_id_birth_date_must_be_real(born: str, ok: bool) -> None:
+    """RELIABILITY.md D5."""
     number = rid(born=born)
     if ok:
         assert identifiers.resident_id(number, today=TODAY) == number
@@ -207,6 +210,7 @@ def test_resident_id_min_birth_year_is_a_parameter() -> None:
 
 
 def test_resident_id_random_valid_numbers_and_every_wrong_check_char() -> None:
+    """RELIABILITY.md D5."""
     rng = random.Random(20250601)
     first, span = date(1900, 1, 1).toordinal(), (TODAY - date(1900, 1, 1)).days
     for _ in range(200):
@@ -354,6 +358,7 @@ def test_uscc_every_wrong_check_char_is_refused() -> None:
     ],
 )
 def test_mobile_accepts_and_normalises(raw: str) -> None:
+    """RELIABILITY.md D5."""
     assert identifiers.mobile(raw) == "13800138000"
 
 
@@ -402,6 +407,7 @@ def test_mobile_accepts_segments(segment: str) -> None:
     ],
 )
 def test_mobile_refuses(raw: str, code: str) -> None:
+    """RELIABILITY.md D5."""
     assert error_code(identifiers.mobile, raw) == code
 
 
@@ -449,10 +455,12 @@ def test_email_refuses(raw: str, code: str) -> None:
     "name", ["王小明", "欧阳娜娜", "𠮷野家", "阿卜杜拉·买买提", "Anna-Maria O'Neil", "José Núñez"]
 )
 def test_person_name_round_trips(name: str) -> None:
+    """RELIABILITY.md D4."""
     assert identifiers.person_name(name) == name
 
 
 def test_middle_dot_and_supplementary_character_are_kept() -> None:
+    """RELIABILITY.md D4."""
     assert "\u00b7" in identifiers.person_name("阿卜杜拉·买买提")
     assert len(identifiers.person_name("𠮷野家")) == 3
 
@@ -469,6 +477,7 @@ def test_middle_dot_and_supplementary_character_are_kept() -> None:
     ],
 )
 def test_person_name_normalises(raw: str, expected: str) -> None:
+    """RELIABILITY.md D4."""
     assert identifiers.person_name(raw) == expected
 
 
@@ -488,6 +497,7 @@ INVISIBLE = [
 @pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
 @pytest.mark.parametrize("where", ["start", "middle", "end"])
 def test_person_name_refuses_invisible_characters(char: str, where: str) -> None:
+    """RELIABILITY.md D4."""
     name = {"start": char + "王小明", "middle": "王" + char + "小明", "end": "王小明" + char}[where]
     assert error_code(identifiers.person_name, name) == "BAD_CHARSET"
 
@@ -514,6 +524,7 @@ def test_person_name_required(raw: str) -> None:
 
 
 def test_person_name_length_counts_characters() -> None:
+    """RELIABILITY.md D4."""
     assert identifiers.person_name("王" * 100) == "王" * 100
     assert identifiers.person_name("𠮷" * 100) == "𠮷" * 100
     assert error_code(identifiers.person_name, "王" * 101) == "TOO_LONG"

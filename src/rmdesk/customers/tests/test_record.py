@@ -129,6 +129,7 @@ def test_a_company_needs_a_valid_credit_code(cast: Cast, client_for: ClientFor) 
 
 
 def test_the_same_identity_number_is_not_recorded_twice(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md E7."""
     client = client_for(cast.manager)
     assert (
         post(
@@ -148,6 +149,7 @@ def test_the_same_identity_number_is_not_recorded_twice(cast: Cast, client_for: 
 
 
 def test_owner_tier_and_aum_are_not_client_writable(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md B9."""
     client = client_for(cast.manager)
     for extra in (
         {"primary_manager_id": cast.far_manager.pk},
@@ -166,6 +168,7 @@ def test_owner_tier_and_aum_are_not_client_writable(cast: Cast, client_for: Clie
 
 
 def test_read_only_roles_cannot_create_or_edit(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md B5."""
     client = client_for(cast.analyst)
     assert (
         post(client, "/api/v1/customers", {"kind": "individual", "display_name": "甲"}).status_code
@@ -214,6 +217,7 @@ def test_a_head_places_a_customer_in_their_subtree_only(cast: Cast, client_for: 
 def test_an_edit_with_a_stale_version_gets_409_and_changes_nothing(
     cast: Cast, client_for: ClientFor
 ) -> None:
+    """RELIABILITY.md E2."""
     client = client_for(cast.manager)
     first = patch(client, f"/api/v1/customers/{cast.own.pk}", {"version": 1, "city": "北京"})
     assert first.status_code == 200
@@ -248,6 +252,7 @@ def test_an_invalid_edit_saves_nothing(cast: Cast, client_for: ClientFor) -> Non
 
 
 def test_edits_are_audited_by_field_name_only(cast: Cast, client_for: ClientFor) -> None:
+    """RELIABILITY.md C4."""
     patch(
         client_for(cast.manager),
         f"/api/v1/customers/{cast.own.pk}",
@@ -310,6 +315,7 @@ def test_the_360_view_brings_everything_in_one_call(cast: Cast, client_for: Clie
 def test_the_360_view_is_a_fixed_number_of_queries(
     cast: Cast, client_for: ClientFor, django_assert_max_num_queries: Callable[..., object]
 ) -> None:
+    """RELIABILITY.md G3."""
     for n in range(20):
         holding(cast.own, "fund", f"{1000 + n}.00")
     client = client_for(cast.manager)
@@ -339,6 +345,7 @@ def test_holdings_and_relationships_endpoints_follow_visibility(
 def test_the_own_manager_reveals_with_a_reason_and_it_is_logged(
     cast: Cast, client_for: ClientFor
 ) -> None:
+    """RELIABILITY.md C3."""
     services.customer_update(
         actor=cast.manager, customer_id=cast.own.pk, version=1, data={"mobile": "13812345678"}
     )
@@ -485,6 +492,7 @@ def test_search_by_latin_name_prefix(searchable: Cast, client_for: ClientFor) ->
 def test_search_respects_visibility_for_exact_numbers(
     searchable: Cast, client_for: ClientFor
 ) -> None:
+    """RELIABILITY.md B7."""
     items = (
         client_for(searchable.far_manager)
         .get("/api/v1/customers", {"q": "13812345678"})

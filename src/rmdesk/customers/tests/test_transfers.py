@@ -122,6 +122,7 @@ def test_a_head_of_another_branch_gets_not_found(cast: Cast) -> None:
 
 def test_out_of_scope_customers_are_not_found(cast: Cast) -> None:
     # other_manager's customer, and a customer of another branch: invisible to manager.
+    """RELIABILITY.md B6."""
     for stranger in (cast.other, cast.far):
         with pytest.raises(Http404):
             request_transfer(cast, customers=(cast.own, stranger))

@@ -32,6 +32,7 @@ def test_list_page_shows_my_customers_only(cast: Cast, browser_for: BrowserFor) 
 
 
 def test_list_page_masks_names_for_heads(cast: Cast, browser_for: BrowserFor) -> None:
+    """RELIABILITY.md C2."""
     page = browser_for(cast.subbranch_head).get("/customers/").content.decode()
     assert "王*明" in page
     assert "王小明" not in page
@@ -109,6 +110,7 @@ def test_a_manager_records_a_customer_through_the_page(cast: Cast, browser_for: 
 def test_the_edit_page_keeps_masked_values_and_catches_stale_versions(
     cast: Cast, browser_for: BrowserFor
 ) -> None:
+    """RELIABILITY.md E2."""
     from rmdesk.customers import services
     from rmdesk.customers.models import Customer
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from rmdesk.conftest import EXPECTED_VISIBLE, Cast
 from rmdesk.customers.models import Customer
-from rmdesk.marketing.models import Sale
+from rmdesk.marketing.models import Product, Sale
 from rmdesk.marketing.tests.conftest import Shelf
 from rmdesk.marketing.tests.factories import assessment_make
 from rmdesk.org.models import Staff
@@ -32,6 +32,23 @@ def test_products_are_browsed_with_filters(cast: Cast, shelf: Shelf, client_for:
     assert item["min_amount"] == "300000.00"
     assert item["quota"] == "1000000.00"
     assert client.get("/api/v1/products/999999").status_code == 404
+
+
+def test_products_are_filtered_by_the_tier_they_target(
+    cast: Cast, shelf: Shelf, client_for: ClientFor
+) -> None:
+    """The tier filter works on both databases (SQLite has no JSON contains); an unknown
+    tier matches nothing rather than failing (found by the OpenAPI fuzzing, D6)."""
+    Product.objects.filter(pk=shelf.private.pk).update(target_tiers=["private", "diamond"])
+    client = client_for(cast.manager)
+    every = {p["code"] for p in client.get("/api/v1/products").json()}
+    gold = {p["code"] for p in client.get("/api/v1/products?tier=gold").json()}
+    private = {p["code"] for p in client.get("/api/v1/products?tier=private").json()}
+    assert gold == every - {"PRIV-R3"}
+    assert private == every
+    unknown = client.get("/api/v1/products?tier=%C3%A21%22%3B")
+    assert unknown.status_code == 200
+    assert unknown.json() == []
 
 
 def test_product_create_by_officers_only(cast: Cast, shelf: Shelf, client_for: ClientFor) -> None:

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.mark.django_db(transaction=True)
 def test_quota_holds_under_concurrent_sales(cast: Cast, shelf: Shelf) -> None:
+    """RELIABILITY.md E1."""
     Customer.objects.filter(pk=cast.other.pk).update(assisting_manager=cast.manager)
     for customer in (cast.own, cast.other):
         assessment_make(customer, level=3)

@@ -169,6 +169,7 @@ scenario = st.fixed_dictionaries(
 def test_no_recorded_sale_ever_breaks_a_rule(
     cast: Cast, client_for: Callable[[Staff], Client], case: dict[str, object]
 ) -> None:
+    """RELIABILITY.md D7."""
     api = client_for(cast.manager)
     with transaction.atomic():
         _run(cast, api, case)

@@ -182,6 +182,7 @@ def test_a_branch_sale_with_its_recording_is_recorded_with_its_snapshot(
 
 
 def test_a_blocked_sale_writes_nothing(cast: Cast, shelf: Shelf) -> None:
+    """RELIABILITY.md E5."""
     assessment_make(cast.own, level=2)
     with pytest.raises(services.SaleBlocked) as exc:
         services.sale_record(
@@ -234,6 +235,7 @@ def test_a_branch_sale_needs_a_complete_recording_with_consent(
 
 
 def test_a_seller_cannot_review_their_own_recording(cast: Cast, shelf: Shelf) -> None:
+    """RELIABILITY.md D7."""
     assessment_make(cast.own, level=2)
     rec = services.RecordingIn(**(recording(cast).__dict__ | {"reviewer_id": cast.manager.pk}))
     with pytest.raises(DomainError):
@@ -259,6 +261,7 @@ def test_government_bonds_at_a_branch_need_no_recording(cast: Cast, shelf: Shelf
 
 
 def test_s3_override_needs_the_signature_and_never_for_c1(cast: Cast, shelf: Shelf) -> None:
+    """RELIABILITY.md D7."""
     assessment_make(cast.own, level=2)
     with pytest.raises(services.SaleBlocked):
         services.sale_record(
@@ -335,6 +338,7 @@ def test_expired_licence_stops_sales_the_day_after(cast: Cast, shelf: Shelf) -> 
 
 
 def test_elderly_customers_need_a_second_checker(cast: Cast, shelf: Shelf) -> None:
+    """RELIABILITY.md D7."""
     today = timezone.localdate()
     Customer.objects.filter(pk=cast.own.pk).update(birth_date=today.replace(year=today.year - 65))
     cast.own.refresh_from_db()
@@ -457,6 +461,7 @@ def test_splitting_a_private_purchase_is_refused(cast: Cast, shelf: Shelf) -> No
 def test_sales_only_for_visible_customers_by_front_line_staff(
     cast: Cast, shelf: Shelf, who: str
 ) -> None:
+    """RELIABILITY.md B6."""
     actor = cast.staff()[who]
     for name, customer in cast.customers().items():
         try:

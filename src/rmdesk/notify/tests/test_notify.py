@@ -35,6 +35,7 @@ def test_mail_leaves_after_commit_only_when_configured(
     settings: pytest.FixtureRequest,
     django_capture_on_commit_callbacks: Callable[..., object],
 ) -> None:
+    """RELIABILITY.md E5."""
     Staff.objects.filter(pk=cast.manager.pk).update(email="rm@example.com")
     settings.RMDESK_NOTIFY_EMAIL = False  # type: ignore[attr-defined]
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]

@@ -21,14 +21,17 @@ def visible_names(cast: Cast, who: str) -> set[str]:
 
 @pytest.mark.parametrize("who", sorted(EXPECTED_VISIBLE))
 def test_each_role_sees_exactly_its_scope(cast: Cast, who: str) -> None:
+    """RELIABILITY.md B2."""
     assert visible_names(cast, who) == EXPECTED_VISIBLE[who]
 
 
 def test_every_cast_member_is_covered_by_the_oracle(cast: Cast) -> None:
+    """RELIABILITY.md B2."""
     assert set(cast.staff()) == set(EXPECTED_VISIBLE)
 
 
 def test_branch_head_never_sees_sibling_or_parent_units(cast: Cast) -> None:
+    """RELIABILITY.md B3."""
     at_head_office = CustomerFactory(home_unit=cast.head_office)
     in_sibling = CustomerFactory(home_unit=cast.sub_b1)
     visible = set(customer_visible_to(cast.branch_head).values_list("pk", flat=True))
@@ -37,6 +40,7 @@ def test_branch_head_never_sees_sibling_or_parent_units(cast: Cast) -> None:
 
 
 def test_subtree_reaches_any_depth(cast: Cast) -> None:
+    """RELIABILITY.md B3."""
     outlet = OrgUnitFactory(kind=OrgUnit.Kind.OUTLET, parent=cast.sub_a1)
     deep = CustomerFactory(home_unit=outlet)
     assert customer_visible_to(cast.branch_head).filter(pk=deep.pk).exists()
@@ -46,6 +50,7 @@ def test_subtree_reaches_any_depth(cast: Cast) -> None:
 
 def test_unit_code_prefix_is_not_a_subtree(cast: Cast) -> None:
     # Paths are /1/2/ and /1/20/: a naive prefix match on "/1/2" would leak.
+    """RELIABILITY.md B3."""
     units = [OrgUnitFactory(parent=cast.head_office) for _ in range(12)]
     customers = [CustomerFactory(home_unit=unit) for unit in units]
     head = StaffFactory(org_unit=units[0], roles=[Role.SUBBRANCH_HEAD])
@@ -61,6 +66,7 @@ def test_roles_add_up(cast: Cast) -> None:
 
 
 def test_reassignment_applies_at_once(cast: Cast) -> None:
+    """RELIABILITY.md B4."""
     assert customer_visible_to(cast.manager).filter(pk=cast.own.pk).exists()
     cast.own.primary_manager = cast.other_manager
     cast.own.save()
@@ -69,18 +75,21 @@ def test_reassignment_applies_at_once(cast: Cast) -> None:
 
 
 def test_moving_a_head_moves_their_scope(cast: Cast) -> None:
+    """RELIABILITY.md B4."""
     cast.branch_head.org_unit = cast.branch_b
     cast.branch_head.save()
     assert visible_names(cast, "branch_head") == {"far"}
 
 
 def test_deactivated_staff_see_nothing(cast: Cast) -> None:
+    """RELIABILITY.md B4."""
     cast.analyst.is_active = False
     cast.analyst.save()
     assert not customer_visible_to(cast.analyst).exists()
 
 
 def test_view_all_is_not_modify_all(cast: Cast) -> None:
+    """RELIABILITY.md B5."""
     assert not can_modify_customers(cast.analyst)
     assert not can_modify_customers(cast.auditor)
     assert can_modify_customers(cast.manager)

@@ -345,6 +345,7 @@ def scoped(route: Route) -> bool:
 
 
 def test_every_object_route_names_a_known_kind_of_object() -> None:
+    """RELIABILITY.md B6."""
     unknown = {
         (str(route), param)
         for route in ROUTES
@@ -393,6 +394,7 @@ def test_the_route_answers_by_the_visibility_policy(
     client_for: Callable[[Staff], Client],
     browser_for: Callable[[Staff], Client],
 ) -> None:
+    """RELIABILITY.md B2, B6."""
     objects: dict[str, dict[str, int]] = {}
     for customer_name in CUSTOMERS:
         customer = cast.customers()[customer_name]

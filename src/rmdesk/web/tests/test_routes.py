@@ -42,6 +42,7 @@ def routes(patterns: list[URLPattern | URLResolver] | None = None, prefix: str =
 
 @pytest.mark.django_db
 def test_anonymous_callers_are_refused_everywhere_but_the_allowlist() -> None:
+    """RELIABILITY.md B1."""
     checked = 0
     for path in routes():
         if any(re.match(rule, path) for rule in PUBLIC):

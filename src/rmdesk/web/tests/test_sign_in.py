@@ -40,6 +40,7 @@ def test_a_wrong_password_says_so_without_naming_the_cause(cast: Cast) -> None:
 
 
 def test_the_web_sign_in_locks_out_with_a_clear_message(cast: Cast) -> None:
+    """RELIABILITY.md A2."""
     client = Client(REMOTE_ADDR="10.9.9.9", HTTP_ACCEPT_LANGUAGE="en")
     for _ in range(5):
         sign_in(client, "rm-own", "nope-nope-nope")
@@ -50,6 +51,7 @@ def test_the_web_sign_in_locks_out_with_a_clear_message(cast: Cast) -> None:
 
 
 def test_passwords_are_hashed_with_argon2id(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    """RELIABILITY.md A1."""
     settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if "MD5" not in h]
     cast.manager.set_password("a-new-long-password")
     cast.manager.save()
@@ -57,6 +59,7 @@ def test_passwords_are_hashed_with_argon2id(cast: Cast, settings) -> None:  # ty
 
 
 def test_old_pbkdf2_hashes_are_upgraded_on_sign_in(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    """RELIABILITY.md A1."""
     settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if "MD5" not in h]
     Staff.objects.filter(pk=cast.manager.pk).update(
         password=make_password(TEST_PASSWORD, hasher="pbkdf2_sha256")
@@ -67,6 +70,7 @@ def test_old_pbkdf2_hashes_are_upgraded_on_sign_in(cast: Cast, settings) -> None
 
 
 def test_the_session_key_rotates_on_sign_in(cast: Cast) -> None:
+    """RELIABILITY.md A4."""
     client = Client()
     client.get("/login/")
     client.session.save()
@@ -76,6 +80,7 @@ def test_the_session_key_rotates_on_sign_in(cast: Cast) -> None:
 
 
 def test_signing_out_ends_the_session_on_the_server(cast: Cast) -> None:
+    """RELIABILITY.md A5."""
     client = Client()
     sign_in(client, "rm-own")
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -93,6 +98,7 @@ def test_sign_out_needs_a_post(cast: Cast) -> None:
 
 
 def test_deactivation_ends_open_sessions(cast: Cast) -> None:
+    """RELIABILITY.md A5."""
     client = Client()
     sign_in(client, "rm-own")
     cast.manager.is_active = False
@@ -101,6 +107,7 @@ def test_deactivation_ends_open_sessions(cast: Cast) -> None:
 
 
 def test_a_password_change_elsewhere_ends_the_session(cast: Cast) -> None:
+    """RELIABILITY.md A5."""
     client = Client()
     sign_in(client, "rm-own")
     cast.manager.set_password("another-long-password")
@@ -109,6 +116,7 @@ def test_a_password_change_elsewhere_ends_the_session(cast: Cast) -> None:
 
 
 def test_idle_sessions_expire_after_fifteen_minutes(cast: Cast) -> None:
+    """RELIABILITY.md A6."""
     client = Client()
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         sign_in(client, "rm-own")
@@ -119,6 +127,7 @@ def test_idle_sessions_expire_after_fifteen_minutes(cast: Cast) -> None:
 
 
 def test_busy_sessions_still_end_after_eight_hours(cast: Cast) -> None:
+    """RELIABILITY.md A6."""
     client = Client()
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         sign_in(client, "rm-own")
