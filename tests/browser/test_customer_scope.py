@@ -85,7 +85,9 @@ def test_manager_sees_own_customer_and_not_a_colleagues(
     page.fill("#id_password", PASSWORD)
     page.locator("form[action='/login/'] button[type=submit]").click()
 
-    expect(page).to_have_url(f"{live_server.url}/customers/")
+    # Signing in lands on the home page; the customer list is a click away.
+    expect(page).to_have_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/customers/")
     rows = page.locator("#customer-rows")
     expect(rows).to_contain_text(own.customer_no)
     expect(rows).not_to_contain_text(colleagues.customer_no)

@@ -20,7 +20,7 @@ def sign_in(page: Page, live_server: LiveServer, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit].primary")
-    expect(page).to_have_url(f"{live_server.url}/customers/")
+    expect(page).to_have_url(f"{live_server.url}/")
 
 
 @pytest.mark.browser

@@ -98,5 +98,5 @@ def test_manager_checks_products_and_records_a_suitable_sale(
     expect(page).to_have_url(f"{live_server.url}/marketing/customers/{customer.pk}/")
     sales = page.locator("#sales")
     expect(sales).to_contain_text("WM-R2-001")
-    expect(sales).to_contain_text("50000.00")
+    expect(sales).to_contain_text("50,000.00")
     expect(sales).not_to_contain_text("WM-R4-001")

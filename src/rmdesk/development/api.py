@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from rmdesk.api.auth import AuthedRequest
-from rmdesk.api.schemas import ErrorOut
+from rmdesk.api.schemas import ErrorOut, PageMeta
 from rmdesk.customers.schemas import RevealIn
 from rmdesk.development import (
     charts,
@@ -21,6 +21,7 @@ from rmdesk.development import (
     prospects,
     signals,
 )
+from rmdesk.org.schemas import StaffRef
 
 router = Router(tags=["development"])
 
@@ -59,7 +60,7 @@ class ProspectIn(Schema):
     merge_into_prospect_id: int | None = None
 
 
-class TransitionIn(Schema):
+class StageTransitionIn(Schema):
     stage: str = Field(max_length=20)
     lost_reason: str = Field(default="", max_length=16)
     note: str = Field(default="", max_length=500)
@@ -68,12 +69,6 @@ class TransitionIn(Schema):
 
 class NoteIn(Schema):
     note: str = Field(max_length=500)
-
-
-class StaffRef(Schema):
-    id: int
-    username: str
-    display_name: str
 
 
 class ProspectOut(Schema):
@@ -100,12 +95,6 @@ class ProspectOut(Schema):
     next_stages: list[str]
 
 
-class PageMeta(Schema):
-    offset: int
-    limit: int
-    has_more: bool
-
-
 class ProspectPageOut(Schema):
     items: list[ProspectOut]
     page: PageMeta
@@ -115,7 +104,7 @@ class MergedOut(Schema):
     merged_into: dict[str, Any]
 
 
-class HistoryOut(Schema):
+class StageChangeOut(Schema):
     from_stage: str
     to_stage: str
     at: Any
@@ -124,7 +113,7 @@ class HistoryOut(Schema):
 
 
 class ProspectDetailOut(ProspectOut):
-    history: list[HistoryOut]
+    history: list[StageChangeOut]
 
 
 def _page(items: list[dict[str, Any]], offset: int, limit: int, more: bool) -> dict[str, Any]:
@@ -214,7 +203,7 @@ def prospect_detail(request: AuthedRequest, prospect_id: int) -> dict[str, Any]:
     summary="Move a prospect along the pipeline",
 )
 def prospect_transition(
-    request: AuthedRequest, prospect_id: int, payload: TransitionIn
+    request: AuthedRequest, prospect_id: int, payload: StageTransitionIn
 ) -> dict[str, Any]:
     prospects.prospect_transition(
         actor=request.auth,
@@ -346,7 +335,7 @@ class NameListOut(Schema):
     done: int | None = None
 
 
-class EntryOut(Schema):
+class NameListEntryOut(Schema):
     id: int
     customer: dict[str, Any] | None
     prospect: dict[str, Any] | None
@@ -366,7 +355,7 @@ class RollUpOut(Schema):
 
 
 class NameListDetailOut(NameListOut):
-    entries: list[EntryOut]
+    entries: list[NameListEntryOut]
     rollup: list[RollUpOut]
 
 
@@ -412,7 +401,7 @@ def name_list_detail(request: AuthedRequest, name_list_id: int) -> dict[str, Any
 
 @router.post(
     "/name-lists/entries/{entry_id}/outcome",
-    response={200: EntryOut, **ERRORS},
+    response={200: NameListEntryOut, **ERRORS},
     summary="Record an entry's outcome",
 )
 def entry_outcome(request: AuthedRequest, entry_id: int, payload: OutcomeIn) -> dict[str, Any]:

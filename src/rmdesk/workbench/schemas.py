@@ -7,21 +7,11 @@ from decimal import Decimal
 
 from ninja import Schema
 
-
-class StaffRef(Schema):
-    id: int
-    username: str
-    display_name: str
+from rmdesk.contact.schemas import CustomerRef
+from rmdesk.org.schemas import StaffRef
 
 
-class CustomerRef(Schema):
-    id: int
-    customer_no: str
-    name: str
-    kind: str
-
-
-class ReasonOut(Schema):
+class HomeReasonOut(Schema):
     code: str
     label: str
     detail: str
@@ -31,10 +21,10 @@ class PlanItemOut(Schema):
     id: int
     customer: CustomerRef
     score: int
-    reasons: list[ReasonOut]
+    reasons: list[HomeReasonOut]
 
 
-class PlanOut(Schema):
+class HomePlanOut(Schema):
     open: int
     done: int
     dismissed: int
@@ -53,7 +43,7 @@ class FollowUpsOut(Schema):
     items: list[FollowUpOut]
 
 
-class VisitOut(Schema):
+class HomeVisitOut(Schema):
     id: int
     customer: CustomerRef
     planned_start: datetime
@@ -62,10 +52,10 @@ class VisitOut(Schema):
 
 class VisitsOut(Schema):
     count: int
-    items: list[VisitOut]
+    items: list[HomeVisitOut]
 
 
-class OpportunityOut(Schema):
+class HomeOpportunityOut(Schema):
     id: int
     customer: CustomerRef
     title: str
@@ -76,10 +66,10 @@ class OpportunityOut(Schema):
 class OpportunitiesOut(Schema):
     count: int
     due: int
-    items: list[OpportunityOut]
+    items: list[HomeOpportunityOut]
 
 
-class NameListEntryOut(Schema):
+class HomeNameListEntryOut(Schema):
     id: int
     name_list_id: int
     name_list: str
@@ -91,10 +81,10 @@ class NameListEntryOut(Schema):
 
 class NameListEntriesOut(Schema):
     count: int
-    items: list[NameListEntryOut]
+    items: list[HomeNameListEntryOut]
 
 
-class WorkOrderOut(Schema):
+class HomeWorkOrderOut(Schema):
     id: int
     title: str
     status: str
@@ -109,7 +99,7 @@ class WorkOrderOut(Schema):
 
 class WorkOrdersOut(Schema):
     count: int
-    items: list[WorkOrderOut]
+    items: list[HomeWorkOrderOut]
 
 
 class CampaignTargetOut(Schema):
@@ -152,7 +142,7 @@ class ScorecardHeadlineOut(Schema):
 class ManagerHomeOut(Schema):
     staff: StaffRef
     day: date
-    plan: PlanOut
+    plan: HomePlanOut
     follow_ups: FollowUpsOut
     visits: VisitsOut
     opportunities: OpportunitiesOut
@@ -163,7 +153,7 @@ class ManagerHomeOut(Schema):
     scorecard: ScorecardHeadlineOut
 
 
-class CoverageRowOut(Schema):
+class HomeCoverageRowOut(Schema):
     id: int
     label: str
     total: int
@@ -171,11 +161,11 @@ class CoverageRowOut(Schema):
     share: float
 
 
-class CoverageOut(Schema):
+class HomeCoverageOut(Schema):
     total: int
     within: int
     share: float
-    managers: list[CoverageRowOut]
+    managers: list[HomeCoverageRowOut]
 
 
 class StageCountOut(Schema):
@@ -223,16 +213,16 @@ class PoolUsageOut(Schema):
     share: float
 
 
-class BoardRowOut(Schema):
+class HomeBoardRowOut(Schema):
     staff: StaffRef
     overall: Decimal
     behind: int
 
 
-class BoardOut(Schema):
+class HomeBoardOut(Schema):
     period: str
     computed: bool
-    rows: list[BoardRowOut]
+    rows: list[HomeBoardRowOut]
 
 
 class MemberOut(Schema):
@@ -243,12 +233,12 @@ class MemberOut(Schema):
 
 class TeamHomeOut(Schema):
     day: date
-    coverage: CoverageOut
+    coverage: HomeCoverageOut
     pipeline: PipelineOut
     campaigns: list[CampaignFunnelOut]
     sla: SlaOut
     pools: list[PoolUsageOut]
-    scorecards: BoardOut
+    scorecards: HomeBoardOut
     members: list[MemberOut]
 
 
@@ -265,7 +255,7 @@ class DepartmentHomeOut(Schema):
     due_soon: int
     on_time: int
     ages: list[AgeBucketOut]
-    items: list[WorkOrderOut]
+    items: list[HomeWorkOrderOut]
 
 
 class BranchOut(Schema):
