@@ -13,12 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import (
     Case,
     CharField,
     DecimalField,
-    F,
     OuterRef,
     QuerySet,
     Subquery,
@@ -26,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
@@ -528,15 +528,17 @@ def customer_viewed(
     )
 
 
-def _scope(customer_ids: Iterable[int] | None) -> QuerySet[Customer]:
+def _scope(customer_ids: Iterable[int] | RawSQL | None) -> QuerySet[Customer]:
     customers = Customer.objects.all()
-    if customer_ids is not None:
+    if isinstance(customer_ids, RawSQL):
+        customers = customers.filter(pk__in=customer_ids)
+    elif customer_ids is not None:
         customers = customers.filter(pk__in=list(customer_ids))
     return customers
 
 
 @transaction.atomic
-def customer_balances_refresh(*, customer_ids: Iterable[int] | None = None) -> int:
+def customer_balances_refresh(*, customer_ids: Iterable[int] | RawSQL | None = None) -> int:
     """Recompute AUM and liabilities from active holdings, set-based; returns rows updated.
 
     ``customer_ids=None`` refreshes the whole bank in one statement.
@@ -569,33 +571,68 @@ def tier_case() -> Case:
 
 
 @transaction.atomic
-def customer_tiers_refresh(*, customer_ids: Iterable[int] | None = None) -> int:
+def customer_tiers_refresh(*, customer_ids: Iterable[int] | RawSQL | None = None) -> int:
     """Move customers to the tier their AUM now falls in and record each move; returns moves.
 
-    Tiers follow the AUM held now. (Monthly averages and downgrade hold periods need
-    daily balances, which arrive with the core-system feeds.)
+    Set-based whatever the number of customers: one statement records the moves in the
+    tier history and one moves the customers (on PostgreSQL a single ``UPDATE … FROM …
+    RETURNING`` feeding the history's ``INSERT``). ``customer_ids`` may be ids or an SQL
+    subquery of ids (an import passes the customers it touched). Tiers follow the AUM
+    held now. (Monthly averages and downgrade hold periods need daily balances, which
+    arrive with the core-system feeds.)
     """
     now = timezone.now()
-    case = tier_case()
-    moving = _scope(customer_ids).annotate(new_tier=case).exclude(tier=F("new_tier"))
-    changes = [
-        TierChange(customer_id=pk, from_tier=old, to_tier=new, aum=aum, changed_at=now)
-        for pk, old, new, aum in moving.values_list("pk", "tier", "new_tier", "aum").iterator(
-            chunk_size=5000
-        )
-    ]
-    TierChange.objects.bulk_create(changes, batch_size=5000)
-    for start in range(0, len(changes), 5000):
-        ids = [change.customer_id for change in changes[start : start + 5000]]
-        Customer.objects.filter(pk__in=ids).update(tier=case, tier_since=now.date())
-    if changes:
-        audit_record(
-            actor=None,
-            action="customers.tier.refreshed",
-            target=changes[0].customer,
-            data={"moved": len(changes)},
-        )
-    return len(changes)
+    thresholds = tier_thresholds()
+    whens = " ".join("WHEN c.aum >= %s THEN %s" for _rule in thresholds)
+    case = f"CASE {whens} ELSE %s END" if thresholds else "%s"
+    case_params: list[Any] = [value for tier, min_aum in thresholds for value in (min_aum, tier)]
+    case_params.append(Tier.MASS.value)
+    if customer_ids is None:
+        scope, scope_params = "1 = 1", ()
+    else:
+        ids, scope_params = _scope(customer_ids).values("pk").query.sql_with_params()
+        scope = f"c.id IN ({ids})"
+    moving = (
+        f"SELECT c.id, c.tier AS from_tier, {case} AS to_tier, c.aum"  # noqa: S608 (no input)
+        f" FROM customers_customer c WHERE {scope}"
+    )
+    moving_params = [*case_params, *scope_params]
+    history = "INSERT INTO customers_tierchange (customer_id, from_tier, to_tier, aum, changed_at)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH moved AS (UPDATE customers_customer t SET tier = m.to_tier,"  # noqa: S608
+                f" tier_since = %s FROM ({moving}) m"
+                " WHERE t.id = m.id AND m.to_tier <> m.from_tier"
+                " RETURNING t.id, m.from_tier, m.to_tier, m.aum)"
+                f" {history} SELECT id, from_tier, to_tier, aum, %s FROM moved",
+                [now.date(), *moving_params, now],
+            )
+            moved = int(cursor.rowcount)
+        else:
+            # SQLite has no data-modifying CTE: the same two sets, one writer at a time.
+            cursor.execute(
+                f"{history} SELECT m.id, m.from_tier, m.to_tier, m.aum, %s"  # noqa: S608
+                f" FROM ({moving}) m WHERE m.to_tier <> m.from_tier",
+                [now, *moving_params],
+            )
+            moved = int(cursor.rowcount)
+            cursor.execute(
+                f"UPDATE customers_customer SET tier = m.to_tier, tier_since = %s"  # noqa: S608
+                f" FROM ({moving}) m WHERE customers_customer.id = m.id"
+                " AND m.to_tier <> m.from_tier",
+                [now.date(), *moving_params],
+            )
+    if moved:
+        first = TierChange.objects.filter(changed_at=now).select_related("customer").first()
+        if first is not None:
+            audit_record(
+                actor=None,
+                action="customers.tier.refreshed",
+                target=first.customer,
+                data={"moved": moved},
+            )
+    return moved
 
 
 def customer_search_reindex(*, batch_size: int = 5000) -> int:

@@ -1,4 +1,4 @@
-"""The three feeds: their columns, how a row is cleaned, and the checks made set-based.
+"""The feeds: their columns, how a row is cleaned, and the checks made set-based.
 
 A feed turns each data row into one staging row: its number, its key, whether it passed
 the checks made on the row alone, and the cleaned values. Those per-row checks are the
@@ -12,15 +12,18 @@ over the staging table, in ``checks``; they are the same statements on every dat
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext as _
 
+from rmdesk.core.errors import DomainError
 from rmdesk.customers import identifiers
 from rmdesk.customers.models import Customer, Holding, Transaction
 from rmdesk.customers.services import InvalidFields, _derived, customer_fields_clean
@@ -34,8 +37,12 @@ from rmdesk.ingest.parsing import (
     parse_amount,
     parse_bool,
     parse_date,
+    parse_datetime,
+    parse_rate,
+    parse_whole,
     text,
 )
+from rmdesk.marketing.models import Product
 from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.roles import Role
 
@@ -657,9 +664,9 @@ class HoldingsFeed(FeedSpec):
                     _("A holding cannot mature before it opens."),
                 )
             )
-        # The reference is checked set-based even on a refused row (all its faults listed).
+        # References are checked set-based even on a refused row (all its faults listed).
         if len(errors) > before:
-            return (customer_no,)
+            return (customer_no, None, product_code or "")
         return (
             customer_no,
             product_type,
@@ -674,7 +681,7 @@ class HoldingsFeed(FeedSpec):
         )
 
     def checks(self) -> list[list[Check]]:
-        return [[duplicate_key_check(self), unknown_customer_check()]]
+        return [[duplicate_key_check(self), unknown_customer_check(), unknown_product_check()]]
 
     def merge_columns(self) -> dict[str, str]:
         columns = {"account_no": "s.k", "customer_id": "c.id"}
@@ -689,6 +696,16 @@ def unknown_customer_check() -> Check:
         _("No customer has this number."),
         "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.customer_no <> '' AND NOT EXISTS"
         " (SELECT 1 FROM customers_customer c WHERE c.customer_no = s.customer_no)",
+    )
+
+
+def unknown_product_check() -> Check:
+    return Check(
+        "product_code",
+        "UNKNOWN_PRODUCT",
+        _("No product has this code (import the products feed first)."),
+        "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.product_code <> '' AND NOT EXISTS"
+        " (SELECT 1 FROM marketing_product p WHERE p.code = s.product_code)",
     )
 
 
@@ -783,8 +800,182 @@ class TransactionsFeed(FeedSpec):
         return columns
 
 
+def _risk_level(cell: Cell) -> int | str:
+    """``R3`` or ``3`` as 3; anything else as written, for the product rules to refuse."""
+    value = code_text(cell).upper()
+    digits = value.removeprefix("R")
+    return int(digits) if digits.isdigit() and len(digits) < 4 else value
+
+
+_TIER_SPLIT = re.compile(r"[;；、\s]+")
+
+
+def _tiers(cell: Cell) -> list[str]:
+    """Tiers separated by ``;`` (or spaces, ``、``), as written, for the product rules."""
+    return [part.lower() for part in _TIER_SPLIT.split(code_text(cell)) if part]
+
+
+def _lowered(cell: Cell) -> str:
+    return code_text(cell).lower()
+
+
+# A product column left blank (or absent): the model's default, as a new product has.
+PRODUCT_BLANK: dict[str, Any] = {
+    "term_days": None,
+    "yield_low": None,
+    "yield_high": None,
+    "min_amount": Decimal("0.01"),
+    "increment": Decimal("0.01"),
+    "currency": "CNY",
+    "sale_starts_at": None,
+    "sale_ends_at": None,
+    "quota": None,
+    "target_tiers": [],
+    "qualification_needed": "",
+    "cooling_off_hours": 0,
+    "recording_retention_years": None,
+}
+
+
+class ProductsFeed(FeedSpec):
+    """The product shelf, keyed by the core system's product code.
+
+    Every row goes through ``marketing.services.product_fields_clean``, the rules of the
+    product page and the API; the cell parsers only read the file's formats. A product is
+    withdrawn or closed by its ``status`` column, never by being absent from a file.
+    """
+
+    feed: ClassVar[Feed] = Feed.PRODUCTS
+    model: ClassVar[type[models.Model]] = Product
+    key: ClassVar[str] = "code"
+    required: ClassVar[tuple[str, ...]] = (
+        "code",
+        "name",
+        "type",
+        "issuer_type",
+        "asset_class",
+        "risk_level",
+        "status",
+    )
+    optional: ClassVar[tuple[str, ...]] = tuple(PRODUCT_BLANK)
+    update_fields: ClassVar[tuple[str, ...]] = (
+        "name",
+        "type",
+        "issuer_type",
+        "asset_class",
+        "risk_level",
+        *PRODUCT_BLANK,
+        "status",
+    )
+    stage: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("name", "text"),
+        ("type", "text"),
+        ("issuer_type", "text"),
+        ("asset_class", "text"),
+        ("risk_level", "integer"),
+        ("term_days", "integer"),
+        ("yield_low", "numeric(7,4)"),
+        ("yield_high", "numeric(7,4)"),
+        ("min_amount", "numeric(18,2)"),
+        ("increment", "numeric(18,2)"),
+        ("currency", "text"),
+        ("sale_starts_at", "timestamptz"),
+        ("sale_ends_at", "timestamptz"),
+        ("quota", "numeric(18,2)"),
+        ("target_tiers", "jsonb"),
+        ("qualification_needed", "text"),
+        ("cooling_off_hours", "integer"),
+        ("recording_retention_years", "integer"),
+        ("status", "text"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row_parsers = [
+            Column("name", free_text(10_000), required=True),
+            Column("type", _lowered, required=True),
+            Column("issuer_type", _lowered, required=True),
+            Column("asset_class", _lowered, required=True),
+            Column("risk_level", _risk_level, required=True),
+            Column("status", _lowered, required=True),
+            Column("term_days", parse_whole),
+            Column("yield_low", parse_rate),
+            Column("yield_high", parse_rate),
+            Column("min_amount", parse_amount),
+            Column("increment", parse_amount),
+            Column("currency", code_text),
+            Column("sale_starts_at", parse_datetime),
+            Column("sale_ends_at", parse_datetime),
+            Column("quota", parse_amount),
+            Column("target_tiers", _tiers, cached=False),
+            Column("qualification_needed", _lowered),
+            Column("cooling_off_hours", parse_whole),
+            Column("recording_retention_years", parse_whole),
+        ]
+        self.current: dict[str, Product] = {}
+
+    def parsers(self) -> list[Column]:
+        return self.row_parsers
+
+    def prepare(self, chunk: Chunk) -> None:
+        # The products the chunk changes, locked: what was sold bounds the new quota,
+        # and a sale waits for the import rather than overselling a lowered quota.
+        codes = set()
+        for _number, cells in chunk:
+            try:
+                codes.add(key_of(cells[self.key_index], max_length=self.key_length))
+            except (CellError, IndexError):
+                continue
+        self.current = {
+            product.code: product
+            for product in Product.objects.select_for_update().filter(code__in=codes)
+        }
+
+    def clean(self, number: int, cells: list[Cell], errors: list[RowError]) -> tuple[Any, ...]:
+        from rmdesk.marketing.services import product_fields_clean
+
+        before = len(errors)
+        values = _values(self.row_parsers, cells, number, errors)
+        if len(errors) > before:
+            return ()
+        data: dict[str, Any] = {"code": text(cells[self.key_index])}
+        for column, value in zip(self.row_parsers, values, strict=True):
+            data[column.name] = PRODUCT_BLANK.get(column.name) if value is None else value
+        code = key_of(cells[self.key_index], max_length=self.key_length)
+        data["code"] = code
+        try:
+            clean = product_fields_clean(data, current=self.current.get(code))
+        except DomainError as exc:
+            details = exc.details if isinstance(exc.details, list) else []
+            for detail in details:
+                errors.append(
+                    RowError(
+                        number,
+                        str(detail.get("field", "")),
+                        str(detail.get("code", "INVALID")),
+                        str(detail.get("reason", "")),
+                    )
+                )
+            return ()
+        ops = connection.ops
+        return tuple(
+            json.dumps(clean[name])
+            if name == "target_tiers"
+            else ops.adapt_datetimefield_value(clean[name])
+            if name in ("sale_starts_at", "sale_ends_at")
+            else clean[name]
+            for name, _type in self.stage
+        )
+
+    def merge_columns(self) -> dict[str, str]:
+        columns = {"code": "s.k"}
+        columns |= {name: f"s.{name}" for name, _type in self.stage}
+        return columns
+
+
 FEEDS: dict[str, type[FeedSpec]] = {
     Feed.CUSTOMERS: CustomersFeed,
     Feed.HOLDINGS: HoldingsFeed,
     Feed.TRANSACTIONS: TransactionsFeed,
+    Feed.PRODUCTS: ProductsFeed,
 }

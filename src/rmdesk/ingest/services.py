@@ -562,8 +562,9 @@ def _touched_before(stage: Stage) -> None:
 def _derived_refresh() -> None:
     """AUM, liabilities and tier of the customers whose holdings the file touched.
 
-    The touched customers are collected set-based (present and former holders), then
-    refreshed by the customer services' set-based statements, 5,000 at a time.
+    The touched customers (present and former holders) are collected in SQL, then
+    refreshed by the customer services' set-based statements over that set: one
+    ``UPDATE`` for the balances, one for the tiers and their history.
     """
     analyze(Holding)
     with connection.cursor() as cursor:
@@ -571,20 +572,13 @@ def _derived_refresh() -> None:
             "INSERT INTO ingest_touched SELECT c.id FROM ingest_stage s"
             " JOIN customers_customer c ON c.customer_no = s.customer_no WHERE s.ok"
         )
-        # Walked in key order, 5,000 at a time: the index keeps each step a range read.
         cursor.execute("CREATE INDEX ingest_touched_id ON ingest_touched (id)")
-        last = 0
-        while True:
-            cursor.execute(
-                "SELECT DISTINCT id FROM ingest_touched WHERE id > %s ORDER BY id LIMIT 5000",
-                [last],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
-                break
-            customer_balances_refresh(customer_ids=ids)
-            customer_tiers_refresh(customer_ids=ids)
-            last = ids[-1]
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE ingest_touched")
+    touched = RawSQL("SELECT DISTINCT id FROM ingest_touched", [])  # noqa: S611 (a constant)
+    customer_balances_refresh(customer_ids=touched)
+    customer_tiers_refresh(customer_ids=touched)
+    with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS ingest_touched")
 
 
