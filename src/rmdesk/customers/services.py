@@ -582,11 +582,7 @@ def customer_tiers_refresh(*, customer_ids: Iterable[int] | RawSQL | None = None
     arrive with the core-system feeds.)
     """
     now = timezone.now()
-    thresholds = tier_thresholds()
-    whens = " ".join("WHEN c.aum >= %s THEN %s" for _rule in thresholds)
-    case = f"CASE {whens} ELSE %s END" if thresholds else "%s"
-    case_params: list[Any] = [value for tier, min_aum in thresholds for value in (min_aum, tier)]
-    case_params.append(Tier.MASS.value)
+    case, case_params = _tier_sql("c.aum")
     if customer_ids is None:
         scope, scope_params = "1 = 1", ()
     else:
@@ -623,6 +619,79 @@ def customer_tiers_refresh(*, customer_ids: Iterable[int] | RawSQL | None = None
                 " AND m.to_tier <> m.from_tier",
                 [now.date(), *moving_params],
             )
+    if moved:
+        first = TierChange.objects.filter(changed_at=now).select_related("customer").first()
+        if first is not None:
+            audit_record(
+                actor=None,
+                action="customers.tier.refreshed",
+                target=first.customer,
+                data={"moved": moved},
+            )
+    return moved
+
+
+def _tier_sql(aum: str) -> tuple[str, list[Any]]:
+    """The tier ``aum`` (an SQL expression) falls in, by the bank's current rules."""
+    thresholds = tier_thresholds()
+    whens = " ".join(f"WHEN {aum} >= CAST(%s AS NUMERIC) THEN %s" for _rule in thresholds)
+    params: list[Any] = [value for tier, min_aum in thresholds for value in (min_aum, tier)]
+    params.append(Tier.MASS.value)
+    return (f"CASE {whens} ELSE %s END" if thresholds else "%s"), params
+
+
+@transaction.atomic
+def customer_holdings_refresh(*, customer_ids: Iterable[int] | RawSQL) -> int:
+    """AUM, liabilities and tier of these customers from their active holdings, in one
+    pass: each customer row is written once, and only if something changed; every tier
+    move is recorded in the tier history. Returns the number of tier moves.
+
+    The same figures as ``customer_balances_refresh`` then ``customer_tiers_refresh``
+    (tested), for the imports that touch many customers at once.
+    """
+    now = timezone.now()
+    ids, scope_params = _scope(customer_ids).values("pk").query.sql_with_params()
+    liability = ", ".join("%s" for _type in Holding.LIABILITY_TYPES)
+    liability_params = [str(value) for value in sorted(Holding.LIABILITY_TYPES)]
+    tier, tier_params = _tier_sql("x.aum")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS customers_refresh")
+        cursor.execute(
+            "CREATE TEMP TABLE customers_refresh AS SELECT x.*, "  # noqa: S608 (no input)
+            f"{tier} AS to_tier FROM (SELECT c.id, c.tier AS from_tier, c.aum AS old_aum,"
+            " c.liabilities AS old_liabilities,"
+            f" COALESCE(SUM(CASE WHEN h.product_type IN ({liability}) THEN NULL"
+            " ELSE h.balance_cny END), 0) AS aum,"
+            f" COALESCE(SUM(CASE WHEN h.product_type IN ({liability}) THEN h.balance_cny END),"
+            " 0) AS liabilities"
+            " FROM customers_customer c LEFT JOIN customers_holding h"
+            " ON h.customer_id = c.id AND h.status = %s"
+            f" WHERE c.id IN ({ids}) GROUP BY c.id, c.tier, c.aum, c.liabilities) x",
+            [
+                *tier_params,
+                *liability_params,
+                *liability_params,
+                Holding.Status.ACTIVE.value,
+                *scope_params,
+            ],
+        )
+        cursor.execute(
+            "INSERT INTO customers_tierchange (customer_id, from_tier, to_tier, aum, changed_at)"
+            " SELECT id, from_tier, to_tier, aum, %s FROM customers_refresh"
+            " WHERE to_tier <> from_tier",
+            [now],
+        )
+        moved = int(cursor.rowcount)
+        cursor.execute(
+            "UPDATE customers_customer SET aum = r.aum, liabilities = r.liabilities,"
+            " tier = r.to_tier, tier_since = CASE WHEN r.to_tier <> r.from_tier THEN %s"
+            " ELSE customers_customer.tier_since END"
+            " FROM customers_refresh r WHERE customers_customer.id = r.id"
+            " AND (r.aum <> r.old_aum OR r.liabilities <> r.old_liabilities"
+            " OR r.to_tier <> r.from_tier)",
+            [now.date()],
+        )
+        cursor.execute("DROP TABLE customers_refresh")
     if moved:
         first = TierChange.objects.filter(changed_at=now).select_related("customer").first()
         if first is not None:

@@ -443,11 +443,11 @@ def parse_bool(cell: Cell) -> bool:
 
 # An amount already in canonical form: no sign but "-", no leading zeros, no separators,
 # at most two decimals, less than 1e16. Taken as it is (the common case in a feed).
-_PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,2})?")
+PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,2})?")
 
 
 def amount_text(cell: Cell) -> str:
     """``parse_amount`` as text for the database; a plain amount skips the Decimal work."""
-    if isinstance(cell, str) and _PLAIN_AMOUNT.fullmatch(cell):
+    if isinstance(cell, str) and PLAIN_AMOUNT.fullmatch(cell):
         return cell
     return str(parse_amount(cell))

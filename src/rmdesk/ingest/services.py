@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import CustomerAssignment, Holding
-from rmdesk.customers.services import customer_balances_refresh, customer_tiers_refresh
+from rmdesk.customers.services import customer_holdings_refresh
 from rmdesk.ingest.feeds import (
     FEEDS,
     CustomersFeed,
@@ -437,8 +437,9 @@ def _apply(
             )
         spec.prepare(chunk)
         errors: list[RowError] = []
-        staged: list[tuple[Any, ...]] = []
-        for number, cells in chunk:
+        fast = spec.clean_chunk(chunk)
+        staged: list[tuple[Any, ...]] = fast if fast is not None else []
+        for number, cells in chunk if fast is None else ():
             before = len(errors)
             if len(cells) > width and any(text(cell).strip() for cell in cells[width:]):
                 errors.append(RowError(number, "", "EXTRA_FIELDS", extra_reason))
@@ -563,8 +564,9 @@ def _derived_refresh() -> None:
     """AUM, liabilities and tier of the customers whose holdings the file touched.
 
     The touched customers (present and former holders) are collected in SQL, then
-    refreshed by the customer services' set-based statements over that set: one
-    ``UPDATE`` for the balances, one for the tiers and their history.
+    refreshed by the customer services' set-based statements over that set: each
+    customer's figures computed in one aggregate, its row written once if they changed,
+    its tier moves recorded in the history.
     """
     analyze(Holding)
     with connection.cursor() as cursor:
@@ -576,8 +578,7 @@ def _derived_refresh() -> None:
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE ingest_touched")
     touched = RawSQL("SELECT DISTINCT id FROM ingest_touched", [])  # noqa: S611 (a constant)
-    customer_balances_refresh(customer_ids=touched)
-    customer_tiers_refresh(customer_ids=touched)
+    customer_holdings_refresh(customer_ids=touched)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS ingest_touched")
 
