@@ -12,6 +12,7 @@ over the staging table, in ``checks``; they are the same statements on every dat
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -76,6 +77,18 @@ def key_of(raw: Cell, *, max_length: int) -> str:
     return value
 
 
+# Parsers whose canonical cells are returned as they are: the joined column matches
+# ``(?:cell\n)*cell`` when every cell is such a canonical string (no cell matching the
+# pattern holds a line break, so the segments are the cells).
+def _joined(cell: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{cell}\n)*{cell}")
+
+
+PLAIN_COLUMN: dict[Callable[[Cell], Any], re.Pattern[str]] = {
+    amount_text: _joined(PLAIN_AMOUNT.pattern),
+}
+
+
 def choice(values: list[str]) -> Callable[[Cell], str]:
     allowed = frozenset(values)
 
@@ -107,6 +120,7 @@ def free_text(max_length: int) -> Callable[[Cell], str]:
     return parse
 
 
+@functools.cache  # one parser per length, so PLAIN_COLUMN stays small
 def code(max_length: int) -> Callable[[Cell], str]:
     def parse(cell: Cell) -> str:
         value = code_text(cell)
@@ -114,6 +128,8 @@ def code(max_length: int) -> Callable[[Cell], str]:
             raise CellError("TOO_LONG", _("At most %(n)s characters.") % {"n": max_length})
         return value
 
+    # Printable ASCII without spaces is its own NFKC form and has nothing to trim.
+    PLAIN_COLUMN[parse] = _joined(f"[!-~]{{1,{max_length}}}")
     return parse
 
 
@@ -122,6 +138,9 @@ def nonnegative(cell: Cell) -> str:
     if amount.startswith("-") and parse_amount(amount) < 0:
         raise CellError("NEGATIVE_AMOUNT", _("The amount cannot be negative."))
     return amount
+
+
+PLAIN_COLUMN[nonnegative] = _joined(PLAIN_AMOUNT.pattern.removeprefix("-?"))
 
 
 def iso_date(cell: Cell) -> str:
@@ -198,37 +217,24 @@ class Column:
     def column(self, cells: list[Cell]) -> list[Any] | None:
         """The answers for a whole column of a chunk, or None if any cell is refused.
 
-        Cached columns answer with one C-level pass over the cache; a column whose
-        parser is not cached (amounts, unique per row) is taken as it is when a single
-        regular expression over the joined column (``plain``) shows every cell is
-        already canonical — the parser's own fast path, applied to the column at once.
+        A column whose cells a single regular expression over the joined column
+        (``PLAIN_COLUMN``) shows to be already canonical is taken as it is — codes and
+        amounts, mostly unique per row; otherwise a cached column answers with one
+        C-level pass over its cache, and the others cell by cell.
         """
+        plain = PLAIN_COLUMN.get(self.parse)
+        if plain is not None and _all_match(plain, cells):
+            return cells
         if self.cached:
             values = list(map(self.cache.__getitem__, cells))
             bad = self.cache.bad
             if bad and not bad.isdisjoint(cells):
                 return None
             return values
-        plain = PLAIN_COLUMN.get(self.parse)
-        if plain is not None and _all_match(plain, cells):
-            return cells
         values = [self._compute(cell) for cell in cells]
         if any(value.__class__ is CellError for value in values):
             return None
         return values
-
-
-# Parsers whose canonical cells are returned as they are: the joined column matches
-# ``(?:cell\n)*cell`` when every cell is such a canonical string (no cell matching the
-# pattern holds a line break, so the segments are the cells).
-def _joined(cell: str) -> re.Pattern[str]:
-    return re.compile(f"(?:{cell}\n)*{cell}")
-
-
-PLAIN_COLUMN: dict[Callable[[Cell], Any], re.Pattern[str]] = {
-    amount_text: _joined(PLAIN_AMOUNT.pattern),
-    nonnegative: _joined(PLAIN_AMOUNT.pattern.removeprefix("-?")),
-}
 
 
 def _all_match(pattern: re.Pattern[str], cells: list[Cell]) -> bool:
