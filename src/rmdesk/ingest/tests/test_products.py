@@ -254,3 +254,18 @@ def test_holdings_name_products_that_exist(cast):
         ("H1", "WM001"),
         ("H3", ""),
     ]
+
+
+def test_command_dry_run_and_the_api_take_the_products_feed(cast, client_for, tmp_path, capsys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    path = tmp_path / "products.csv"
+    path.write_text(SHELF, encoding="utf-8")
+    call_command("import", "products", str(path), "--dry-run", "--as", "ops")
+    assert "new 3, changed 0, unchanged 0, rejected 0" in capsys.readouterr().out
+    assert not Product.objects.exists()
+    upload = SimpleUploadedFile("products.csv", SHELF.encode(), content_type="text/csv")
+    body = client_for(cast.ops_officer).post("/api/v1/imports/products", {"file": upload}).json()
+    assert (body["feed"], body["status"], body["new"]) == ("products", "done", 3)
+    assert Product.objects.count() == 3
