@@ -52,18 +52,20 @@ def generate(seed: int, rows: int = 120) -> dict[str, str]:
         "code,name,type,issuer_type,asset_class,risk_level,status,yield_low,yield_high,"
         "min_amount,quota,sale_starts_at,sale_ends_at,target_tiers,cooling_off_hours"
     ]
+    # Products draw from a generator of their own, so the other files are as they were.
+    prng = random.Random(seed * 1000 + 7)
     for i in range(rows // 4):
-        fault = rng.random()
-        risk = rng.choice(["R1", "2", "R5"]) if fault > 0.1 else "R7"
-        low, high = rng.choice([("", ""), ("2.5", "3.1"), ("3.1", "2.5" if fault < 0.2 else "4")])
-        status = rng.choice(["on_sale", "draft", "closed", "suspended"])
-        starts, ends = rng.choice([("", ""), ("20261201", "2026-12-10 17:00"), ("46354", "")])
-        tiers = rng.choice(["", "gold;private", "gold；vip" if fault < 0.3 else "mass"])
+        fault = prng.random() if i else 1.0  # P000 is always valid
+        risk = prng.choice(["R1", "2", "R5"]) if fault > 0.1 else "R7"
+        low, high = prng.choice([("", ""), ("2.5", "3.1"), ("3.1", "2.5" if fault < 0.2 else "4")])
+        status = prng.choice(["on_sale", "draft", "closed", "suspended"])
+        starts, ends = prng.choice([("", ""), ("20261201", "2026-12-10 17:00"), ("46354", "")])
+        tiers = prng.choice(["", "gold;private", "gold；vip" if fault < 0.3 else "mass"])
         products.append(
-            f"S{seed}P{i:03d},产品{i},{rng.choice(['wm_public', 'fund', 'loan'])},bank,"
-            f'mixed,{risk},{status},{low},{high},"{rng.randint(1, 99999):,}",'
-            f"{rng.choice(['', '1000000', '-1' if fault < 0.4 else '5'])},{starts},{ends},"
-            f"{tiers},{rng.choice(['', '24', '9999' if fault < 0.5 else '0'])}"
+            f"S{seed}P{i:03d},产品{i},{prng.choice(['wm_public', 'fund', 'loan'])},bank,"
+            f'mixed,{risk},{status},{low},{high},"{prng.randint(1, 99999):,}",'
+            f"{prng.choice(['', '1000000', '-1' if fault < 0.4 else '5'])},{starts},{ends},"
+            f"{tiers},{prng.choice(['', '24', '9999' if fault < 0.5 else '0'])}"
         )
     holdings = [
         "account_no,customer_no,product_type,balance,opened_on,currency,balance_cny,product_code"
@@ -79,7 +81,11 @@ def generate(seed: int, rows: int = 120) -> dict[str, str]:
         )
         money, cny = rng.choice([("", ""), ("USD", "7000"), ("USD", "")])
         kind = rng.choice(["demand_deposit", "time_deposit", "loan", "wealth"])
-        product = rng.choice(["", f"S{seed}P{rng.randrange(rows // 4):03d}", "NOPE"])
+        # Unknown products only on rows refused already: the other files keep their rows.
+        if fault < 0.15:
+            product = prng.choice(["", "NOPE", f"S{seed}P{prng.randrange(rows // 4):03d}"])
+        else:
+            product = prng.choice(["", "", f"S{seed}P000"])
         holdings.append(
             f"S{seed}A{i:04d},{owner},{kind},{balance},{opened},{money},{cny},{product}"
         )
