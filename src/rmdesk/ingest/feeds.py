@@ -1,4 +1,4 @@
-"""The three feeds: their columns, how a row is cleaned, and the checks made set-based.
+"""The feeds: their columns, how a row is cleaned, and the checks made set-based.
 
 A feed turns each data row into one staging row: its number, its key, whether it passed
 the checks made on the row alone, and the cleaned values. Those per-row checks are the
@@ -12,20 +12,26 @@ over the staging table, in ``checks``; they are the same statements on every dat
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from itertools import repeat
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext as _
 
+from rmdesk.core.errors import DomainError
 from rmdesk.customers import identifiers
 from rmdesk.customers.models import Customer, Holding, Transaction
 from rmdesk.customers.services import InvalidFields, _derived, customer_fields_clean
 from rmdesk.ingest.models import Feed
 from rmdesk.ingest.parsing import (
+    PLAIN_AMOUNT,
     Cell,
     CellError,
     amount_text,
@@ -34,8 +40,12 @@ from rmdesk.ingest.parsing import (
     parse_amount,
     parse_bool,
     parse_date,
+    parse_datetime,
+    parse_rate,
+    parse_whole,
     text,
 )
+from rmdesk.marketing.models import Product
 from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.roles import Role
 
@@ -65,6 +75,18 @@ def key_of(raw: Cell, *, max_length: int) -> str:
     if not _KEY.fullmatch(value):
         raise CellError("BAD_KEY", _("Letters, digits and _ . - / only."))
     return value
+
+
+# Parsers whose canonical cells are returned as they are: the joined column matches
+# ``(?:cell\n)*cell`` when every cell is such a canonical string (no cell matching the
+# pattern holds a line break, so the segments are the cells).
+def _joined(cell: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{cell}\n)*{cell}")
+
+
+PLAIN_COLUMN: dict[Callable[[Cell], Any], re.Pattern[str]] = {
+    amount_text: _joined(PLAIN_AMOUNT.pattern),
+}
 
 
 def choice(values: list[str]) -> Callable[[Cell], str]:
@@ -98,6 +120,7 @@ def free_text(max_length: int) -> Callable[[Cell], str]:
     return parse
 
 
+@functools.cache  # one parser per length, so PLAIN_COLUMN stays small
 def code(max_length: int) -> Callable[[Cell], str]:
     def parse(cell: Cell) -> str:
         value = code_text(cell)
@@ -105,6 +128,8 @@ def code(max_length: int) -> Callable[[Cell], str]:
             raise CellError("TOO_LONG", _("At most %(n)s characters.") % {"n": max_length})
         return value
 
+    # Printable ASCII without spaces is its own NFKC form and has nothing to trim.
+    PLAIN_COLUMN[parse] = _joined(f"[!-~]{{1,{max_length}}}")
     return parse
 
 
@@ -115,11 +140,36 @@ def nonnegative(cell: Cell) -> str:
     return amount
 
 
+PLAIN_COLUMN[nonnegative] = _joined(PLAIN_AMOUNT.pattern.removeprefix("-?"))
+
+
 def iso_date(cell: Cell) -> str:
     return parse_date(cell).isoformat()
 
 
 _BLANK = object()
+
+
+class _Cache(dict[Cell, Any]):
+    """A column's answers by cell; a miss computes the answer with the column's parser.
+
+    ``bad`` holds the cells whose answer is a refusal, so a whole column can be checked
+    for refusals with one set operation.
+    """
+
+    def __init__(self, column: Column) -> None:
+        super().__init__()
+        self.column = column
+        self.bad: set[Cell] = set()
+
+    def __missing__(self, cell: Cell) -> Any:
+        if len(self) >= CACHE_SIZE:
+            self.clear()
+            self.bad.clear()
+        found = self[cell] = self.column._compute(cell)
+        if found.__class__ is CellError:
+            self.bad.add(cell)
+        return found
 
 
 class Column:
@@ -143,7 +193,7 @@ class Column:
         self.required = required
         self.cached = cached
         self.index = -1
-        self.cache: dict[Cell, Any] = {}
+        self.cache = _Cache(self)
 
     def _compute(self, cell: Cell) -> Any:
         if isinstance(cell, str) and cell and not cell[0].isspace():
@@ -159,17 +209,53 @@ class Column:
 
     def __call__(self, cells: list[Cell]) -> Any:
         cell = cells[self.index] if 0 <= self.index < len(cells) else None
-        if not self.cached:
-            found = self._compute(cell)
-        else:
-            found = self.cache.get(cell, _BLANK)
-            if found is _BLANK:
-                if len(self.cache) >= CACHE_SIZE:
-                    self.cache.clear()
-                found = self.cache[cell] = self._compute(cell)
+        found = self.cache[cell] if self.cached else self._compute(cell)
         if isinstance(found, CellError):
             raise found
         return found
+
+    def column(self, cells: list[Cell]) -> list[Any] | None:
+        """The answers for a whole column of a chunk, or None if any cell is refused.
+
+        A column whose cells a single regular expression over the joined column
+        (``PLAIN_COLUMN``) shows to be already canonical is taken as it is — codes and
+        amounts, mostly unique per row; otherwise a cached column answers with one
+        C-level pass over its cache, and the others cell by cell.
+        """
+        plain = PLAIN_COLUMN.get(self.parse)
+        if plain is not None and _all_match(plain, cells):
+            return cells
+        if self.cached:
+            values = list(map(self.cache.__getitem__, cells))
+            bad = self.cache.bad
+            if bad and not bad.isdisjoint(cells):
+                return None
+            return values
+        values = [self._compute(cell) for cell in cells]
+        if any(value.__class__ is CellError for value in values):
+            return None
+        return values
+
+
+def _all_match(pattern: re.Pattern[str], cells: list[Cell]) -> bool:
+    try:
+        joined = "\n".join(cells)  # type: ignore[arg-type]
+    except TypeError:  # an XLSX number or date cell: not a canonical string
+        return False
+    return pattern.fullmatch(joined) is not None
+
+
+def keys_column(cells: list[Cell], *, max_length: int) -> list[Cell] | None:
+    """A chunk's keys if every one is already canonical (``key_of``'s fast path), else None."""
+    pattern = _KEY_COLUMNS.get(max_length)
+    if pattern is None:
+        pattern = _KEY_COLUMNS[max_length] = _joined(
+            f"[0-9A-Za-z][0-9A-Za-z_.\\-/]{{0,{max_length - 1}}}"
+        )
+    return cells if _all_match(pattern, cells) else None
+
+
+_KEY_COLUMNS: dict[int, re.Pattern[str]] = {}
 
 
 class Lookup:
@@ -254,6 +340,44 @@ class FeedSpec:
         """The staging values (after row_no, k, ok) of a row; appends its refusals."""
         raise NotImplementedError
 
+    def clean_chunk(self, chunk: Chunk) -> list[tuple[Any, ...]] | None:
+        """The staging rows (row_no, k, ok, values…) of a chunk none of whose rows is
+        refused, column by column; None sends the chunk down the per-row path.
+
+        The columnar path answers a column with one pass of C-level operations (the
+        column cache, a regular expression over the joined cells), and decides exactly
+        as the per-row path because it runs the same parsers: any cell refused, any row
+        not of the header's width, any key or amount not already canonical, and the
+        chunk goes row by row, which finds and reports the refusals.
+        """
+        if not chunk:
+            return []
+        rows = [cells for _number, cells in chunk]
+        if set(map(len, rows)) != {self.width}:
+            return None
+        columns = list(zip(*rows, strict=True))
+        keys = keys_column(list(columns[self.key_index]), max_length=self.key_length)
+        if keys is None:
+            return None
+        parsed: list[list[Any]] = []
+        for column in self.parsers():
+            cells = list(columns[column.index]) if column.index >= 0 else [None] * len(rows)
+            values = column.column(cells)
+            if values is None:
+                return None
+            parsed.append(values)
+        staged = self.combine(parsed)
+        if staged is None:
+            return None
+        numbers = [number for number, _cells in chunk]
+        return list(zip(numbers, keys, repeat(True), *staged, strict=False))
+
+    def combine(self, parsed: list[list[Any]]) -> list[list[Any]] | None:
+        """The staging columns from the parsers' columns (the row rules that span
+        cells, applied to whole columns), or None where a row would be refused.
+        Feeds without a columnar path return None."""
+        return None
+
     def checks(self) -> list[list[Check]]:
         """Set-based checks in steps; the rows a step refuses are not ``ok`` in the next."""
         return [[duplicate_key_check(self)]]
@@ -288,14 +412,7 @@ def _values(
     for column in parsers:
         index = column.index
         cell = cells[index] if 0 <= index < width else None
-        if column.cached:
-            found = column.cache.get(cell, _BLANK)
-            if found is _BLANK:
-                if len(column.cache) >= CACHE_SIZE:
-                    column.cache.clear()
-                found = column.cache[cell] = column._compute(cell)
-        else:
-            found = column._compute(cell)
+        found = column.cache[cell] if column.cached else column._compute(cell)
         if found.__class__ is CellError:
             errors.append(RowError(number, column.name, found.code, found.reason))
             found = None
@@ -657,9 +774,9 @@ class HoldingsFeed(FeedSpec):
                     _("A holding cannot mature before it opens."),
                 )
             )
-        # The reference is checked set-based even on a refused row (all its faults listed).
+        # References are checked set-based even on a refused row (all its faults listed).
         if len(errors) > before:
-            return (customer_no,)
+            return (customer_no, None, product_code or "")
         return (
             customer_no,
             product_type,
@@ -673,8 +790,45 @@ class HoldingsFeed(FeedSpec):
             status or Holding.Status.ACTIVE,
         )
 
+    def combine(self, parsed: list[list[Any]]) -> list[list[Any]] | None:
+        (
+            customer_no,
+            product_type,
+            money,
+            balance,
+            balance_cny,
+            opened_on,
+            matures_on,
+            status,
+            product_code,
+            product_name,
+        ) = parsed
+        money = [value or "CNY" for value in money]
+        if any(
+            cny is None and value != "CNY" for cny, value in zip(balance_cny, money, strict=True)
+        ):
+            return None  # BALANCE_CNY required: the per-row path says so
+        if any(matures_on) and any(
+            m is not None and o is not None and m < o
+            for o, m in zip(opened_on, matures_on, strict=True)
+        ):
+            return None  # BAD_DATE_ORDER
+        active = Holding.Status.ACTIVE.value
+        return [
+            customer_no,
+            product_type,
+            [value or "" for value in product_code],
+            [value or "" for value in product_name],
+            money,
+            balance,
+            [b if c is None else c for b, c in zip(balance, balance_cny, strict=True)],
+            opened_on,
+            matures_on,
+            [value or active for value in status],
+        ]
+
     def checks(self) -> list[list[Check]]:
-        return [[duplicate_key_check(self), unknown_customer_check()]]
+        return [[duplicate_key_check(self), unknown_customer_check(), unknown_product_check()]]
 
     def merge_columns(self) -> dict[str, str]:
         columns = {"account_no": "s.k", "customer_id": "c.id"}
@@ -689,6 +843,16 @@ def unknown_customer_check() -> Check:
         _("No customer has this number."),
         "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.customer_no <> '' AND NOT EXISTS"
         " (SELECT 1 FROM customers_customer c WHERE c.customer_no = s.customer_no)",
+    )
+
+
+def unknown_product_check() -> Check:
+    return Check(
+        "product_code",
+        "UNKNOWN_PRODUCT",
+        _("No product has this code (import the products feed first)."),
+        "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.product_code <> '' AND NOT EXISTS"
+        " (SELECT 1 FROM marketing_product p WHERE p.code = s.product_code)",
     )
 
 
@@ -752,6 +916,18 @@ class TransactionsFeed(FeedSpec):
         values[6] = values[6] or ""
         return tuple(values)
 
+    def combine(self, parsed: list[list[Any]]) -> list[list[Any]] | None:
+        customer_no, account_no, booked_on, kind, amount, money, counterparty = parsed
+        return [
+            customer_no,
+            account_no,
+            booked_on,
+            kind,
+            amount,
+            [value or "CNY" for value in money],
+            [value or "" for value in counterparty],
+        ]
+
     def checks(self) -> list[list[Check]]:
         return [
             [
@@ -783,8 +959,182 @@ class TransactionsFeed(FeedSpec):
         return columns
 
 
+def _risk_level(cell: Cell) -> int | str:
+    """``R3`` or ``3`` as 3; anything else as written, for the product rules to refuse."""
+    value = code_text(cell).upper()
+    digits = value.removeprefix("R")
+    return int(digits) if digits.isdigit() and len(digits) < 4 else value
+
+
+_TIER_SPLIT = re.compile(r"[;；、\s]+")
+
+
+def _tiers(cell: Cell) -> list[str]:
+    """Tiers separated by ``;`` (or spaces, ``、``), as written, for the product rules."""
+    return [part.lower() for part in _TIER_SPLIT.split(code_text(cell)) if part]
+
+
+def _lowered(cell: Cell) -> str:
+    return code_text(cell).lower()
+
+
+# A product column left blank (or absent): the model's default, as a new product has.
+PRODUCT_BLANK: dict[str, Any] = {
+    "term_days": None,
+    "yield_low": None,
+    "yield_high": None,
+    "min_amount": Decimal("0.01"),
+    "increment": Decimal("0.01"),
+    "currency": "CNY",
+    "sale_starts_at": None,
+    "sale_ends_at": None,
+    "quota": None,
+    "target_tiers": [],
+    "qualification_needed": "",
+    "cooling_off_hours": 0,
+    "recording_retention_years": None,
+}
+
+
+class ProductsFeed(FeedSpec):
+    """The product shelf, keyed by the core system's product code.
+
+    Every row goes through ``marketing.services.product_fields_clean``, the rules of the
+    product page and the API; the cell parsers only read the file's formats. A product is
+    withdrawn or closed by its ``status`` column, never by being absent from a file.
+    """
+
+    feed: ClassVar[Feed] = Feed.PRODUCTS
+    model: ClassVar[type[models.Model]] = Product
+    key: ClassVar[str] = "code"
+    required: ClassVar[tuple[str, ...]] = (
+        "code",
+        "name",
+        "type",
+        "issuer_type",
+        "asset_class",
+        "risk_level",
+        "status",
+    )
+    optional: ClassVar[tuple[str, ...]] = tuple(PRODUCT_BLANK)
+    update_fields: ClassVar[tuple[str, ...]] = (
+        "name",
+        "type",
+        "issuer_type",
+        "asset_class",
+        "risk_level",
+        *PRODUCT_BLANK,
+        "status",
+    )
+    stage: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("name", "text"),
+        ("type", "text"),
+        ("issuer_type", "text"),
+        ("asset_class", "text"),
+        ("risk_level", "integer"),
+        ("term_days", "integer"),
+        ("yield_low", "numeric(7,4)"),
+        ("yield_high", "numeric(7,4)"),
+        ("min_amount", "numeric(18,2)"),
+        ("increment", "numeric(18,2)"),
+        ("currency", "text"),
+        ("sale_starts_at", "timestamptz"),
+        ("sale_ends_at", "timestamptz"),
+        ("quota", "numeric(18,2)"),
+        ("target_tiers", "jsonb"),
+        ("qualification_needed", "text"),
+        ("cooling_off_hours", "integer"),
+        ("recording_retention_years", "integer"),
+        ("status", "text"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row_parsers = [
+            Column("name", free_text(10_000), required=True),
+            Column("type", _lowered, required=True),
+            Column("issuer_type", _lowered, required=True),
+            Column("asset_class", _lowered, required=True),
+            Column("risk_level", _risk_level, required=True),
+            Column("status", _lowered, required=True),
+            Column("term_days", parse_whole),
+            Column("yield_low", parse_rate),
+            Column("yield_high", parse_rate),
+            Column("min_amount", parse_amount),
+            Column("increment", parse_amount),
+            Column("currency", code_text),
+            Column("sale_starts_at", parse_datetime),
+            Column("sale_ends_at", parse_datetime),
+            Column("quota", parse_amount),
+            Column("target_tiers", _tiers, cached=False),
+            Column("qualification_needed", _lowered),
+            Column("cooling_off_hours", parse_whole),
+            Column("recording_retention_years", parse_whole),
+        ]
+        self.current: dict[str, Product] = {}
+
+    def parsers(self) -> list[Column]:
+        return self.row_parsers
+
+    def prepare(self, chunk: Chunk) -> None:
+        # The products the chunk changes, locked: what was sold bounds the new quota,
+        # and a sale waits for the import rather than overselling a lowered quota.
+        codes = set()
+        for _number, cells in chunk:
+            try:
+                codes.add(key_of(cells[self.key_index], max_length=self.key_length))
+            except (CellError, IndexError):
+                continue
+        self.current = {
+            product.code: product
+            for product in Product.objects.select_for_update().filter(code__in=codes)
+        }
+
+    def clean(self, number: int, cells: list[Cell], errors: list[RowError]) -> tuple[Any, ...]:
+        from rmdesk.marketing.services import product_fields_clean
+
+        before = len(errors)
+        values = _values(self.row_parsers, cells, number, errors)
+        if len(errors) > before:
+            return ()
+        data: dict[str, Any] = {"code": text(cells[self.key_index])}
+        for column, value in zip(self.row_parsers, values, strict=True):
+            data[column.name] = PRODUCT_BLANK.get(column.name) if value is None else value
+        code = key_of(cells[self.key_index], max_length=self.key_length)
+        data["code"] = code
+        try:
+            clean = product_fields_clean(data, current=self.current.get(code))
+        except DomainError as exc:
+            details = exc.details if isinstance(exc.details, list) else []
+            for detail in details:
+                errors.append(
+                    RowError(
+                        number,
+                        str(detail.get("field", "")),
+                        str(detail.get("code", "INVALID")),
+                        str(detail.get("reason", "")),
+                    )
+                )
+            return ()
+        ops = connection.ops
+        return tuple(
+            json.dumps(clean[name])
+            if name == "target_tiers"
+            else ops.adapt_datetimefield_value(clean[name])
+            if name in ("sale_starts_at", "sale_ends_at")
+            else clean[name]
+            for name, _type in self.stage
+        )
+
+    def merge_columns(self) -> dict[str, str]:
+        columns = {"code": "s.k"}
+        columns |= {name: f"s.{name}" for name, _type in self.stage}
+        return columns
+
+
 FEEDS: dict[str, type[FeedSpec]] = {
     Feed.CUSTOMERS: CustomersFeed,
     Feed.HOLDINGS: HoldingsFeed,
     Feed.TRANSACTIONS: TransactionsFeed,
+    Feed.PRODUCTS: ProductsFeed,
 }

@@ -14,6 +14,7 @@ class Feed(models.TextChoices):
     CUSTOMERS = "customers", _("Customers")
     HOLDINGS = "holdings", _("Holdings (accounts)")
     TRANSACTIONS = "transactions", _("Transactions")
+    PRODUCTS = "products", _("Products")
 
 
 class ImportRun(BaseModel):

@@ -346,6 +346,66 @@ def parse_date(cell: Cell) -> date:
     raise CellError("BAD_DATE", _("A date as YYYY-MM-DD, YYYYMMDD or an Excel date."))
 
 
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def parse_datetime(cell: Cell) -> datetime:
+    """A date (midnight) or a date and time ``2026-11-28 09:30[:00]``, in the bank's time
+    zone; an XLSX date-time cell as it is. Returns an aware datetime."""
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    if isinstance(cell, datetime):
+        return cell if cell.tzinfo is not None else cell.replace(tzinfo=zone)
+    if isinstance(cell, date):
+        return datetime(cell.year, cell.month, cell.day, tzinfo=zone)
+    value = code_text(cell)
+    day, _sep, clock = value.replace("T", " ").partition(" ")
+    when = parse_date(day)
+    hour = minute = second = 0
+    if clock.strip():
+        match = _TIME.fullmatch(clock.strip())
+        if not match:
+            raise CellError("BAD_DATE", _("A date, or a date and time as YYYY-MM-DD HH:MM[:SS]."))
+        hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    try:
+        return datetime(when.year, when.month, when.day, hour, minute, second, tzinfo=zone)
+    except ValueError as exc:
+        raise CellError(
+            "BAD_DATE", _("A date, or a date and time as YYYY-MM-DD HH:MM[:SS].")
+        ) from exc
+
+
+_WHOLE = re.compile(r"[+-]?\d{1,9}")
+
+
+def parse_whole(cell: Cell) -> int:
+    """A whole number (full-width digits too; an XLSX number without a fraction)."""
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return cell
+    value = code_text(cell).replace(",", "")
+    if not _WHOLE.fullmatch(value):
+        raise CellError("BAD_NUMBER", _("A whole number."))
+    return int(value)
+
+
+_RATE = re.compile(r"[+-]?\d{1,6}(?:\.\d+)?")
+
+
+def parse_rate(cell: Cell) -> Decimal:
+    """A rate in percent, ``3.85`` (a trailing ``%`` may follow).
+
+    The range is the product rules'."""
+    if isinstance(cell, float):
+        return Decimal(repr(cell))
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return Decimal(cell)
+    value = code_text(cell).removesuffix("%").strip()
+    if not _RATE.fullmatch(value):
+        raise CellError("BAD_RATE", _("A rate in percent such as 3.85."))
+    return Decimal(value)
+
+
 _AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
@@ -383,11 +443,11 @@ def parse_bool(cell: Cell) -> bool:
 
 # An amount already in canonical form: no sign but "-", no leading zeros, no separators,
 # at most two decimals, less than 1e16. Taken as it is (the common case in a feed).
-_PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,2})?")
+PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,2})?")
 
 
 def amount_text(cell: Cell) -> str:
     """``parse_amount`` as text for the database; a plain amount skips the Decimal work."""
-    if isinstance(cell, str) and _PLAIN_AMOUNT.fullmatch(cell):
+    if isinstance(cell, str) and PLAIN_AMOUNT.fullmatch(cell):
         return cell
     return str(parse_amount(cell))

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import CustomerAssignment, Holding
-from rmdesk.customers.services import customer_balances_refresh, customer_tiers_refresh
+from rmdesk.customers.services import customer_holdings_refresh
 from rmdesk.ingest.feeds import (
     FEEDS,
     CustomersFeed,
@@ -438,8 +438,9 @@ def _apply(
             )
         spec.prepare(chunk)
         errors: list[RowError] = []
-        staged: list[tuple[Any, ...]] = []
-        for number, cells in chunk:
+        fast = spec.clean_chunk(chunk)
+        staged: list[tuple[Any, ...]] = fast if fast is not None else []
+        for number, cells in chunk if fast is None else ():
             before = len(errors)
             if len(cells) > width and any(text(cell).strip() for cell in cells[width:]):
                 errors.append(RowError(number, "", "EXTRA_FIELDS", extra_reason))
@@ -565,8 +566,10 @@ def _touched_before(stage: Stage) -> None:
 def _derived_refresh() -> None:
     """AUM, liabilities and tier of the customers whose holdings the file touched.
 
-    The touched customers are collected set-based (present and former holders), then
-    refreshed by the customer services' set-based statements, 5,000 at a time.
+    The touched customers (present and former holders) are collected in SQL, then
+    refreshed by the customer services' set-based statements over that set: each
+    customer's figures computed in one aggregate, its row written once if they changed,
+    its tier moves recorded in the history.
     """
     analyze(Holding)
     with connection.cursor() as cursor:
@@ -574,20 +577,12 @@ def _derived_refresh() -> None:
             "INSERT INTO ingest_touched SELECT c.id FROM ingest_stage s"
             " JOIN customers_customer c ON c.customer_no = s.customer_no WHERE s.ok"
         )
-        # Walked in key order, 5,000 at a time: the index keeps each step a range read.
         cursor.execute("CREATE INDEX ingest_touched_id ON ingest_touched (id)")
-        last = 0
-        while True:
-            cursor.execute(
-                "SELECT DISTINCT id FROM ingest_touched WHERE id > %s ORDER BY id LIMIT 5000",
-                [last],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
-                break
-            customer_balances_refresh(customer_ids=ids)
-            customer_tiers_refresh(customer_ids=ids)
-            last = ids[-1]
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE ingest_touched")
+    touched = RawSQL("SELECT DISTINCT id FROM ingest_touched", [])  # noqa: S611 (a constant)
+    customer_holdings_refresh(customer_ids=touched)
+    with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS ingest_touched")
 
 

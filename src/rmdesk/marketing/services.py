@@ -62,12 +62,16 @@ def _money(
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        errors.append({"field": field, "reason": str(_("Enter an amount."))})
+        errors.append({"field": field, "code": "BAD_AMOUNT", "reason": str(_("Enter an amount."))})
         return Decimal("0")
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        errors.append({"field": field, "reason": str(_("At most two decimal places."))})
+        errors.append(
+            {"field": field, "code": "BAD_AMOUNT", "reason": str(_("At most two decimal places."))}
+        )
     elif (positive and amount <= 0) or amount < 0 or amount > MONEY_MAX:
-        errors.append({"field": field, "reason": str(_("Enter a positive amount."))})
+        errors.append(
+            {"field": field, "code": "BAD_AMOUNT", "reason": str(_("Enter a positive amount."))}
+        )
     return amount
 
 
@@ -97,7 +101,55 @@ PRODUCT_FIELDS = (
 )
 
 
-def _product_clean(data: dict[str, Any], *, current: Product | None) -> dict[str, Any]:
+YIELD_MAX = Decimal("1000")
+
+
+def _whole(
+    value: Any, *, field: str, low: int, high: int | None, errors: list[dict[str, str]]
+) -> int | None:
+    """A whole number in [low, high] (None stays None)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.append({"field": field, "code": "BAD_NUMBER", "reason": str(_("A whole number."))})
+        return None
+    if value < low or (high is not None and value > high):
+        reason = (
+            _("From %(low)s to %(high)s.") % {"low": low, "high": high}
+            if high is not None
+            else _("At least %(low)s.") % {"low": low}
+        )
+        errors.append({"field": field, "code": "OUT_OF_RANGE", "reason": str(reason)})
+    return int(value)
+
+
+def _yield(value: Any, *, field: str, errors: list[dict[str, str]]) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        rate = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        rate = Decimal("NaN")
+    if not rate.is_finite() or rate.as_tuple().exponent < -4 or abs(rate) >= YIELD_MAX:  # type: ignore[operator]
+        errors.append(
+            {
+                "field": field,
+                "code": "BAD_RATE",
+                "reason": str(_("A rate in percent below 1000, at most four decimal places.")),
+            }
+        )
+        return None
+    return rate
+
+
+def product_fields_clean(data: dict[str, Any], *, current: Product | None) -> dict[str, Any]:
+    """Validate and normalise a product's fields: the one set of rules for the page, the
+    API and the core system's products feed.
+
+    ``current`` is the product being changed (its values fill what ``data`` leaves out,
+    and what was sold bounds the quota). Raises DomainError("invalid_fields") whose
+    details list every refused field with a stable code and a translated reason.
+    """
     merged = {name: getattr(current, name) for name in PRODUCT_FIELDS} if current else {}
     merged.update({k: v for k, v in data.items() if k in PRODUCT_FIELDS})
     errors: list[dict[str, str]] = []
@@ -110,42 +162,94 @@ def _product_clean(data: dict[str, Any], *, current: Product | None) -> dict[str
         ("qualification_needed", Product.Qualification.values),
     ):
         if merged.get(name, "") not in choices:
-            errors.append({"field": name, "reason": bad_choice})
+            errors.append({"field": name, "code": "BAD_CHOICE", "reason": bad_choice})
     code = str(merged.get("code") or "").strip()
     if not code or len(code) > 40:
-        errors.append({"field": "code", "reason": str(_("Enter the core system's code."))})
+        errors.append(
+            {"field": "code", "code": "BAD_CODE", "reason": str(_("Enter the core system's code."))}
+        )
     merged["code"] = code
-    if not str(merged.get("name") or "").strip():
-        errors.append({"field": "name", "reason": str(_("Enter a name."))})
+    name = str(merged.get("name") or "").strip()
+    if not name:
+        errors.append({"field": "name", "code": "REQUIRED", "reason": str(_("Enter a name."))})
+    elif len(name) > 200:
+        errors.append(
+            {"field": "name", "code": "TOO_LONG", "reason": str(_("At most 200 characters."))}
+        )
+    merged["name"] = name
     if merged.get("risk_level") not in (1, 2, 3, 4, 5):
-        errors.append({"field": "risk_level", "reason": str(_("Choose R1 to R5."))})
+        errors.append(
+            {"field": "risk_level", "code": "BAD_CHOICE", "reason": str(_("Choose R1 to R5."))}
+        )
+    merged["term_days"] = _whole(
+        merged.get("term_days"), field="term_days", low=0, high=None, errors=errors
+    )
+    merged["cooling_off_hours"] = (
+        _whole(
+            merged.get("cooling_off_hours"),
+            field="cooling_off_hours",
+            low=0,
+            high=24 * 30,
+            errors=errors,
+        )
+        or 0
+    )
+    merged["recording_retention_years"] = _whole(
+        merged.get("recording_retention_years"),
+        field="recording_retention_years",
+        low=1,
+        high=100,
+        errors=errors,
+    )
     for name in ("min_amount", "increment"):
         merged[name] = _money(merged.get(name, "0.01"), field=name, errors=errors)
     if merged.get("quota") not in (None, ""):
         merged["quota"] = _money(merged["quota"], field="quota", errors=errors)
         if current is not None and merged["quota"] < current.quota_used:
             errors.append(
-                {"field": "quota", "reason": str(_("The quota cannot go below what is sold."))}
+                {
+                    "field": "quota",
+                    "code": "QUOTA_BELOW_SOLD",
+                    "reason": str(_("The quota cannot go below what is sold.")),
+                }
             )
     else:
         merged["quota"] = None
     tiers = merged.get("target_tiers") or []
     if not isinstance(tiers, list) or any(t not in Tier.values for t in tiers):
-        errors.append({"field": "target_tiers", "reason": bad_choice})
+        errors.append({"field": "target_tiers", "code": "BAD_CHOICE", "reason": bad_choice})
+    merged["target_tiers"] = tiers
     currency = str(merged.get("currency") or "CNY").upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        errors.append({"field": "currency", "reason": str(_("A three-letter currency code."))})
+        errors.append(
+            {
+                "field": "currency",
+                "code": "BAD_CURRENCY",
+                "reason": str(_("A three-letter currency code.")),
+            }
+        )
     merged["currency"] = currency
     starts, ends = merged.get("sale_starts_at"), merged.get("sale_ends_at")
     if starts and ends and ends <= starts:
         errors.append(
-            {"field": "sale_ends_at", "reason": str(_("The window must close after it opens."))}
+            {
+                "field": "sale_ends_at",
+                "code": "BAD_DATE_ORDER",
+                "reason": str(_("The window must close after it opens.")),
+            }
         )
-    low, high = merged.get("yield_low"), merged.get("yield_high")
-    if low is not None and high is not None and Decimal(str(high)) < Decimal(str(low)):
-        errors.append({"field": "yield_high", "reason": str(_("The range is upside down."))})
-    if merged.get("cooling_off_hours") is None:
-        merged["cooling_off_hours"] = 0
+    low = merged["yield_low"] = _yield(merged.get("yield_low"), field="yield_low", errors=errors)
+    high = merged["yield_high"] = _yield(
+        merged.get("yield_high"), field="yield_high", errors=errors
+    )
+    if low is not None and high is not None and high < low:
+        errors.append(
+            {
+                "field": "yield_high",
+                "code": "BAD_RANGE",
+                "reason": str(_("The range is upside down.")),
+            }
+        )
     if errors:
         raise _invalid(errors)
     return merged
@@ -159,7 +263,7 @@ def product_create(*, actor: Staff, data: dict[str, Any]) -> Product:
     """
     if not can_manage_products(actor):
         raise PermissionDenied
-    clean = _product_clean(data, current=None)
+    clean = product_fields_clean(data, current=None)
     if Product.objects.filter(code=clean["code"]).exists():
         raise ConflictError(
             _("A product with this code exists."),
@@ -184,7 +288,7 @@ def product_update(*, actor: Staff, product_id: int, data: dict[str, Any]) -> Pr
     product = selectors.product_get(actor=actor, product_id=product_id)
     product = Product.objects.select_for_update().get(pk=product.pk)
     data = {k: v for k, v in data.items() if k != "code"}
-    clean = _product_clean(data, current=product)
+    clean = product_fields_clean(data, current=product)
     changed = sorted(k for k, v in clean.items() if getattr(product, k) != v)
     for name in changed:
         setattr(product, name, clean[name])

@@ -411,6 +411,25 @@ def test_mobile_refuses(raw: str, code: str) -> None:
     assert error_code(identifiers.mobile, raw) == code
 
 
+def test_mobile_type_is_what_parsing_the_number_gives() -> None:
+    """The number is built, not parsed: every three-digit segment and carrier-code-like
+    prefix (179xx) decides exactly as phonenumbers.parse("+86" + digits) would."""
+    rng = random.Random(20261129)
+    numbers = [f"1{segment:02d}{rng.randrange(10**8):08d}" for segment in range(30, 100)]
+    numbers += [f"179{rng.randrange(10**8):08d}" for _ in range(300)]
+    numbers += [f"1{rng.randint(3, 9)}{rng.randrange(10**9):09d}" for _ in range(3000)]
+    mobile_types = {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+    for number in numbers:
+        parsed = phonenumbers.number_type(phonenumbers.parse("+86" + number))
+        if parsed in mobile_types:
+            assert identifiers.mobile(number) == number
+        else:
+            assert error_code(identifiers.mobile, number) == "NOT_A_MOBILE", number
+
+
 # --- E-mail ------------------------------------------------------------------------------
 
 

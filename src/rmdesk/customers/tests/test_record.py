@@ -538,6 +538,36 @@ def test_balances_and_tiers_are_derived_set_based_with_history(cast: Cast) -> No
     assert services.customer_tiers_refresh() == 0
 
 
+def test_holdings_refresh_gives_balances_then_tiers_in_one_pass(cast: Cast) -> None:
+    holding(cast.own, "wealth", "600000.00")
+    holding(cast.own, "credit_card", "5000.00")
+    holding(cast.other, "demand_deposit", "100.00")
+    closed = holding(cast.other, "fund", "9000000.00")
+    closed.status = Holding.Status.CLOSED
+    closed.save()
+    ids = [cast.own.pk, cast.other.pk]
+    assert services.customer_holdings_refresh(customer_ids=ids) == 1
+    one_pass = list(
+        Customer.objects.filter(pk__in=ids).order_by("pk").values_list("aum", "liabilities", "tier")
+    )
+    assert one_pass[0] == (Decimal("600000.00"), Decimal("5000.00"), "gold")
+    assert one_pass[1] == (Decimal("100.00"), Decimal("0.00"), "mass")
+    change = TierChange.objects.get()
+    assert (change.customer_id, change.from_tier, change.to_tier) == (cast.own.pk, "mass", "gold")
+    # Nothing changed: nothing written, nothing moved; then the two-step path agrees.
+    assert services.customer_holdings_refresh(customer_ids=ids) == 0
+    services.customer_balances_refresh(customer_ids=ids)
+    assert services.customer_tiers_refresh(customer_ids=ids) == 0
+    assert (
+        list(
+            Customer.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("aum", "liabilities", "tier")
+        )
+        == one_pass
+    )
+
+
 def test_reindex_rebuilds_digests_after_a_key_change(
     searchable: Cast, client_for: ClientFor, settings
 ) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,8 @@
 Files are generated from a seed with a mix of every kind of fault (bad identifiers,
 unknown references, keys twice, identity numbers twice, bad dates and amounts,
 full-width digits, blank lines), then imported in order — customers, holdings,
-transactions, and an update of the customers — into a fresh database of each engine.
+transactions, and an update of the customers (products first, which holdings name) — into a
+fresh database of each engine.
 The counts, every refusal and the stored rows must be identical.
 """
 
@@ -47,7 +48,28 @@ def generate(seed: int, rows: int = 120) -> dict[str, str]:
         customers.append(f"{no},{kind},{name},{unit},{manager},{mobile},{number},{born}")
         if rng.random() < 0.03:
             customers.append("")
-    holdings = ["account_no,customer_no,product_type,balance,opened_on,currency,balance_cny"]
+    products = [
+        "code,name,type,issuer_type,asset_class,risk_level,status,yield_low,yield_high,"
+        "min_amount,quota,sale_starts_at,sale_ends_at,target_tiers,cooling_off_hours"
+    ]
+    # Products draw from a generator of their own, so the other files are as they were.
+    prng = random.Random(seed * 1000 + 7)
+    for i in range(rows // 4):
+        fault = prng.random() if i else 1.0  # P000 is always valid
+        risk = prng.choice(["R1", "2", "R5"]) if fault > 0.1 else "R7"
+        low, high = prng.choice([("", ""), ("2.5", "3.1"), ("3.1", "2.5" if fault < 0.2 else "4")])
+        status = prng.choice(["on_sale", "draft", "closed", "suspended"])
+        starts, ends = prng.choice([("", ""), ("20261201", "2026-12-10 17:00"), ("46354", "")])
+        tiers = prng.choice(["", "gold;private", "gold；vip" if fault < 0.3 else "mass"])
+        products.append(
+            f"S{seed}P{i:03d},产品{i},{prng.choice(['wm_public', 'fund', 'loan'])},bank,"
+            f'mixed,{risk},{status},{low},{high},"{prng.randint(1, 99999):,}",'
+            f"{prng.choice(['', '1000000', '-1' if fault < 0.4 else '5'])},{starts},{ends},"
+            f"{tiers},{prng.choice(['', '24', '9999' if fault < 0.5 else '0'])}"
+        )
+    holdings = [
+        "account_no,customer_no,product_type,balance,opened_on,currency,balance_cny,product_code"
+    ]
     for i in range(rows):
         fault = rng.random()
         owner = f"S{seed}C{rng.randrange(rows):04d}" if fault > 0.1 else "NOBODY"
@@ -59,7 +81,14 @@ def generate(seed: int, rows: int = 120) -> dict[str, str]:
         )
         money, cny = rng.choice([("", ""), ("USD", "7000"), ("USD", "")])
         kind = rng.choice(["demand_deposit", "time_deposit", "loan", "wealth"])
-        holdings.append(f"S{seed}A{i:04d},{owner},{kind},{balance},{opened},{money},{cny}")
+        # Unknown products only on rows refused already: the other files keep their rows.
+        if fault < 0.15:
+            product = prng.choice(["", "NOPE", f"S{seed}P{prng.randrange(rows // 4):03d}"])
+        else:
+            product = prng.choice(["", "", f"S{seed}P000"])
+        holdings.append(
+            f"S{seed}A{i:04d},{owner},{kind},{balance},{opened},{money},{cny},{product}"
+        )
     transactions = ["txn_ref,customer_no,account_no,booked_on,kind,amount,counterparty"]
     for i in range(rows * 2):
         fault = rng.random()
@@ -81,6 +110,7 @@ def generate(seed: int, rows: int = 120) -> dict[str, str]:
             cells[4] = rng.choice(["rm-own", "rm-two", ""])
             update.append(",".join(cells))
     return {
+        "products": "\n".join(products) + "\n",
         "customers": "\n".join(customers) + "\n",
         "holdings": "\n".join(holdings) + "\n",
         "transactions": "\n".join(transactions) + "\n",
@@ -91,12 +121,13 @@ def generate(seed: int, rows: int = 120) -> dict[str, str]:
 SCRIPT = """
 import io, json
 from rmdesk.ingest import services
-from rmdesk.customers.models import Customer, CustomerAssignment, Holding, Transaction
+from rmdesk.customers.models import Customer, CustomerAssignment, Holding, TierChange, Transaction
+from rmdesk.marketing.models import Product
 limits = services.Limits(max_bytes=10**8, max_rows=10**6, max_errors=10**6)
 files = json.loads(open({path!r}, encoding="utf-8").read())
 out = []
 for seed, feeds in files:
-    for name in ("customers", "holdings", "transactions", "update"):
+    for name in ("products", "customers", "holdings", "transactions", "update"):
         feed = "customers" if name == "update" else name
         run = services.import_file(actor=None, feed=feed, source=io.BytesIO(feeds[name].encode()),
                                    file_name=name, limits=limits)
@@ -110,7 +141,11 @@ out.append(rows(Customer.objects, "customer_no", "kind", "display_name", "home_u
                 "primary_manager__username", "mobile", "id_number", "id_digest", "birth_date",
                 "gender", "version", "aum", "liabilities", "tier", "search_tokens"))
 out.append(rows(Holding.objects, "account_no", "customer__customer_no", "product_type", "balance",
-                "balance_cny", "currency", "opened_on", "status"))
+                "balance_cny", "currency", "opened_on", "status", "product_code"))
+out.append(rows(Product.objects, "code", "name", "type", "risk_level", "status", "yield_low",
+                "yield_high", "min_amount", "quota", "sale_starts_at", "sale_ends_at",
+                "target_tiers", "cooling_off_hours", "quota_used"))
+out.append(rows(TierChange.objects, "customer__customer_no", "from_tier", "to_tier", "aum"))
 out.append(rows(Transaction.objects, "txn_ref", "customer__customer_no", "account_no", "booked_on",
                 "kind", "amount", "currency", "counterparty"))
 out.append([[no, manager, role, ended is None] for no, manager, role, ended in

@@ -13,7 +13,8 @@ from rmdesk.org.models import Staff
 
 class Command(BaseCommand):
     help = (
-        "Import a core-system feed file (CSV or XLSX): customers, holdings or transactions. "
+        "Import a core-system feed file (CSV or XLSX): customers, holdings, transactions "
+        "or products. "
         "Exit status: 0 all rows applied (or already imported), 2 applied with some rows "
         "refused, 1 nothing applied."
     )
