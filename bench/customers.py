@@ -252,6 +252,7 @@ class Sample:
     customer_ids: list[int]
     names: list[str]
     mobiles: list[str]
+    manager_ids: list[int]
 
 
 def api_sample(count: int, *, seed: int = 1) -> Sample:
@@ -266,7 +267,7 @@ def api_sample(count: int, *, seed: int = 1) -> Sample:
     chosen = rng.sample(managers, min(50, len(managers)))
     tokens = {m.pk: api_token_create(staff=m, name="bench", days=1).token for m in chosen}
     top = Customer.objects.aggregate(top=Max("id"))["top"]
-    headers, ids, names, mobiles = [], [], [], []
+    headers, ids, names, mobiles, owners = [], [], [], [], []
     while len(ids) < count:
         manager = chosen[rng.randrange(len(chosen))]
         # A random visible customer: the first of this manager's customers after a random key.
@@ -282,7 +283,8 @@ def api_sample(count: int, *, seed: int = 1) -> Sample:
         ids.append(found[0])
         names.append(found[1])
         mobiles.append(found[2])
-    return Sample(headers, ids, names, mobiles)
+        owners.append(manager.pk)
+    return Sample(headers, ids, names, mobiles, owners)
 
 
 def api_report(count: int) -> None:
@@ -315,6 +317,40 @@ def api_report(count: int) -> None:
         for name, url in measures:
             requests = [(url(n), sample.headers[n]) for n in range(len(ids))]
             print(timed(client, requests, name).line(floor))
+        print(page_360(sample).line(floor))
+        print(f"  queries per 360: {queries_360(client, sample)}")
+
+
+def page_360(sample: Sample) -> Latency:
+    """The 360 page, signed in with a session as the customer's manager."""
+    from django.test import Client
+
+    from rmdesk.org.models import Staff
+
+    clients: dict[int, Any] = {}
+    for manager in Staff.objects.filter(pk__in=set(sample.manager_ids)):
+        clients[manager.pk] = Client()
+        clients[manager.pk].force_login(manager)
+    samples = []
+    for manager_id, customer_id in zip(sample.manager_ids, sample.customer_ids, strict=True):
+        started = time.perf_counter()
+        response = clients[manager_id].get(f"/customers/{customer_id}/")
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, (customer_id, response.status_code)
+    return Latency("customer 360 page  GET /customers/{id}/", samples)
+
+
+def queries_360(client: Any, sample: Sample) -> str:
+    """How many statements the 360 API issued, over the first 50 customers: min–max."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in range(min(50, len(sample.customer_ids))):
+        with CaptureQueriesContext(connection) as captured:
+            client.get(f"/api/v1/customers/{sample.customer_ids[n]}", **sample.headers[n])
+        counts.append(len(captured.captured_queries))
+    return f"{min(counts)}–{max(counts)} (BEGIN and COMMIT of the access-log append included)"
 
 
 # --- main ------------------------------------------------------------------------------
@@ -336,6 +372,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--requests", type=int, default=2000, help="API requests per measure")
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument(
+        "--skip-generation", action="store_true", help="no COPY floor: the API measures only"
+    )
     parser.add_argument("--var-dir", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -374,7 +413,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for phase, seconds in outcome["phases"].items():
         print(f"  {phase:<22} {seconds:8.1f} s")
-    generation_report(outcome, all_tables=args.floor == "all")
+    if not args.skip_generation:
+        generation_report(outcome, all_tables=args.floor == "all")
     if not args.skip_api:
         api_report(args.requests)
     print(f"\nPeak RSS of this process: {peak_rss_mib():.0f} MiB")

@@ -11,10 +11,13 @@ closed loop with ``--think`` seconds between requests) for ``--seconds``:
 2. the mix: each request is an action drawn by weight from ``ACTIONS`` for a manager and
    one of the customers that manager may see.
 
-Prints p50/p99 latency per action, throughput and error rate, beside the floor. To add
-an action (the duty apps' contact plan, interactions, work orders …) append an
-``Action`` to ``ACTIONS``: a name, a weight and a function from a ``Persona`` to a
-request. Only 127.0.0.1 is ever contacted.
+The mix reads (the customer 360, holdings, the first page, searches, today's contact
+plan) and writes (logging an interaction, raising a work order); managers without a plan
+for today get one generated at set-up. Prints p50/p99 latency per action and for reads
+and writes, throughput, error rate and the load average, beside the floor. To add an
+action append an ``Action`` to ``ACTIONS``: a name, a weight and a function from a
+``Persona`` to a request. Only 127.0.0.1 is ever contacted. The interactions and work
+orders written stay in the database.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -73,6 +77,27 @@ def _name_prefix(p: Persona) -> str:
     return quote(p.names[p.rng.randrange(len(p.names))][:2])
 
 
+def _interaction(p: Persona) -> Request:
+    body = {
+        "customer_id": p.customer(),
+        "channel": p.rng.choice(["phone", "wechat", "visit"]),
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "summary": "回访：理财到期后的安排",
+        "needs": [],
+    }
+    return Request("POST", "/api/v1/interactions", json.dumps(body).encode(), expect=(201,))
+
+
+def _work_order(p: Persona) -> Request:
+    body = {
+        "type": "customer_requirement",
+        "title": "客户需求：大额存单额度",
+        "customer_id": p.customer(),
+        "fields": {"need": "大额存单额度"},
+    }
+    return Request("POST", "/api/v1/work-orders", json.dumps(body).encode(), expect=(201,))
+
+
 ACTIONS: list[Action] = [
     Action("customer 360", 5, lambda p: Request("GET", f"/api/v1/customers/{p.customer()}")),
     Action("holdings", 1, lambda p: Request("GET", f"/api/v1/customers/{p.customer()}/holdings")),
@@ -85,11 +110,14 @@ ACTIONS: list[Action] = [
             "GET", f"/api/v1/customers?q={quote(p.mobiles[p.rng.randrange(len(p.mobiles))])}"
         ),
     ),
-    # The duty apps add theirs here, e.g.
-    # Action("open the contact plan", 3, lambda p: Request("GET", "/api/v1/contact-plan")),
-    # Action("log an interaction", 1, lambda p: Request("POST", "/api/v1/interactions",
-    #        json.dumps({...}).encode(), expect=(201,))),
+    # The duties: today's contact plan (generated for these managers at set-up if they
+    # have none), logging a contact, raising a work order.
+    Action("open the contact plan", 3, lambda p: Request("GET", "/api/v1/contact-plan")),
+    Action("log an interaction", 1, _interaction),
+    Action("raise a work order", 0.5, _work_order),
 ]
+READS = {"customer 360", "holdings", "my customers, first page", "search by name",
+         "search by mobile", "open the contact plan"}  # fmt: skip
 FLOOR = Action("floor: GET /healthz", 1, lambda p: Request("GET", "/healthz"))
 
 
@@ -251,6 +279,23 @@ def report(title: str, tally: Tally, elapsed: float, floor: Tally | None) -> dic
             "p99_ms": p99,
             "errors": tally.errors.get(name, 0),
         }
+    groups = {
+        "reads": [s for n, v in tally.samples.items() if n in READS for s in v],
+        "writes": [s for n, v in tally.samples.items() if n not in READS for s in v],
+    }
+    for group, samples in groups.items():
+        if samples and floor_all:
+            p99 = percentile(samples, 99)
+            print(
+                f"  {'(' + group + ')':<28} n {len(samples):>6}  p50 "
+                f"{percentile(samples, 50):7.1f} ms  p99 {p99:7.1f} ms"
+                f"   (p99 {p99 / percentile(floor_all, 99):.1f}× the floor's)"
+            )
+            rows[f"({group})"] = {
+                "n": len(samples),
+                "p50_ms": percentile(samples, 50),
+                "p99_ms": p99,
+            }
     every = [s for v in tally.samples.values() for s in v]
     summary = {
         "requests": total,
@@ -263,9 +308,11 @@ def report(title: str, tally: Tally, elapsed: float, floor: Tally | None) -> dic
         "mean_ms": statistics.fmean(every) * 1000 if every else float("nan"),
         "actions": rows,
     }
+    load = os.getloadavg()
+    summary["load_average"] = load
     print(
         f"  {'all':<28} n {total:>6}  p50 {summary['p50_ms']:7.1f} ms  "
-        f"p99 {summary['p99_ms']:7.1f} ms"
+        f"p99 {summary['p99_ms']:7.1f} ms   (load average {load[0]:.1f} {load[1]:.1f})"
     )
     return summary
 
@@ -283,11 +330,15 @@ def django_setup(url: str) -> None:
 
 def personas_make(count: int, per_manager: int, seed: int) -> list[Persona]:
     from django.db import connection
+    from django.utils import timezone
 
     from rmdesk.api.services import api_token_create
+    from rmdesk.contact.models import PlanEntry
+    from rmdesk.contact.services import plan_generate_for
     from rmdesk.org.models import Staff
 
     rng = random.Random(seed)
+    today = timezone.localdate()
     managers = list(
         Staff.objects.filter(username__startswith="rm-", is_active=True)
         .order_by("id")
@@ -305,8 +356,10 @@ def personas_make(count: int, per_manager: int, seed: int) -> list[Persona]:
             rows = cursor.fetchall()
             if not rows:
                 continue
-            staff = Staff.objects.get(pk=manager_id)
+            staff = Staff.objects.select_related("org_unit").get(pk=manager_id)
             token = api_token_create(staff=staff, name="bench-load", days=1).token
+            if not PlanEntry.objects.filter(manager=staff, day=today).exists():
+                plan_generate_for(actor=staff, day=today, manager_id=staff.pk)
             personas.append(
                 Persona(
                     token=token,
@@ -389,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     # The bench bank's digests were made with its own secret key; search by mobile needs it.
-    bench_key = Path("/work/main/bench/var") / urlsplit(args.database_url).path.lstrip("/")
+    bench_key = HERE / "var" / urlsplit(args.database_url).path.lstrip("/")
     if not os.environ.get("SECRET_KEY") and (bench_key / "secret_key").is_file():
         os.environ["SECRET_KEY"] = (bench_key / "secret_key").read_text().strip()
     os.environ.setdefault("RMDESK_VAR_DIR", str(HERE / "var" / "load"))

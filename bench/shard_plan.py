@@ -51,6 +51,8 @@ CUSTOMER_COLOCATED = {
     "customers_customerassignment": "customer_id",
     "customers_transferitem": "customer_id",
     "customers_revealgrant": "customer_id",
+    # The 360's key people and referrals, mirrored under each customer they concern.
+    "customers_customerlink": "customer_id",
     # The duty apps' customer-linked tables join this group as they land
     # (interactions, plan entries, signals, opportunities, work orders …).
 }
@@ -100,7 +102,8 @@ def pinned(sql: str, names: dict[str, str], table: str, key: str) -> bool:
         if target != table:
             continue
         ref = rf'(?:"{name}"|\b{name})\."{key}"' if name != table else rf'"{name}"\."{key}"'
-        if re.search(ref + r"\s*(=\s*%s|IN\s+\(%s\))", sql):
+        # "NOT (key = %s)" excludes one customer: it pins nothing.
+        if re.search(r"(?<!NOT \()" + ref + r"\s*(=\s*%s|IN\s+\(%s\))", sql):
             return True
     return False
 
@@ -173,7 +176,7 @@ def actions() -> list[tuple[str, Callable[[], Any]]]:
 
     from rmdesk.api.services import api_token_create
     from rmdesk.customers import services as customer_services
-    from rmdesk.customers.models import Customer
+    from rmdesk.customers.models import Customer, CustomerLink, HouseholdMember
     from rmdesk.org.models import Staff
     from rmdesk.org.roles import Role
 
@@ -209,6 +212,38 @@ def actions() -> list[tuple[str, Callable[[], Any]]]:
         ("search by name", get(f"/api/v1/customers?q={customer.display_name[:2]}", as_manager)),
         ("search by mobile", get(f"/api/v1/customers?q={customer.mobile}", as_manager)),
     ]
+    # The 360 of customers with every kind of relationship, asked by their own manager.
+    for label, kind in (
+        ("360: a person with key roles", CustomerLink.Kind.KEY_ROLE),
+        ("360: a company with key people", CustomerLink.Kind.KEY_PERSON),
+        ("360: a customer who referred", CustomerLink.Kind.REFERRAL),
+    ):
+        link = (
+            CustomerLink.objects.filter(kind=kind, customer__primary_manager__isnull=False)
+            .select_related("customer__primary_manager")
+            .order_by("id")
+            .first()
+        )
+        if link is not None:
+            owner = link.customer.primary_manager
+            assert owner is not None
+            found.append((label, get(f"/api/v1/customers/{link.customer_id}", auth(owner))))
+    member = (
+        HouseholdMember.objects.filter(customer__primary_manager__isnull=False)
+        .select_related("customer__primary_manager")
+        .order_by("id")
+        .first()
+    )
+    if member is not None and member.customer.primary_manager is not None:
+        found.append(
+            (
+                "360: a household member",
+                get(
+                    f"/api/v1/customers/{member.customer_id}",
+                    auth(member.customer.primary_manager),
+                ),
+            )
+        )
     if head is not None:
         found.append(("branch head's list", get("/api/v1/customers", auth(head))))
     found += [

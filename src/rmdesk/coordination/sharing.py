@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from rmdesk.coordination.models import WorkingGroup, WorkingGroupMember
+from rmdesk.core.db import InSubquery
 from rmdesk.org.models import Staff
 
 
@@ -27,4 +28,4 @@ def working_group_customer_ids_q(actor: Staff, *, prefix: str = "") -> Q:
         group__status=WorkingGroup.Status.OPEN,
         group__customer__isnull=False,
     ).values("group__customer_id")
-    return Q(**{f"{prefix}pk__in": customers})
+    return Q(InSubquery(f"{prefix}pk", customers))

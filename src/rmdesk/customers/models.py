@@ -344,6 +344,62 @@ class Referral(BaseModel):
         return f"{self.referred} ← {self.referrer_customer or self.referrer_staff}"
 
 
+class CustomerLink(models.Model):
+    """A key person or referral as seen from one end of it: the 360's read of relationships.
+
+    ``KeyPerson`` and ``Referral`` are the record; database triggers (migration 0005)
+    keep one row here for each end that is a customer, under that customer's id: a
+    company's key people and a person's key roles, who referred a customer and whom a
+    customer referred. So the 360 reads every one of them by the shown customer's id,
+    without joining two customers' rows (one shard under Citus, docs/scale.md). Never
+    written by the application.
+    """
+
+    class Kind(models.TextChoices):
+        KEY_PERSON = "key_person"  # customer = the company, other = the person (if a customer)
+        KEY_ROLE = "key_role"  # customer = the person, other = the company
+        REFERRED_BY = "referred_by"  # customer = the one referred, other = the referrer
+        REFERRAL = "referral"  # customer = the referrer, other = the one referred
+
+    # Indexed first in customers_link_customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # The KeyPerson or Referral row this mirrors.
+    source_id = models.BigIntegerField()
+    other = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # A key person who is not a customer is known by name only.
+    name = models.CharField(max_length=100, blank=True)
+    role = models.CharField(max_length=24, blank=True)
+    share_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    referred_on = models.DateField(null=True, blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        indexes = [
+            # The 360: WHERE customer_id = ? ORDER BY kind, source_id.
+            models.Index(fields=["customer", "kind", "source_id"], name="customers_link_customer"),
+        ]
+        constraints = [
+            # The triggers find a source row's mirrors by (kind, source_id).
+            models.UniqueConstraint(
+                fields=["kind", "source_id", "customer"], name="customers_link_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.other_id or self.name}"
+
+
 class Holding(BaseModel):
     """An account or position a customer holds: deposits, products, loans, cards.
 

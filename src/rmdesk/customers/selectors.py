@@ -7,7 +7,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -18,10 +28,9 @@ from rmdesk.customers.models import (
     ZERO,
     Customer,
     CustomerAssignment,
+    CustomerLink,
     Holding,
     HouseholdMember,
-    KeyPerson,
-    Referral,
     TierChange,
 )
 from rmdesk.customers.search import search_filter
@@ -62,14 +71,17 @@ def customer_list(*, actor: Staff, q: str = "", offset: int = 0, limit: int = 25
     return CustomerPage(items=rows[:limit], offset=offset, limit=limit, has_more=len(rows) > limit)
 
 
-def customer_get(*, actor: Staff, customer_id: int) -> Customer:
-    """One visible customer. Out of scope and non-existent are the same: Http404."""
+def customer_get(*, actor: Staff, customer_id: int, related: tuple[str, ...] = ()) -> Customer:
+    """One visible customer. Out of scope and non-existent are the same: Http404.
+
+    ``related`` adds relations to the one query (``select_related``).
+    """
     if not 0 < customer_id <= MAX_ID:
         raise Http404
     try:
         return (
             customer_visible_to(actor)
-            .select_related("home_unit", "primary_manager", "assisting_manager", "group")
+            .select_related("home_unit", "primary_manager", "assisting_manager", "group", *related)
             .get(pk=customer_id)
         )
     except Customer.DoesNotExist as exc:
@@ -121,23 +133,50 @@ class Customer360:
     assignments: list[CustomerAssignment] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Other:
+    """Another customer at the end of a relationship, as one query found it."""
+
+    kind: str
+    name: str
+    visible: bool
+
+
+def _others(actor: Staff, ids: set[int]) -> dict[int, _Other]:
+    """The other customers by id (a few shards under Citus), each marked visible or not.
+
+    One query: the visibility policy is a CASE over the same rows, not a second read.
+    """
+    if not ids:
+        return {}
+    scope = customer_q(actor)
+    visible: Any = (
+        Value(True) if scope == Q() else Case(When(scope, then=Value(True)), default=Value(False))
+    )
+    rows = (
+        Customer.objects.filter(pk__in=ids)
+        .annotate(visible=ExpressionWrapper(visible, output_field=BooleanField()))
+        .values_list("pk", "kind", "display_name", "visible")
+    )
+    return {
+        pk: _Other(kind, masked_name_of(Customer(kind=kind, display_name=name)), bool(seen))
+        for pk, kind, name, seen in rows
+    }
+
+
 def _related(
-    people: list[tuple[Customer | None, str, str, str]], visible: set[int]
+    entries: list[tuple[int | None, str, str, str]], others: dict[int, _Other]
 ) -> list[Related]:
+    """(other customer id or None, name if not a customer, role, detail) → what is shown."""
     out = []
-    for other, fallback_name, role, detail in people:
+    for other_id, fallback_name, role, detail in entries:
+        other = others.get(other_id) if other_id is not None else None
         if other is None:
             # Someone who is not a customer (a key person known only by name).
             out.append(Related(None, mask_name(fallback_name), "individual", role, detail))
             continue
         out.append(
-            Related(
-                other.pk if other.pk in visible else None,
-                masked_name_of(other),
-                other.kind,
-                role,
-                detail,
-            )
+            Related(other_id if other.visible else None, other.name, other.kind, role, detail)
         )
     return out
 
@@ -145,84 +184,77 @@ def _related(
 def _relationships(actor: Staff, customer: Customer) -> Relationships:
     """The customer's household, group, key people and referrals, as ``actor`` may see them.
 
-    Other customers are masked, and linked only if ``actor`` may open them.
+    Other customers are masked, and linked only if ``actor`` may open them. Key people
+    and referrals come from ``CustomerLink``, read by this customer's id alone; the
+    household's and the group's other members by the household and group (indexed).
     """
     rel = Relationships()
-    people: dict[str, list[tuple[Customer | None, str, str, str]]] = {
+    entries: dict[str, list[tuple[int | None, str, str, str]]] = {
         "household": [],
         "group": [],
-        "key_people": [],
-        "key_roles": [],
-        "referred_by": [],
-        "referrals": [],
+        CustomerLink.Kind.KEY_PERSON: [],
+        CustomerLink.Kind.KEY_ROLE: [],
+        CustomerLink.Kind.REFERRED_BY: [],
+        CustomerLink.Kind.REFERRAL: [],
     }
-    membership = (
-        HouseholdMember.objects.select_related("household").filter(customer=customer).first()
-    )
+    try:
+        membership: HouseholdMember | None = customer.household_membership
+    except HouseholdMember.DoesNotExist:
+        membership = None
     if membership is not None:
         rel.household_name = membership.household.name
-        for member in (
+        for other_id, role in (
             HouseholdMember.objects.filter(household_id=membership.household_id)
-            .exclude(customer=customer)
-            .select_related("customer")
+            .exclude(customer_id=customer.pk)
             .order_by("id")
+            .values_list("customer_id", "role")
         ):
-            people["household"].append((member.customer, "", member.role, ""))
+            entries["household"].append((other_id, "", role, ""))
     if customer.group is not None:
         rel.group_name = customer.group.name
-        for company in (
+        for other_id, group_role in (
             Customer.objects.filter(group_id=customer.group_id)
             .exclude(pk=customer.pk)
-            .order_by("id")[:50]
+            .order_by("id")
+            .values_list("pk", "group_role")[:50]
         ):
-            people["group"].append((company, "", company.group_role, ""))
-    for person in KeyPerson.objects.filter(company=customer).select_related("person"):
-        share = f"{person.share_pct}%" if person.share_pct is not None else ""
-        people["key_people"].append((person.person, person.name, person.role, share))
-    for role in KeyPerson.objects.filter(person=customer).select_related("company"):
-        people["key_roles"].append((role.company, "", role.role, ""))
-    for referral in Referral.objects.filter(
-        Q(referred=customer) | Q(referrer_customer=customer)
-    ).select_related("referred", "referrer_customer", "referrer_staff"):
-        if referral.referred_id == customer.pk:
-            if referral.referrer_customer is not None:
-                people["referred_by"].append(
-                    (referral.referrer_customer, "", "customer", referral.referred_on.isoformat())
-                )
-            elif referral.referrer_staff is not None:
-                rel.referred_by.append(
-                    Related(
-                        None,
-                        str(referral.referrer_staff),
-                        "staff",
-                        "staff",
-                        referral.referred_on.isoformat(),
-                    )
-                )
+            entries["group"].append((other_id, "", group_role, ""))
+    for link in (
+        CustomerLink.objects.filter(customer=customer)
+        .select_related("staff")
+        .order_by("kind", "source_id")
+    ):
+        if link.kind == CustomerLink.Kind.KEY_PERSON:
+            share = f"{link.share_pct}%" if link.share_pct is not None else ""
+            entries[link.kind].append((link.other_id, link.name, link.role, share))
+        elif link.kind == CustomerLink.Kind.KEY_ROLE:
+            entries[link.kind].append((link.other_id, "", link.role, ""))
         else:
-            people["referrals"].append(
-                (referral.referred, "", "customer", referral.referred_on.isoformat())
-            )
+            on = link.referred_on.isoformat() if link.referred_on else ""
+            if link.other_id is None and link.staff is not None:
+                rel.referred_by.append(Related(None, str(link.staff), "staff", "staff", on))
+            elif link.other_id is not None:
+                entries[link.kind].append((link.other_id, "", "customer", on))
 
-    related_ids = {
-        other.pk for entries in people.values() for other, *_ in entries if other is not None
-    }
-    visible = (
-        set(customer_visible_to(actor).filter(pk__in=related_ids).values_list("pk", flat=True))
-        if related_ids
-        else set()
+    others = _others(
+        actor, {other_id for found in entries.values() for other_id, *_ in found if other_id}
     )
-    rel.household = _related(people["household"], visible)
-    rel.group = _related(people["group"], visible)
-    rel.key_people = _related(people["key_people"], visible)
-    rel.key_roles = _related(people["key_roles"], visible)
-    rel.referred_by += _related(people["referred_by"], visible)
-    rel.referrals = _related(people["referrals"], visible)
+    rel.household = _related(entries["household"], others)
+    rel.group = _related(entries["group"], others)
+    rel.key_people = _related(entries[CustomerLink.Kind.KEY_PERSON], others)
+    rel.key_roles = _related(entries[CustomerLink.Kind.KEY_ROLE], others)
+    rel.referred_by += _related(entries[CustomerLink.Kind.REFERRED_BY], others)
+    rel.referrals = _related(entries[CustomerLink.Kind.REFERRAL], others)
     return rel
 
 
+RELATED_360 = ("household_membership__household",)
+
+
 def customer_relationships(*, actor: Staff, customer_id: int) -> Relationships:
-    return _relationships(actor, customer_get(actor=actor, customer_id=customer_id))
+    return _relationships(
+        actor, customer_get(actor=actor, customer_id=customer_id, related=RELATED_360)
+    )
 
 
 def customer_360(*, actor: Staff, customer_id: int, today: date | None = None) -> Customer360:
@@ -231,9 +263,15 @@ def customer_360(*, actor: Staff, customer_id: int, today: date | None = None) -
     A fixed number of queries whatever the customer's size. Related customers the
     viewer may not open are shown masked and without a link.
     """
-    customer = customer_get(actor=actor, customer_id=customer_id)
+    customer = customer_get(actor=actor, customer_id=customer_id, related=RELATED_360)
     today = today or timezone.localdate()
-    revealed = frozenset(revealed_fields(actor, [customer.pk]).get(customer.pk, set()))
+    may_reveal = can_reveal(actor, customer)
+    # Grants come only from reveals, which only those who may reveal can make.
+    revealed = (
+        frozenset(revealed_fields(actor, [customer.pk]).get(customer.pk, set()))
+        if may_reveal
+        else frozenset()
+    )
 
     holdings = list(
         customer.holdings.filter(status=Holding.Status.ACTIVE).order_by(
@@ -262,7 +300,7 @@ def customer_360(*, actor: Staff, customer_id: int, today: date | None = None) -
     view = Customer360(
         customer=customer,
         revealed=revealed,
-        can_reveal=can_reveal(actor, customer),
+        can_reveal=may_reveal,
         holdings=holdings,
         holding_groups=holding_groups,
         maturities=maturities,

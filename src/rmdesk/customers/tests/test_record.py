@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -15,8 +16,10 @@ from rmdesk.audit.models import AccessLog, AuditEvent
 from rmdesk.conftest import Cast
 from rmdesk.customers import services
 from rmdesk.customers.models import (
+    CorporateGroup,
     Customer,
     CustomerAssignment,
+    CustomerLink,
     Holding,
     Household,
     HouseholdMember,
@@ -312,19 +315,122 @@ def test_the_360_view_brings_everything_in_one_call(cast: Cast, client_for: Clie
     assert body["tier_history"][0]["to_tier"] == "silver"
 
 
+def _related_everywhere(cast: Cast) -> None:
+    """``cast.own`` in a household, key person of a company, referred and referring."""
+    home = Household.objects.create(name="王家")
+    HouseholdMember.objects.create(household=home, customer=cast.own, role="head")
+    HouseholdMember.objects.create(household=home, customer=cast.other, role="spouse")
+    KeyPerson.objects.create(
+        company=cast.company, person=cast.own, name="王小明", role="legal_representative"
+    )
+    KeyPerson.objects.create(company=cast.company, name="赵大", role="finance_head")
+    Referral.objects.create(
+        referred=cast.own, referrer_customer=cast.far, referred_on=date(2025, 5, 1)
+    )
+    Referral.objects.create(
+        referred=cast.pool, referrer_customer=cast.own, referred_on=date(2025, 6, 1)
+    )
+    Referral.objects.create(
+        referred=cast.own, referrer_staff=cast.other_manager, referred_on=date(2025, 4, 1)
+    )
+
+
 def test_the_360_view_is_a_fixed_number_of_queries(
-    cast: Cast, client_for: ClientFor, django_assert_max_num_queries: Callable[..., object]
+    cast: Cast, client_for: ClientFor, django_assert_num_queries: Callable[..., object]
 ) -> None:
     """RELIABILITY.md G3."""
     for n in range(20):
         holding(cast.own, "fund", f"{1000 + n}.00")
+    _related_everywhere(cast)
     client = client_for(cast.manager)
-    client.get(f"/api/v1/customers/{cast.own.pk}")
-    # token, roles, customer, grants, holdings, household, key people ×2, referrals,
-    # tier history, assignments; then the access-log append (chain lock on PostgreSQL,
-    # chain tail, insert).
-    with django_assert_max_num_queries(14):
-        assert client.get(f"/api/v1/customers/{cast.own.pk}").status_code == 200
+    client.get(f"/api/v1/customers/{cast.own.pk}")  # the token's last use is written once
+    # token, roles, customer (with unit, managers, group, household membership), grants,
+    # holdings, the household's other members, key people and referrals (one read by
+    # this customer), the other customers (with whether the viewer may open them), tier
+    # history, assignments; then the access-log append (chain lock on PostgreSQL, chain
+    # tail, insert).
+    expected = 12 + (connection.vendor == "postgresql")
+    with django_assert_num_queries(expected):  # type: ignore[operator]
+        body = client.get(f"/api/v1/customers/{cast.own.pk}").json()
+    rel = body["relationships"]
+    assert [(r["customer_id"], r["name"], r["role"]) for r in rel["household_members"]] == [
+        (None, "李*", "spouse")
+    ]
+    assert [(r["customer_id"], r["role"]) for r in rel["key_roles"]] == [
+        (cast.company.pk, "legal_representative")
+    ]
+    assert [(r["customer_id"], r["kind"], r["detail"]) for r in rel["referred_by"]] == [
+        (None, "staff", "2025-04-01"),
+        (None, "individual", "2025-05-01"),
+    ]
+    assert [(r["customer_id"], r["detail"]) for r in rel["referrals"]] == [(None, "2025-06-01")]
+    # A customer with nothing around it: no household or other customers to read.
+    alone = CustomerFactory(home_unit=cast.own.home_unit, primary_manager=cast.manager)
+    with django_assert_num_queries(expected - 2):  # type: ignore[operator]
+        assert client.get(f"/api/v1/customers/{alone.pk}").status_code == 200
+
+
+def test_a_company_360_lists_key_people_and_group_in_fixed_queries(
+    cast: Cast, client_for: ClientFor, django_assert_num_queries: Callable[..., object]
+) -> None:
+    _related_everywhere(cast)
+    group = CorporateGroup.objects.create(name="华信集团")
+    Customer.objects.filter(pk=cast.company.pk).update(group=group, group_role="parent")
+    for n in range(3):
+        subsidiary = CustomerFactory(
+            kind="corporate",
+            display_name=f"华信子公司{n}",
+            home_unit=cast.company.home_unit,
+            primary_manager=cast.manager if n == 0 else cast.far_manager,
+        )
+        Customer.objects.filter(pk=subsidiary.pk).update(group=group, group_role="subsidiary")
+    client = client_for(cast.manager)
+    client.get(f"/api/v1/customers/{cast.company.pk}")
+    # As above, with the group's other members instead of a household's.
+    expected = 12 + (connection.vendor == "postgresql")
+    with django_assert_num_queries(expected):  # type: ignore[operator]
+        body = client.get(f"/api/v1/customers/{cast.company.pk}").json()
+    rel = body["relationships"]
+    assert rel["group"] == "华信集团"
+    assert [(r["name"], r["customer_id"] is not None) for r in rel["group_members"]] == [
+        ("华信子公司0", True),
+        ("华信子公司1", False),
+        ("华信子公司2", False),
+    ]
+    assert [(r["customer_id"], r["name"], r["role"]) for r in rel["key_people"]] == [
+        (cast.own.pk, "王*明", "legal_representative"),
+        (None, "赵*", "finance_head"),
+    ]
+
+
+def test_key_people_and_referrals_follow_their_records(cast: Cast, client_for: ClientFor) -> None:
+    """The 360 reads a mirror of key people and referrals; edits and deletions reach it."""
+    _related_everywhere(cast)
+    client = client_for(cast.auditor)
+
+    def rel(customer: Customer) -> dict[str, list[dict[str, object]]]:
+        body = client.get(f"/api/v1/customers/{customer.pk}/relationships").json()
+        return {
+            name: [entry["customer_id"] for entry in body[name]]
+            for name in body
+            if isinstance(body[name], list)
+        }
+
+    assert rel(cast.own)["key_roles"] == [cast.company.pk]
+    assert rel(cast.pool)["referred_by"] == [cast.own.pk]
+    KeyPerson.objects.filter(person=cast.own).update(person=cast.other)
+    Referral.objects.filter(referred=cast.pool).update(referrer_customer=cast.far)
+    assert rel(cast.own)["key_roles"] == []
+    assert rel(cast.other)["key_roles"] == [cast.company.pk]
+    assert rel(cast.own)["referrals"] == []
+    assert rel(cast.far)["referrals"] == [cast.own.pk, cast.pool.pk]
+    assert rel(cast.pool)["referred_by"] == [cast.far.pk]
+    KeyPerson.objects.filter(company=cast.company).delete()
+    Referral.objects.all().delete()
+    assert rel(cast.company)["key_people"] == []
+    assert rel(cast.other)["key_roles"] == []
+    assert rel(cast.own)["referred_by"] == []
+    assert not CustomerLink.objects.exists()
 
 
 def test_holdings_and_relationships_endpoints_follow_visibility(
