@@ -1,9 +1,27 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
+
+from rmdesk.demo.tests import PASSWORD
+
+
+@pytest.fixture
+def var_dir(settings: Any, tmp_path: Path) -> Path:
+    """The seed keeps the demo password and secrets under VAR_DIR: a folder per test."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def bank(var_dir: Path) -> None:
+    """The tiny bank, duty data included."""
+    call_command("seed", "--scale", "tiny", "--password", PASSWORD)
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from rmdesk.coordination.models import ResourcePool, WorkingGroup, WorkingGroupT
 from rmdesk.customers.models import Customer
 from rmdesk.demo.bank import SCALES, build
 from rmdesk.demo.duties import duties_build
+from rmdesk.demo.tests import PASSWORD
 from rmdesk.development.models import (
     OPEN_STAGES,
     NameList,
@@ -45,18 +46,6 @@ from rmdesk.marketing.models import (
 from rmdesk.org.models import Staff
 
 TINY = SCALES["tiny"]
-PASSWORD = "tiny-bank-password"
-
-
-@pytest.fixture
-def var_dir(settings: Any, tmp_path: Path) -> Path:
-    settings.VAR_DIR = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def bank(var_dir: Path) -> None:
-    call_command("seed", "--scale", "tiny", "--password", PASSWORD)
 
 
 @pytest.mark.django_db

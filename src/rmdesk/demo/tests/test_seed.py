@@ -42,22 +42,11 @@ from rmdesk.customers.services import (
     tier_thresholds,
 )
 from rmdesk.demo.bank import MODELS, SCALES, build
+from rmdesk.demo.tests import PASSWORD
 from rmdesk.org.models import OrgUnit, Staff
 
 TINY = SCALES["tiny"]
-PASSWORD = "tiny-bank-password"
 DAY = date(2026, 11, 29)
-
-
-@pytest.fixture
-def var_dir(settings: Any, tmp_path: Path) -> Path:
-    settings.VAR_DIR = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def bank(var_dir: Path) -> None:
-    call_command("seed", "--scale", "tiny", "--password", PASSWORD)
 
 
 @pytest.mark.django_db
