@@ -55,7 +55,7 @@ def test_capture_then_move_on_the_board(live_server: LiveServer, page: Page) -> 
     # htmx swaps the card in place: the page does not reload.
     moved = page.locator(f"#prospect-{prospect.pk}")
     expect(moved).to_contain_text(re.compile("Now:|当前："))
-    expect(moved).to_contain_text(re.compile("Contacted|已接触"))
+    expect(moved).to_contain_text(re.compile("Contacted|已联系"))
     expect(page).to_have_url(f"{live_server.url}/development/")
     prospect.refresh_from_db()
     assert prospect.stage == "contacted"

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rmdesk.contact.models import Interaction, PlanEntry, ServiceRequest
 
@@ -78,10 +79,10 @@ class DismissForm(forms.Form):
 
 class VisitForm(forms.Form):
     planned_start = forms.DateTimeField(
-        label=_("From"), input_formats=LOCAL_DATETIME, widget=DateTimeLocal()
+        label=pgettext_lazy("visit", "From"), input_formats=LOCAL_DATETIME, widget=DateTimeLocal()
     )
     planned_end = forms.DateTimeField(
-        label=_("Until"), input_formats=LOCAL_DATETIME, widget=DateTimeLocal()
+        label=pgettext_lazy("visit", "Until"), input_formats=LOCAL_DATETIME, widget=DateTimeLocal()
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=300)
     location = forms.CharField(label=_("Place"), max_length=200, required=False)

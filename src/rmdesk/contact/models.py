@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.models import BaseModel
@@ -321,8 +321,8 @@ class Visit(BaseModel):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="visits"
     )
-    planned_start = models.DateTimeField(_("from"))
-    planned_end = models.DateTimeField(_("until"))
+    planned_start = models.DateTimeField(pgettext_lazy("visit", "from"))
+    planned_end = models.DateTimeField(pgettext_lazy("visit", "until"))
     purpose = models.CharField(_("purpose"), max_length=300)
     location = models.CharField(_("place"), max_length=200, blank=True)
     status = models.CharField(

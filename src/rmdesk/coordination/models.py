@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rmdesk.core.models import BaseModel
 from rmdesk.customers.models import Customer, Tier
@@ -249,7 +250,7 @@ class ResourcePool(BaseModel):
 
 class WorkOrder(BaseModel):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("coordination", "Open")
         INFO_REQUESTED = "info_requested", _("Waiting for information")
         IN_APPROVAL = "in_approval", _("In approval")
         APPROVED = "approved", _("Approved")
@@ -526,8 +527,8 @@ class WorkingGroup(BaseModel):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("coordination", "Open")
+        CLOSED = "closed", pgettext_lazy("coordination", "Closed")
 
     name = models.CharField(_("name"), max_length=200)
     purpose = models.TextField(_("purpose"), blank=True)

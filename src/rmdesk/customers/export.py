@@ -34,7 +34,7 @@ from django.db.models import Choices
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
@@ -162,8 +162,8 @@ def _row_builder() -> tuple[list[str], Row]:
     )
     columns: list[tuple[str, Callable[[Customer], str]]] = [
         (_("Customer number"), lambda c: c.customer_no),
-        (_("Kind"), lambda c: kind(c.kind)),
-        (_("Name"), name),
+        (pgettext("customer", "Kind"), lambda c: kind(c.kind)),
+        (pgettext("customer", "Name"), name),
         (_("Identity document"), lambda c: id_type(c.id_type)),
         (_("Identity number"), id_number),
         (_("Mobile"), mobile),

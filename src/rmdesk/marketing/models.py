@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rmdesk.core.models import BaseModel
 
@@ -67,7 +68,7 @@ class Product(BaseModel):
         DRAFT = "draft", _("Draft")
         ON_SALE = "on_sale", _("On sale")
         SUSPENDED = "suspended", _("Suspended")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("marketing", "Closed")
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -293,7 +294,7 @@ class Sale(BaseModel):
         TERMINAL = "terminal", _("Self-service terminal")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("sale", "Active")
         CANCELLED = "cancelled", _("Cancelled in cooling-off (full refund)")
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
@@ -416,7 +417,7 @@ class Campaign(BaseModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         LAUNCHED = "launched", _("Launched")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("marketing", "Closed")
 
     name = models.CharField(_("name"), max_length=200)
     # Segment rules: {"tiers": [...], "aum_min": "…", "aum_max": "…", "holding_types": [...],
@@ -455,7 +456,7 @@ class CampaignEntry(models.Model):
     class Stage(models.TextChoices):
         TARGETED = "targeted", _("Targeted")
         TOUCHED = "touched", _("Contacted")
-        CONVERTED = "converted", _("Converted")
+        CONVERTED = "converted", pgettext_lazy("campaign", "Converted")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="entries")
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rmdesk.core.models import BaseModel
 from rmdesk.org.roles import Role
@@ -119,7 +120,7 @@ class AttributionDispute(BaseModel):
     head of the sub-branch that owns the customer through a coordination work order."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("dispute", "Open")
         UPHELD = "upheld", _("Split upheld")
         CHANGED = "changed", _("Split changed")
         WITHDRAWN = "withdrawn", _("Withdrawn")

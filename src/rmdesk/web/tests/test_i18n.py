@@ -70,6 +70,21 @@ def test_the_compiled_catalogue_matches_the_po_file(po: Path) -> None:
     assert stale == [], "django.mo is older than django.po: run compilemessages"
 
 
+def test_a_message_reads_the_same_in_every_catalogue() -> None:
+    # Django merges the catalogues, the project's first and then the apps' in INSTALLED_APPS
+    # order, so a message translated two ways shows the first translation everywhere. A
+    # message whose meaning depends on the domain carries a context (pgettext) instead.
+    translations: dict[tuple[str, str], dict[str, str]] = {}
+    for po in CATALOGUES:
+        for entry in po_entries(po):
+            if "msgid_plural" in entry:
+                continue
+            key = (entry.get("msgctxt", ""), entry["msgid"])
+            translations.setdefault(key, {})[str(po.relative_to(PACKAGE))] = entry["msgstr"]
+    clashes = {key: found for key, found in translations.items() if len(set(found.values())) > 1}
+    assert clashes == {}
+
+
 @pytest.mark.django_db
 def test_pages_are_in_chinese_until_the_user_switches_to_english(client: Client) -> None:
     chinese = client.get("/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
