@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from rmdesk.api.models import ApiToken
 from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import DomainError
-from rmdesk.org.models import Staff
+from rmdesk.org.models import Staff, role_list_of
 
 TOKEN_PREFIX = "rmd_"  # noqa: S105  (a marker that makes leaked tokens easy to scan for)
 
@@ -90,13 +90,16 @@ def api_token_authenticate(token: str) -> Staff | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     now = timezone.now()
+    # One query: the token, its staff member, their org unit and their roles.
     record = (
         ApiToken.objects.select_related("staff", "staff__org_unit")
+        .annotate(staff_roles=role_list_of("staff_id"))
         .filter(digest=token_digest(token), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if record is None or not record.staff.is_active:
         return None
+    record.staff.remember_role_codes(record.staff_roles)
     # Last use is kept to the minute, so a busy client does not write on every call.
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)

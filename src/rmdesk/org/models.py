@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.functional import cached_property
@@ -127,6 +129,34 @@ class Staff(AbstractUser):
 
     def has_role(self, *roles: Role) -> bool:
         return any(role in self.role_codes for role in roles)
+
+    def remember_role_codes(self, joined: str | None) -> None:
+        """Take the roles from a column ``role_list_of`` read with the row (one query less)."""
+        self.__dict__["role_codes"] = frozenset(filter(None, (joined or "").split(",")))
+
+
+class _JoinedRoles(models.Aggregate):
+    """The role codes of one staff member joined by commas (role codes hold no comma)."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def role_list_of(staff_ref: str) -> models.Subquery:
+    """A column holding the roles of the staff member at ``staff_ref`` (e.g. ``"staff_id"``),
+    for ``Staff.remember_role_codes``: a request that reads its user with it saves the
+    separate read of the roles."""
+    return models.Subquery(
+        StaffRole.objects.filter(staff_id=models.OuterRef(staff_ref))
+        .order_by()
+        .values("staff_id")
+        .annotate(joined=_JoinedRoles("role"))
+        .values("joined")
+    )
 
 
 class StaffRole(BaseModel):
