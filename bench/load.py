@@ -1,32 +1,54 @@
-"""Load test: many signed-in managers against `rmdesk serve --prod`, beside a floor.
+"""Load test: many signed-in people against `rmdesk serve --prod`, beside a floor.
 
     .venv/bin/python bench/load.py --database-url postgres://postgres@127.0.0.1:5432/rmdesk_bench
 
 Starts `rmdesk serve --prod` on 127.0.0.1 (or uses ``--base-url``) against the bench
-bank, gives ``--managers`` random managers a bearer token each, and drives
-``--sessions`` concurrent sessions (a bounded asyncio client, keep-alive connections,
-closed loop with ``--think`` seconds between requests) for ``--seconds``:
+bank, gives ``--sessions`` random account managers a bearer token each (and an
+operations officer one for the feeds), and runs one session per manager for
+``--seconds``. A session is a person at work: a request, then a pause drawn uniformly
+from ``--think MIN MAX`` seconds (1–5 by default, as locust's ``between(1, 5)``), then
+the next. ``--closed`` drops the pauses: every session fires its next request as soon as
+the last answers, which measures saturation throughput (latency is then queueing:
+sessions ÷ throughput).
 
-1. the floor: every session asks ``GET /healthz`` (the same server, no database);
-2. the mix: each request is an action drawn by weight from ``ACTIONS`` for a manager and
-   one of the customers that manager may see.
+1. the floor: the same sessions ask ``GET /healthz`` (the same server, no database);
+2. the mix: each request is an action drawn by weight from ``ACTIONS`` (``--mix g2``:
+   80 % reads, 15 % writes, 5 % imports and exports; ``--mix reads``: the reads alone).
 
-The mix reads (the customer 360, holdings, the first page, searches, today's contact
-plan) and writes (logging an interaction, raising a work order); managers without a plan
-for today get one generated at set-up. Prints p50/p99 latency per action and for reads
-and writes, throughput, error rate and the load average, beside the floor. To add an
-action append an ``Action`` to ``ACTIONS``: a name, a weight and a function from a
-``Persona`` to a request. Only 127.0.0.1 is ever contacted. The interactions and work
-orders written stay in the database.
+Prints p50/p99 latency per action and per group, throughput, errors (any status the
+action does not expect) and 5xx answers, beside the floor. Then checks, in the
+database, what the run must leave true (RELIABILITY.md G2):
+
+- no resource pool is overspent (limit ≥ held + booked + allocated, none negative),
+  each pool's ledger adds up to what it has available, and what a pool holds is what
+  its work orders hold;
+- every answered 360, export and reveal of the run has exactly its access-log entries
+  (one per 360, one per exported customer, one per reveal), found by the request id the
+  client sent, and a refused one has none.
+
+A broken invariant exits 1. ``--check`` also exits 1 when the latency or error targets
+are missed (``--reads-p99``, ``--mixed-p99``, ``--max-error-rate``; 5xx must be 0), so
+the run can gate G1 and G2. ``--json`` writes the figures.
+
+To add an action append an ``Action`` to ``ACTIONS``: a name, a weight, its group and a
+function from a ``Persona`` and the run's ``Context`` to a request. Only 127.0.0.1 is
+ever contacted. What the run writes stays in the database: interactions, work orders
+(those drawing on the load test's marketing pool are cancelled at the end, which
+releases their holds), access-log and audit entries, and the 500 customers
+``LT00000000``–``LT00000499`` that the feed uploads keep up to date.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import io
+import itertools
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -36,12 +58,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+LOAD_TAG = "bench-load"
+POOL_KIND = "marketing_cny"
+POOL_LIMIT = Decimal("2000000.00")
+FEED_CUSTOMERS = 500  # LT00000000 … LT00000499, kept up to date by the feed uploads
+FEED_ROWS = 20
 
 
 @dataclass
@@ -49,6 +79,7 @@ class Persona:
     """A signed-in manager and the customers they may see."""
 
     token: str
+    username: str
     customer_ids: list[int]
     names: list[str]
     mobiles: list[str]
@@ -58,26 +89,47 @@ class Persona:
         return self.customer_ids[self.rng.randrange(len(self.customer_ids))]
 
 
+@dataclass
+class Context:
+    """What the run shares: the operations officer's token, the feed's customers, ids."""
+
+    tag: str
+    ops_token: str = ""
+    feed_people: list[tuple[str, str, str]] = field(default_factory=list)  # no, manager, unit
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def request_id(self) -> str:
+        return f"{self.tag}{next(self.counter)}"
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
     path: str
     body: bytes | None = None
     expect: tuple[int, ...] = (200,)
+    content_type: str = "application/json"
+    token: str = ""  # another identity than the session's (the operations officer)
+    access: str = ""  # the access-log entries an answer must leave: view, export, unmask
 
 
 @dataclass(frozen=True)
 class Action:
     name: str
     weight: float
-    make: Callable[[Persona], Request]
+    group: str  # read, write, transfer (imports and exports)
+    make: Callable[[Persona, Context], Request]
 
 
 def _name_prefix(p: Persona) -> str:
     return quote(p.names[p.rng.randrange(len(p.names))][:2])
 
 
-def _interaction(p: Persona) -> Request:
+def _json(method: str, path: str, body: dict[str, Any], **kw: Any) -> Request:
+    return Request(method, path, json.dumps(body).encode(), **kw)
+
+
+def _interaction(p: Persona, c: Context) -> Request:
     body = {
         "customer_id": p.customer(),
         "channel": p.rng.choice(["phone", "wechat", "visit"]),
@@ -85,40 +137,112 @@ def _interaction(p: Persona) -> Request:
         "summary": "回访：理财到期后的安排",
         "needs": [],
     }
-    return Request("POST", "/api/v1/interactions", json.dumps(body).encode(), expect=(201,))
+    return _json("POST", "/api/v1/interactions", body, expect=(201,))
 
 
-def _work_order(p: Persona) -> Request:
+def _work_order(p: Persona, c: Context) -> Request:
     body = {
         "type": "customer_requirement",
         "title": "客户需求：大额存单额度",
         "customer_id": p.customer(),
         "fields": {"need": "大额存单额度"},
     }
-    return Request("POST", "/api/v1/work-orders", json.dumps(body).encode(), expect=(201,))
+    return _json("POST", "/api/v1/work-orders", body, expect=(201,))
 
 
-ACTIONS: list[Action] = [
-    Action("customer 360", 5, lambda p: Request("GET", f"/api/v1/customers/{p.customer()}")),
-    Action("holdings", 1, lambda p: Request("GET", f"/api/v1/customers/{p.customer()}/holdings")),
-    Action("my customers, first page", 2, lambda p: Request("GET", "/api/v1/customers")),
-    Action("search by name", 2, lambda p: Request("GET", f"/api/v1/customers?q={_name_prefix(p)}")),
+def _pool_request(p: Persona, c: Context) -> Request:
+    """A marketing expense drawing on the pool: held when raised, refused once it is spent."""
+    body = {
+        "type": "marketing_expense",
+        "title": f"营销费用 {c.tag}",
+        "customer_id": p.customer(),
+        "amount": f"{p.rng.randrange(1_000, 20_000)}.00",
+        "fields": {"activity": "客户答谢会"},
+    }
+    return _json("POST", "/api/v1/work-orders", body, expect=(201, 422))
+
+
+def _reveal(p: Persona, c: Context) -> Request:
+    body = {"fields": ["mobile"], "reason": "核对联系方式"}
+    return _json("POST", f"/api/v1/customers/{p.customer()}/reveal", body, access="unmask")
+
+
+def _export(p: Persona, c: Context) -> Request:
+    return Request("GET", f"/api/v1/customers/export?q={_name_prefix(p)}", access="export")
+
+
+def _feed_upload(p: Persona, c: Context) -> Request:
+    """An operations officer uploads a small customers feed (distinct content each time)."""
+    stamp = c.request_id()
+    lines = ["customer_no,kind,name,home_unit,manager,address"]
+    for no, manager, unit in p.rng.sample(c.feed_people, min(FEED_ROWS, len(c.feed_people))):
+        lines.append(f"{no},individual,压测客户{no[-3:]},{unit},{manager},测试路{stamp}号")
+    boundary = "rmdeskload" + secrets.token_hex(8)
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="customers.csv"\r\nContent-Type: text/csv\r\n\r\n'
+        ).encode()
+        + ("\n".join(lines) + "\n").encode()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return Request(
+        "POST",
+        "/api/v1/imports/customers",
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        token=c.ops_token,
+    )
+
+
+READ_ACTIONS: list[Action] = [
+    Action(
+        "customer 360",
+        26,
+        "read",
+        lambda p, c: Request("GET", f"/api/v1/customers/{p.customer()}", access="view"),
+    ),
+    Action(
+        "holdings",
+        6,
+        "read",
+        lambda p, c: Request("GET", f"/api/v1/customers/{p.customer()}/holdings"),
+    ),
+    Action(
+        "my customers, first page", 10, "read", lambda p, c: Request("GET", "/api/v1/customers")
+    ),
+    Action(
+        "search by name",
+        12,
+        "read",
+        lambda p, c: Request("GET", f"/api/v1/customers?q={_name_prefix(p)}"),
+    ),
     Action(
         "search by mobile",
-        1,
-        lambda p: Request(
+        6,
+        "read",
+        lambda p, c: Request(
             "GET", f"/api/v1/customers?q={quote(p.mobiles[p.rng.randrange(len(p.mobiles))])}"
         ),
     ),
-    # The duties: today's contact plan (generated for these managers at set-up if they
-    # have none), logging a contact, raising a work order.
-    Action("open the contact plan", 3, lambda p: Request("GET", "/api/v1/contact-plan")),
-    Action("log an interaction", 1, _interaction),
-    Action("raise a work order", 0.5, _work_order),
+    # Today's contact plan (generated at set-up for managers who have none).
+    Action(
+        "open the contact plan", 20, "read", lambda p, c: Request("GET", "/api/v1/contact-plan")
+    ),
 ]
-READS = {"customer 360", "holdings", "my customers, first page", "search by name",
-         "search by mobile", "open the contact plan"}  # fmt: skip
-FLOOR = Action("floor: GET /healthz", 1, lambda p: Request("GET", "/healthz"))
+ACTIONS: list[Action] = [
+    *READ_ACTIONS,
+    # The duties' writes, and a reveal (a write: a grant and its log entry).
+    Action("log an interaction", 7, "write", _interaction),
+    Action("raise a work order", 3, "write", _work_order),
+    Action("ask the marketing pool", 3, "write", _pool_request),
+    Action("reveal a mobile", 2, "write", _reveal),
+    # Files in and out.
+    Action("export my customers (CSV)", 3.5, "transfer", _export),
+    Action("upload a customers feed", 1.5, "transfer", _feed_upload),
+]
+MIXES = {"g2": ACTIONS, "reads": READ_ACTIONS}
+FLOOR = Action("floor: GET /healthz", 1, "floor", lambda p, c: Request("GET", "/healthz"))
 
 
 # --- a small HTTP/1.1 keep-alive client ------------------------------------------------
@@ -130,19 +254,19 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, req: Request, token: str | None) -> int:
+    async def request(self, req: Request, token: str, rid: str) -> tuple[int, bytes]:
         for attempt in (1, 2):
             try:
                 if self.writer is None:
                     self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-                return await self._exchange(req, token)
+                return await self._exchange(req, token, rid)
             except (ConnectionError, asyncio.IncompleteReadError):
                 self.close()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    async def _exchange(self, req: Request, token: str | None) -> int:
+    async def _exchange(self, req: Request, token: str, rid: str) -> tuple[int, bytes]:
         assert self.reader is not None
         assert self.writer is not None
         lines = [
@@ -150,11 +274,12 @@ class Connection:
             f"Host: {self.host}",
             "Accept: application/json",
             "Connection: keep-alive",
+            f"X-Request-ID: {rid}",
         ]
         if token:
             lines.append(f"Authorization: Bearer {token}")
         if req.body is not None:
-            lines += ["Content-Type: application/json", f"Content-Length: {len(req.body)}"]
+            lines += [f"Content-Type: {req.content_type}", f"Content-Length: {len(req.body)}"]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + (req.body or b""))
         await self.writer.drain()
         status_line = await self.reader.readuntil(b"\r\n")
@@ -172,17 +297,20 @@ class Connection:
                 chunked = True
             elif name == "connection" and value.lower() == "close":
                 close = True
+        body = b""
         if chunked:
+            parts = []
             while True:
                 size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                await self.reader.readexactly(size + 2)
+                parts.append((await self.reader.readexactly(size + 2))[:size])
                 if size == 0:
                     break
+            body = b"".join(parts)
         elif length:
-            await self.reader.readexactly(length)
+            body = await self.reader.readexactly(length)
         if close:
             self.close()
-        return status
+        return status, body
 
     def close(self) -> None:
         if self.writer is not None:
@@ -195,9 +323,14 @@ class Tally:
     samples: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
+    server_errors: int = 0
+    # (request id, access kind, entries the answer must have left; None: unknown)
+    accesses: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def add(self, name: str, seconds: float, ok: bool, status: int) -> None:
         self.samples.setdefault(name, []).append(seconds)
+        if status >= 500:
+            self.server_errors += 1
         if not ok:
             self.errors[name] = self.errors.get(name, 0) + 1
             codes = self.statuses.setdefault(name, {})
@@ -212,16 +345,29 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[index] * 1000
 
 
+def _access_expected(req: Request, status: int, body: bytes) -> int | None:
+    """How many access-log entries the answer must have left (None when unknowable)."""
+    if status == 0:
+        return None  # no answer: the server may or may not have finished
+    if status not in req.expect or status >= 300:
+        return 0  # refused: no trace
+    if req.access == "export":
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        return max(len(rows) - 1, 0)
+    return 1
+
+
 async def drive(
     base: str,
     personas: list[Persona],
     actions: list[Action],
+    context: Context,
     *,
-    sessions: int,
     seconds: float,
-    think: float,
+    think: tuple[float, float],
     seed: int,
 ) -> tuple[Tally, float]:
+    """One session per persona for ``seconds``: request, pause ``think`` (uniform), again."""
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     if host not in {"127.0.0.1", "localhost", "::1"}:
@@ -230,94 +376,103 @@ async def drive(
     weights = [a.weight for a in actions]
     deadline = time.monotonic() + seconds
 
-    async def session(n: int) -> None:
+    async def session(n: int, persona: Persona) -> None:
         rng = random.Random(seed * 100_003 + n)
-        persona = personas[n % len(personas)]
         persona.rng = rng
         conn = Connection(host, port)
+        # Sessions start spread over one pause, not all in the same instant.
+        await asyncio.sleep(rng.uniform(0, think[1]))
         try:
             while time.monotonic() < deadline:
                 action = rng.choices(actions, weights)[0]
-                req = action.make(persona)
+                req = action.make(persona, context)
+                rid = context.request_id()
                 started = time.perf_counter()
+                body = b""
                 try:
-                    status = await conn.request(req, persona.token)
+                    status, body = await conn.request(req, req.token or persona.token, rid)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     status = 0
                     conn.close()
                 tally.add(action.name, time.perf_counter() - started, status in req.expect, status)
-                if think:
-                    await asyncio.sleep(rng.expovariate(1 / think))
+                if req.access:
+                    tally.accesses.append((rid, req.access, _access_expected(req, status, body)))
+                if think[1]:
+                    await asyncio.sleep(rng.uniform(*think))
         finally:
             conn.close()
 
     started = time.monotonic()
-    await asyncio.gather(*(session(n) for n in range(sessions)))
+    await asyncio.gather(*(session(n, persona) for n, persona in enumerate(personas)))
     return tally, time.monotonic() - started
 
 
-def report(title: str, tally: Tally, elapsed: float, floor: Tally | None) -> dict[str, object]:
+def _line(name: str, samples: list[float], floor_p99: float | None) -> str:
+    p50, p99 = percentile(samples, 50), percentile(samples, 99)
+    line = f"  {name:<28} n {len(samples):>6}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
+    if floor_p99:
+        line += f"   (p99 {p99 / floor_p99:.1f}× the floor's)"
+    return line
+
+
+def report(
+    title: str, tally: Tally, elapsed: float, floor: Tally | None, actions: list[Action]
+) -> dict[str, Any]:
     total = sum(len(v) for v in tally.samples.values())
     errors = sum(tally.errors.values())
     print(
-        f"\n{title}: {total} requests in {elapsed:.1f} s = {total / elapsed:.0f} req/s, "
-        f"errors {errors} ({100 * errors / max(total, 1):.2f} %)"
+        f"\n{title}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s, "
+        f"errors {errors} ({100 * errors / max(total, 1):.2f} %), 5xx {tally.server_errors}"
     )
     floor_all = [s for v in (floor.samples.values() if floor else []) for s in v]
-    rows: dict[str, object] = {}
-    for name, samples in tally.samples.items():
-        p50, p99 = percentile(samples, 50), percentile(samples, 99)
-        line = f"  {name:<28} n {len(samples):>6}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
-        if floor_all:
-            line += f"   (p99 {p99 / percentile(floor_all, 99):.1f}× the floor's)"
-        if tally.errors.get(name):
-            line += f"  errors {tally.errors[name]} {tally.statuses.get(name)}"
+    floor_p99 = percentile(floor_all, 99) if floor_all else None
+    rows: dict[str, Any] = {}
+    for action in actions:
+        samples = tally.samples.get(action.name, [])
+        if not samples:
+            continue
+        line = _line(action.name, samples, floor_p99)
+        if tally.errors.get(action.name):
+            line += f"  errors {tally.errors[action.name]} {tally.statuses.get(action.name)}"
         print(line)
-        rows[name] = {
+        rows[action.name] = {
             "n": len(samples),
-            "p50_ms": p50,
-            "p99_ms": p99,
-            "errors": tally.errors.get(name, 0),
+            "p50_ms": percentile(samples, 50),
+            "p99_ms": percentile(samples, 99),
+            "errors": tally.errors.get(action.name, 0),
         }
-    groups = {
-        "reads": [s for n, v in tally.samples.items() if n in READS for s in v],
-        "writes": [s for n, v in tally.samples.items() if n not in READS for s in v],
-    }
-    for group, samples in groups.items():
-        if samples and floor_all:
-            p99 = percentile(samples, 99)
-            print(
-                f"  {'(' + group + ')':<28} n {len(samples):>6}  p50 "
-                f"{percentile(samples, 50):7.1f} ms  p99 {p99:7.1f} ms"
-                f"   (p99 {p99 / percentile(floor_all, 99):.1f}× the floor's)"
-            )
-            rows[f"({group})"] = {
+    groups = {"reads": "read", "writes": "write", "imports and exports": "transfer"}
+    group_of = {a.name: a.group for a in actions}
+    summary: dict[str, Any] = {}
+    for label, group in groups.items():
+        samples = [s for n, v in tally.samples.items() if group_of.get(n) == group for s in v]
+        if samples and len(groups) > 1 and floor is not None:
+            print(_line(f"({label})", samples, floor_p99))
+            summary[label] = {
                 "n": len(samples),
                 "p50_ms": percentile(samples, 50),
-                "p99_ms": p99,
+                "p99_ms": percentile(samples, 99),
             }
     every = [s for v in tally.samples.values() for s in v]
-    summary = {
+    load = os.getloadavg()
+    summary |= {
         "requests": total,
         "seconds": elapsed,
         "throughput": total / elapsed,
         "errors": errors,
+        "server_errors": tally.server_errors,
         "error_rate": errors / max(total, 1),
         "p50_ms": percentile(every, 50),
         "p99_ms": percentile(every, 99),
         "mean_ms": statistics.fmean(every) * 1000 if every else float("nan"),
         "actions": rows,
+        "load_average": load,
     }
-    load = os.getloadavg()
-    summary["load_average"] = load
-    print(
-        f"  {'all':<28} n {total:>6}  p50 {summary['p50_ms']:7.1f} ms  "
-        f"p99 {summary['p99_ms']:7.1f} ms   (load average {load[0]:.1f} {load[1]:.1f})"
-    )
+    print(_line("(all)", every, floor_p99) + f"   load average {load[0]:.1f} {load[1]:.1f}")
     return summary
 
 
-# --- set-up ----------------------------------------------------------------------------
+# --- set-up and tear-down ------------------------------------------------------------------
 
 
 def django_setup(url: str) -> None:
@@ -328,7 +483,26 @@ def django_setup(url: str) -> None:
     django.setup()
 
 
-def personas_make(count: int, per_manager: int, seed: int) -> list[Persona]:
+def _exports_today() -> dict[int, int]:
+    """Exports each staff member made today: the run keeps clear of the daily quota."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from rmdesk.audit.models import AuditEvent
+    from rmdesk.customers.export import EXPORTED_ACTION
+
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return dict(
+        AuditEvent.objects.filter(action=EXPORTED_ACTION, created_at__gte=midnight)
+        .values("actor_id")
+        .annotate(n=Count("id"))
+        .values_list("actor_id", "n")
+    )
+
+
+def personas_make(count: int, per_manager: int, seed: int, tag: str) -> list[Persona]:
+    """``count`` random managers, each with a token and a contact plan for today."""
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
@@ -339,11 +513,14 @@ def personas_make(count: int, per_manager: int, seed: int) -> list[Persona]:
 
     rng = random.Random(seed)
     today = timezone.localdate()
-    managers = list(
-        Staff.objects.filter(username__startswith="rm-", is_active=True)
+    busy = {pk for pk, n in _exports_today().items() if n > settings.RMDESK_EXPORTS_PER_DAY // 2}
+    managers = [
+        pk
+        for pk in Staff.objects.filter(username__startswith="rm-", is_active=True)
         .order_by("id")
         .values_list("id", flat=True)
-    )
+        if pk not in busy
+    ]
     chosen = rng.sample(managers, min(count, len(managers)))
     personas = []
     with connection.cursor() as cursor:
@@ -357,12 +534,13 @@ def personas_make(count: int, per_manager: int, seed: int) -> list[Persona]:
             if not rows:
                 continue
             staff = Staff.objects.select_related("org_unit").get(pk=manager_id)
-            token = api_token_create(staff=staff, name="bench-load", days=1).token
+            token = api_token_create(staff=staff, name=tag, days=1).token
             if not PlanEntry.objects.filter(manager=staff, day=today).exists():
                 plan_generate_for(actor=staff, day=today, manager_id=staff.pk)
             personas.append(
                 Persona(
                     token=token,
+                    username=staff.username,
                     customer_ids=[r[0] for r in rows],
                     names=[r[1] for r in rows],
                     mobiles=[r[2] or r[1] for r in rows],
@@ -371,10 +549,158 @@ def personas_make(count: int, per_manager: int, seed: int) -> list[Persona]:
     return personas
 
 
-def tokens_drop() -> None:
+def context_make(tag: str) -> Context:
+    """The operations officer's token and the customers the feed uploads keep current."""
+    from rmdesk.api.services import api_token_create
+    from rmdesk.ingest.permissions import can_import
+    from rmdesk.org.models import Staff
+    from rmdesk.org.roles import Role
+
+    context = Context(tag=tag)
+    officer = next(
+        (
+            staff
+            for staff in Staff.objects.filter(
+                is_active=True, roles__role=Role.DEPARTMENT_OFFICER
+            ).order_by("id")[:50]
+            if can_import(staff)
+        ),
+        None,
+    )
+    if officer is not None:
+        context.ops_token = api_token_create(staff=officer, name=tag, days=1).token
+    # The feed's customers belong to fixed managers, so every run uploads the same people.
+    managers = list(
+        Staff.objects.filter(username__startswith="rm-", is_active=True, org_unit__isnull=False)
+        .order_by("id")
+        .values_list("username", "org_unit__code")[:50]
+    )
+    context.feed_people = [
+        (f"LT{n:08d}", *managers[n % len(managers)]) for n in range(FEED_CUSTOMERS)
+    ]
+    return context
+
+
+def pool_make() -> None:
+    """Head office's marketing pool for this year, for the pool requests to draw on."""
+    from django.utils import timezone
+
+    from rmdesk.coordination import pools
+    from rmdesk.coordination.models import ResourcePool
+    from rmdesk.org.models import OrgUnit, Staff
+
+    head_office = OrgUnit.objects.filter(depth=0).order_by("id").first()
+    admin = Staff.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+    if head_office is None or admin is None:
+        return
+    period = str(timezone.localdate().year)
+    if not ResourcePool.objects.filter(
+        org_unit=head_office, kind=POOL_KIND, period=period
+    ).exists():
+        pools.pool_create(
+            actor=admin,
+            org_unit_id=head_office.pk,
+            kind=POOL_KIND,
+            period=period,
+            limit_amount=POOL_LIMIT,
+        )
+
+
+def pool_requests_cancel(tag: str) -> int:
+    """Cancel the run's pool requests still holding money (each raiser cancels their own)."""
+    from rmdesk.coordination import services
+    from rmdesk.coordination.models import WorkOrder
+
+    cancelled = 0
+    for work_order in WorkOrder.objects.filter(
+        title__endswith=tag, hold_state=WorkOrder.HoldState.HELD
+    ).select_related("raised_by"):
+        services.work_order_transition(
+            actor=work_order.raised_by,
+            work_order_id=work_order.pk,
+            action="cancel",
+            text="",
+        )
+        cancelled += 1
+    return cancelled
+
+
+def tokens_drop(tag: str) -> None:
     from rmdesk.api.models import ApiToken
 
-    ApiToken.objects.filter(name="bench-load").delete()
+    ApiToken.objects.filter(name=tag).delete()
+
+
+# --- what the run must leave true --------------------------------------------------------------
+
+
+def invariants_check(tally: Tally, since: datetime, tag: str) -> list[str]:
+    """Pools never overspent and consistent; the run's accesses logged exactly. Broken ones."""
+    from django.db import connection
+
+    from rmdesk.audit.models import AccessLog
+
+    broken: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM coordination_resourcepool WHERE limit_amount < held + booked"
+            " + allocated OR held < 0 OR booked < 0 OR allocated < 0"
+        )
+        overspent = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM coordination_resourcepool p LEFT JOIN (SELECT pool_id,"
+            " sum(delta) AS total FROM coordination_poolentry GROUP BY pool_id) e"
+            " ON e.pool_id = p.id"
+            " WHERE coalesce(e.total, 0) <> p.limit_amount - p.held - p.booked - p.allocated"
+        )
+        ledger = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM coordination_resourcepool p LEFT JOIN (SELECT pool_id,"
+            " sum(pool_amount) AS total FROM coordination_workorder WHERE hold_state = 'held'"
+            " GROUP BY pool_id) w ON w.pool_id = p.id WHERE coalesce(w.total, 0) <> p.held"
+        )
+        holds = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM coordination_resourcepool")
+        pools = cursor.fetchone()[0]
+    print(
+        f"\nInvariants: {pools} resource pools; overspent {overspent}, ledger not adding up"
+        f" {ledger}, held not matching the work orders' holds {holds}"
+    )
+    if overspent:
+        broken.append(f"{overspent} resource pools overspent")
+    if ledger:
+        broken.append(f"{ledger} resource pools whose ledger does not add up")
+    if holds:
+        broken.append(f"{holds} resource pools holding other than their work orders")
+
+    found: dict[tuple[str, str], int] = {}
+    customers: dict[str, set[int | None]] = {}
+    for rid, action, customer_id in (
+        AccessLog.objects.filter(created_at__gte=since, request_id__startswith=tag)
+        .values_list("request_id", "action", "customer_id")
+        .iterator(chunk_size=10_000)
+    ):
+        found[(rid, action)] = found.get((rid, action), 0) + 1
+        customers.setdefault(rid, set()).add(customer_id)
+    for kind in ("view", "export", "unmask"):
+        records = [(rid, n) for rid, k, n in tally.accesses if k == kind]
+        known = [(rid, n) for rid, n in records if n is not None]
+        expected = sum(n for _, n in known)
+        got = sum(found.get((rid, kind), 0) for rid, _ in known)
+        wrong = [
+            rid
+            for rid, n in known
+            if found.get((rid, kind), 0) != n
+            or (kind == "export" and n and len(customers.get(rid, ())) != n)
+        ]
+        print(
+            f"  access log, {kind}: {len(known)} answered requests ({len(records) - len(known)}"
+            f" unanswered), entries expected {expected}, found {got}, requests not matching"
+            f" {len(wrong)}"
+        )
+        if wrong:
+            broken.append(f"{len(wrong)} {kind} requests without exactly their access entries")
+    return broken
 
 
 def free_port() -> int:
@@ -411,7 +737,7 @@ def server_start(url: str, workers: int, threads: int) -> tuple[subprocess.Popen
         "--threads",
         str(threads),
     ]
-    log = open(var / "server.log", "wb")  # noqa: SIM115 (kept open for the server)
+    log = open(var / f"server-{port}.log", "wb")  # noqa: SIM115 (kept open for the server)
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -421,25 +747,50 @@ def server_start(url: str, workers: int, threads: int) -> tuple[subprocess.Popen
                 return server, base
         except OSError:
             if server.poll() is not None:
-                raise SystemExit(f"the server stopped; see {var / 'server.log'}") from None
+                raise SystemExit(f"the server stopped; see {var}") from None
             time.sleep(0.3)
     raise SystemExit("the server did not come up")
 
 
+def targets_check(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    missed = []
+    reads = summary.get("reads", {}).get("p99_ms", float("nan"))
+    if not reads <= args.reads_p99:
+        missed.append(f"reads p99 {reads:.0f} ms > {args.reads_p99:.0f} ms")
+    if args.mix != "reads" and not summary["p99_ms"] <= args.mixed_p99:
+        missed.append(f"mixed p99 {summary['p99_ms']:.0f} ms > {args.mixed_p99:.0f} ms")
+    if not summary["error_rate"] < args.max_error_rate:
+        missed.append(f"errors {100 * summary['error_rate']:.2f} % ≥ {100 * args.max_error_rate} %")
+    if summary["server_errors"]:
+        missed.append(f"{summary['server_errors']} answers 5xx")
+    return missed
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--base-url", default="", help="A running server (else one is started).")
-    parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--managers", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--think", type=float, default=0.0, help="Mean pause between requests.")
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn processes (2×cores+1).")
+    parser.add_argument("--sessions", type=int, default=200, help="Signed-in managers.")
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=(1.0, 5.0), metavar=("MIN", "MAX"),
+        help="Pause between a session's requests, uniform in seconds (default 1 5).",
+    )  # fmt: skip
+    parser.add_argument("--closed", action="store_true", help="No pauses: saturation throughput.")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="g2")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn processes.")
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--warm", type=float, default=5, help="Seconds of warm-up, not counted.")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warm", type=float, default=10, help="Seconds of warm-up, not counted.")
+    parser.add_argument("--seed", type=int, default=0, help="0: a new draw of managers each run.")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
+    parser.add_argument("--reads-p99", type=float, default=300.0, help="ms (G1: 300)")
+    parser.add_argument("--mixed-p99", type=float, default=800.0, help="ms (G2: 800)")
+    parser.add_argument("--max-error-rate", type=float, default=0.001, help="(G1: 0.001)")
     args = parser.parse_args(argv)
+    think = (0.0, 0.0) if args.closed else (min(args.think), max(args.think))
+    seed = args.seed or random.SystemRandom().randrange(1, 1_000_000)
+    tag = "load" + secrets.token_hex(4)
 
     # The bench bank's digests were made with its own secret key; search by mobile needs it.
     bench_key = HERE / "var" / urlsplit(args.database_url).path.lstrip("/")
@@ -447,64 +798,90 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ["SECRET_KEY"] = (bench_key / "secret_key").read_text().strip()
     os.environ.setdefault("RMDESK_VAR_DIR", str(HERE / "var" / "load"))
     django_setup(args.database_url)
-    personas = personas_make(args.managers, 50, args.seed)
-    print(f"{len(personas)} managers signed in (bearer tokens), {args.sessions} sessions")
+    from django.utils import timezone
+
+    actions = MIXES[args.mix]
     server = None
     base = args.base_url
-    if not base:
-        workers = args.workers or min(2 * (os.cpu_count() or 1) + 1, 17)
-        server, base = server_start(args.database_url, workers, args.threads)
-        print(f"rmdesk serve --prod at {base}: {workers} processes × {args.threads} threads")
     try:
-        run = asyncio.run
+        personas = personas_make(args.sessions, 50, seed, LOAD_TAG + "-" + tag)
+        context = context_make(LOAD_TAG + "-" + tag)
+        context.tag = tag
+        if args.mix == "g2":
+            pool_make()
+            if not context.ops_token:
+                raise SystemExit("no operations officer may import in this bank")
+        pauses = "no pauses (closed loop)" if args.closed else f"pauses {think[0]:g}–{think[1]:g} s"
+        print(
+            f"{len(personas)} sessions (managers signed in with bearer tokens), {pauses},"
+            f" mix {args.mix}, seed {seed}, request ids {tag}…"
+        )
+        if not base:
+            server, base = server_start(args.database_url, args.workers, args.threads)
+            print(
+                f"rmdesk serve --prod at {base}: {args.workers} processes × {args.threads}"
+                f" threads, {os.cpu_count()} cores"
+            )
         if args.warm:
-            run(
-                drive(
-                    base,
-                    personas,
-                    [FLOOR, *ACTIONS],
-                    sessions=min(args.sessions, 20),
-                    seconds=args.warm,
-                    think=0,
-                    seed=args.seed + 1,
-                )
-            )
-        floor, floor_time = run(
-            drive(
-                base,
-                personas,
-                [FLOOR],
-                sessions=args.sessions,
-                seconds=args.seconds / 2,
-                think=args.think,
-                seed=args.seed,
-            )
+            asyncio.run(
+                drive(base, personas[:20], [FLOOR, *actions], context,
+                      seconds=args.warm, think=(0.0, 0.0), seed=seed + 1)
+            )  # fmt: skip
+        floor, floor_time = asyncio.run(
+            drive(base, personas, [FLOOR], context,
+                  seconds=min(args.seconds / 2, 60), think=think, seed=seed)
+        )  # fmt: skip
+        floor_summary = report(
+            "Floor (same server, GET /healthz)", floor, floor_time, None, [FLOOR]
         )
-        floor_summary = report("Floor (same server, GET /healthz)", floor, floor_time, None)
-        mixed, mixed_time = run(
-            drive(
-                base,
-                personas,
-                ACTIONS,
-                sessions=args.sessions,
-                seconds=args.seconds,
-                think=args.think,
-                seed=args.seed,
-            )
+        since = timezone.now()
+        mixed, mixed_time = asyncio.run(
+            drive(base, personas, actions, context, seconds=args.seconds, think=think, seed=seed)
         )
-        mixed_summary = report("Mixed workload", mixed, mixed_time, floor)
+        mixed_summary = report(f"Mix {args.mix}", mixed, mixed_time, floor, actions)
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+            server = None
+        cancelled = pool_requests_cancel(tag)
+        if cancelled:
+            print(f"\n{cancelled} pool requests of the run cancelled (their holds released)")
+        broken = invariants_check(mixed, since, tag)
+        missed = targets_check(mixed_summary, args)
+        print(
+            "\nTargets: "
+            + ("met" if not missed else "missed: " + "; ".join(missed))
+            + f" (reads p99 ≤ {args.reads_p99:g} ms, mixed p99 ≤ {args.mixed_p99:g} ms,"
+            f" errors < {100 * args.max_error_rate:g} %, no 5xx)"
+        )
         if args.json:
             args.json.write_text(
                 json.dumps(
-                    {"floor": floor_summary, "mixed": mixed_summary, "sessions": args.sessions},
+                    {
+                        "floor": floor_summary,
+                        "mixed": mixed_summary,
+                        "sessions": len(personas),
+                        "think": think,
+                        "workers": args.workers,
+                        "threads": args.threads,
+                        "cores": os.cpu_count(),
+                        "invariants_broken": broken,
+                        "targets_missed": missed,
+                    },
                     indent=2,
+                    default=str,
                 )
             )
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
             server.wait(60)
-        tokens_drop()
+        tokens_drop(LOAD_TAG + "-" + tag)
+    if broken:
+        print("Invariants broken: " + "; ".join(broken))
+        raise SystemExit(1)
+    if args.check and missed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
