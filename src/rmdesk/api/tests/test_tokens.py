@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -9,8 +10,11 @@ from django.test import Client
 from django.utils import timezone
 
 from rmdesk.api.models import ApiToken
+from rmdesk.api.services import api_token_authenticate, api_token_create
 from rmdesk.conftest import Cast
-from rmdesk.org.tests.factories import TEST_PASSWORD
+from rmdesk.org.models import StaffRole
+from rmdesk.org.roles import Role
+from rmdesk.org.tests.factories import TEST_PASSWORD, StaffFactory
 
 
 def issue(client: Client, username: str, password: str = TEST_PASSWORD, **extra: object):  # type: ignore[no-untyped-def]
@@ -136,3 +140,22 @@ def test_session_callers_must_send_the_csrf_token_on_writes(cast: Cast) -> None:
     response = client.delete(f"/api/v1/auth/tokens/{body['id']}")
     assert response.status_code == 403
     assert ApiToken.objects.get().revoked_at is None
+
+
+@pytest.mark.parametrize(
+    "roles", [(), (Role.ACCOUNT_MANAGER,), (Role.TEAM_LEAD, Role.ACCOUNT_MANAGER, Role.HQ_ANALYST)]
+)
+def test_a_token_brings_its_holders_roles_in_the_same_query(
+    db: None, roles: tuple[Role, ...], django_assert_num_queries: Any
+) -> None:
+    staff = StaffFactory(roles=roles)
+    token = api_token_create(staff=staff, days=1).token
+    api_token_authenticate(token)  # the token's last use is written once
+    with django_assert_num_queries(1):
+        found = api_token_authenticate(token)
+        assert found is not None
+        assert found.role_codes == frozenset(roles)
+    StaffRole.objects.filter(staff=staff).delete()
+    found = api_token_authenticate(token)
+    assert found is not None
+    assert found.role_codes == frozenset()
