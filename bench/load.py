@@ -472,6 +472,92 @@ def report(
     return summary
 
 
+# --- where the CPU goes ------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int, children: bool = False) -> float:
+    """A process's CPU time (and its reaped children's), from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU spent by the server's processes and by its database sessions while sampling.
+
+    The gunicorn master counts its reaped (recycled) workers; live workers and database
+    sessions (found by the server's ``application_name``) are sampled every second and
+    each counted by its largest reading, so a session closed between samples loses at
+    most a second.
+    """
+
+    def __init__(self, server_pid: int, application_name: str) -> None:
+        self.server_pid, self.application_name = server_pid, application_name
+        self.web: dict[int, float] = {}
+        self.db: dict[int, float] = {}
+        self.start_web: dict[int, float] = {}
+        self.start_db: dict[int, float] = {}
+        self.running = False
+
+    def _children(self) -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except (OSError, IndexError):
+                    continue
+                if int(stat[1]) == self.server_pid:
+                    found.append(int(entry.name))
+        return found
+
+    def _sample(self, cursor: Any) -> None:
+        self.web[self.server_pid] = _cpu_seconds(self.server_pid, children=True)
+        for pid in self._children():
+            self.web[pid] = max(self.web.get(pid, 0.0), _cpu_seconds(pid))
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+            [self.application_name],
+        )
+        for (pid,) in cursor.fetchall():
+            self.db[pid] = max(self.db.get(pid, 0.0), _cpu_seconds(pid))
+
+    def begin(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            self._sample(cursor)
+        self.start_web, self.start_db = dict(self.web), dict(self.db)
+        self.running = True
+
+        def loop() -> None:
+            from django.db import connection as own
+
+            while self.running:
+                with own.cursor() as cursor:
+                    self._sample(cursor)
+                time.sleep(1)
+            own.close()
+
+        import threading
+
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.thread.start()
+
+    def end(self) -> tuple[float, float]:
+        """Seconds of CPU: (web processes, database sessions) since ``begin``."""
+        self.running = False
+        self.thread.join()
+        web = sum(v - self.start_web.get(pid, 0.0) for pid, v in self.web.items())
+        db = sum(v - self.start_db.get(pid, 0.0) for pid, v in self.db.items())
+        return web, db
+
+
 # --- set-up and tear-down ------------------------------------------------------------------
 
 
@@ -709,14 +795,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_start(url: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+def server_start(
+    url: str, workers: int, threads: int, application_name: str
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     var = HERE / "var" / "load"
     var.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
         {
-            "DATABASE_URL": url,
+            # The server's database sessions carry a name, so their CPU can be read.
+            "DATABASE_URL": f"{url}{'&' if '?' in url else '?'}application_name={application_name}",
             "RMDESK_VAR_DIR": str(var),
             "PYTHONPATH": str(ROOT / "src"),
         }
@@ -817,7 +906,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             f" mix {args.mix}, seed {seed}, request ids {tag}…"
         )
         if not base:
-            server, base = server_start(args.database_url, args.workers, args.threads)
+            server, base = server_start(
+                args.database_url, args.workers, args.threads, "rmdesk-" + tag
+            )
             print(
                 f"rmdesk serve --prod at {base}: {args.workers} processes × {args.threads}"
                 f" threads, {os.cpu_count()} cores"
@@ -835,10 +926,32 @@ def main(argv: Sequence[str] | None = None) -> None:
             "Floor (same server, GET /healthz)", floor, floor_time, None, [FLOOR]
         )
         since = timezone.now()
+        meter = CpuMeter(server.pid, "rmdesk-" + tag) if server is not None else None
+        if meter is not None:
+            meter.begin()
+        client_cpu = time.process_time()
         mixed, mixed_time = asyncio.run(
             drive(base, personas, actions, context, seconds=args.seconds, think=think, seed=seed)
         )
+        client_cpu = time.process_time() - client_cpu
         mixed_summary = report(f"Mix {args.mix}", mixed, mixed_time, floor, actions)
+        if meter is not None:
+            web, db = meter.end()
+            n = max(mixed_summary["requests"], 1)
+            per = (web + db) / n
+            mixed_summary["cpu_ms_per_request"] = {
+                "web": 1000 * web / n,
+                "database": 1000 * db / n,
+                "client": 1000 * client_cpu / n,
+            }
+            mixed_summary["capacity_per_core"] = 1 / per if per else None
+            print(
+                f"  CPU per request: web processes {1000 * web / n:.1f} ms, database"
+                f" {1000 * db / n:.1f} ms (this client {1000 * client_cpu / n:.1f} ms): one"
+                f" core serves about {1 / per if per else float('nan'):.0f} requests/s of this"
+                f" mix; the machine had {mixed_time * (os.cpu_count() or 1):.0f} core-seconds"
+                f" in {mixed_time:.0f} s, the server and its database used {web + db:.0f}"
+            )
         if server is not None:
             server.send_signal(signal.SIGTERM)
             server.wait(60)
