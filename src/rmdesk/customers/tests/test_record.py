@@ -344,11 +344,11 @@ def test_the_360_view_is_a_fixed_number_of_queries(
     _related_everywhere(cast)
     client = client_for(cast.manager)
     client.get(f"/api/v1/customers/{cast.own.pk}")  # the token's last use is written once
-    # token (with its staff member and their roles), customer (with unit, managers, group,
-    # household membership), grants, holdings, the household's other members, key people and referrals (one read by
-    # this customer), the other customers (with whether the viewer may open them), tier
-    # history, assignments; then the access-log append (chain lock on PostgreSQL, chain
-    # tail, insert).
+    # token (with its staff member and their roles), customer (with unit, managers,
+    # group, household membership), grants, holdings, the household's other members,
+    # key people and referrals (one read by this customer), the other customers (with
+    # whether the viewer may open them), tier history, assignments; then the access-log
+    # append (chain lock on PostgreSQL, chain tail, insert).
     expected = 11 + (connection.vendor == "postgresql")
     with django_assert_num_queries(expected):  # type: ignore[operator]
         body = client.get(f"/api/v1/customers/{cast.own.pk}").json()
