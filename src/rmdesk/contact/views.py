@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,18 +33,7 @@ from rmdesk.customers.selectors import customer_get
 from rmdesk.org.http import acting_staff
 from rmdesk.org.models import Department
 from rmdesk.org.policy import can_modify_customers
-from rmdesk.web.actions import run_action
-
-
-def _field_errors(form: Any, error: DomainError) -> None:
-    """Put a service's per-field refusals on the form, or on the form as a whole."""
-    details = error.details if isinstance(error.details, list) else []
-    for item in details:
-        name = item.get("field") if isinstance(item, dict) else None
-        reason = item.get("reason") if isinstance(item, dict) else None
-        form.add_error(name if name in form.fields else None, reason or str(error.message))
-    if not details:
-        form.add_error(None, str(error.message))
+from rmdesk.web.actions import refusal_on_form, run_action
 
 
 def _day_param(request: HttpRequest, name: str = "day") -> date:
@@ -169,7 +157,7 @@ def interaction_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                 data=services.as_interaction_data(form.cleaned_data),
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Contact logged."))
             return redirect(_safe_next(request, back))
@@ -254,7 +242,7 @@ def visit_new(request: HttpRequest, customer_id: int) -> HttpResponse:
         try:
             visit = services.visit_plan(actor=actor, customer_id=customer.pk, **form.cleaned_data)
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Visit planned."))
             return redirect("contact:visit_detail", visit_id=visit.pk)
@@ -340,7 +328,7 @@ def service_request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=actor, customer_id=customer.pk, **form.cleaned_data
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Service request taken."))
             return redirect("contact:service_request_detail", request_id=created.pk)
@@ -366,7 +354,7 @@ def service_request_detail(request: HttpRequest, request_id: int) -> HttpRespons
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Service request updated."))
             return redirect("contact:service_request_detail", request_id=found.pk)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +16,7 @@ from rmdesk.customers.forms import EditCustomerForm, NewCustomerForm, RevealForm
 from rmdesk.customers.masking import PERSONAL_FIELDS
 from rmdesk.org.http import acting_staff
 from rmdesk.org.policy import can_modify_customers
-from rmdesk.web.actions import run_action
+from rmdesk.web.actions import refusal_on_form, run_action
 
 
 def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
@@ -27,17 +25,6 @@ def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high:
     except ValueError:
         return default
     return min(max(value, low), high)
-
-
-def _field_errors(form: Any, error: DomainError) -> None:
-    """Put a service's per-field refusals on the form, or on the form as a whole."""
-    details = error.details if isinstance(error.details, list) else [error.details or {}]
-    for item in details:
-        field = item.get("field") if isinstance(item, dict) else None
-        reason = item.get("reason") if isinstance(item, dict) else None
-        form.add_error(field if field in form.fields else None, reason or str(error.message))
-    if not details:
-        form.add_error(None, str(error.message))
 
 
 @require_GET
@@ -120,7 +107,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
         try:
             customer = services.customer_register(actor=actor, kind=kind, data=form.data_for(kind))
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Customer %(no)s recorded.") % {"no": customer.customer_no})
             return redirect("customers:detail", customer_id=customer.pk)
@@ -175,7 +162,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
                 data=data,
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:detail", customer_id=customer.pk)

@@ -32,24 +32,18 @@ from rmdesk.marketing.models import Product
 from rmdesk.marketing.permissions import can_manage_products, can_run_campaigns, can_sell
 from rmdesk.org.http import acting_staff
 from rmdesk.org.models import Staff
-from rmdesk.web.actions import refusal_message, run_action
+from rmdesk.web.actions import refusal_message, refusal_on_form, run_action
 
 CUSTOMER_CHOICES_MAX = 300
 
 
-def _errors_to_form(form: BaseForm, error: DomainError) -> None:
-    details = error.details if isinstance(error.details, list) else []
-    for item in details:
-        field = str(item.get("field", "")).replace("recording.", "recording_")
-        field = {
-            "second_checker_id": "second_checker",
-            "recording_reviewer_id": "recording_reviewer",
-        }.get(field, field)
-        form.add_error(
-            field if field in form.fields else None, item.get("reason") or str(error.message)
-        )
-    if not details:
-        form.add_error(None, str(error.message))
+def _form_field(name: str) -> str:
+    """The sale form's name for a field the services name (``recording.zone``…)."""
+    name = name.replace("recording.", "recording_")
+    return {
+        "second_checker_id": "second_checker",
+        "recording_reviewer_id": "recording_reviewer",
+    }.get(name, name)
 
 
 # --- the shelf -------------------------------------------------------------------------
@@ -98,7 +92,7 @@ def product_edit(request: HttpRequest, product_id: int | None = None) -> HttpRes
             else:
                 product = services.product_update(actor=actor, product_id=instance.pk, data=data)
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(request, _("Product saved."))
             return redirect("marketing:product_detail", product_id=product.pk)
@@ -215,7 +209,7 @@ def sale_create(request: HttpRequest) -> HttpResponse:
         except services.SaleBlocked as exc:
             form.add_error(None, str(exc.message))
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(request, _("Sale recorded."))
             return redirect("marketing:customer", customer_id=sale.customer_id)
@@ -315,7 +309,7 @@ def assess(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer_confirmed=form.cleaned_data["customer_confirmed"],
             )
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(
                 request,
@@ -425,7 +419,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                     talking_points=data["talking_points"],
                 )
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                refusal_on_form(form, exc, field_of=_form_field)
             else:
                 return redirect("marketing:campaign", campaign_id=campaign.pk)
     return render(
@@ -485,7 +479,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 materials=campaign.materials,
             )
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(request, _("The campaign was changed."))
             return redirect("marketing:campaign", campaign_id=campaign.pk)

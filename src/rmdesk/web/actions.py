@@ -14,8 +14,8 @@ is a redirect back to a page, with a message that says what happened::
             back=reverse("contact:visit_detail", kwargs={"visit_id": visit_id}),
         )
 
-Views that render a form again with the refusal on it do not use this: they keep the
-form and its errors on the page instead of redirecting.
+Views that show a form again with the refusal on it do not redirect: they put the
+refusal on the form with ``refusal_on_form`` and render the page again.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from django.contrib import messages
+from django.forms.forms import BaseForm
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django_stubs_ext import StrOrPromise
@@ -84,3 +85,28 @@ def run_action(
     if success is not None:
         messages.success(request, success)
     return HttpResponseRedirect(resolve_url(back if isinstance(back, str) else back(result)))
+
+
+def refusal_on_form(
+    form: BaseForm, error: DomainError, *, field_of: Callable[[str], str] = str
+) -> None:
+    """Put a service's refusal on a form that is shown again.
+
+    Each detail's reason goes on the field the detail names (``field_of`` turns the
+    service's name for it into the form's), or on the form as a whole when the form has
+    no such field or the detail names none; a refusal without details puts its message
+    on the form as a whole.
+    """
+    if isinstance(error.details, list):
+        details = error.details
+    elif isinstance(error.details, dict):
+        details = [error.details]
+    else:
+        details = []
+    for item in details:
+        named = item.get("field") if isinstance(item, dict) else None
+        reason = item.get("reason") if isinstance(item, dict) else None
+        field = field_of(str(named)) if named else None
+        form.add_error(field if field in form.fields else None, reason or str(error.message))
+    if not details:
+        form.add_error(None, str(error.message))

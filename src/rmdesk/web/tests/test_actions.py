@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import pytest
+from django import forms
 from django.contrib.messages import constants, get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
@@ -15,7 +16,7 @@ from django.urls import reverse
 from rmdesk.core.errors import DomainError
 from rmdesk.org.models import Staff
 from rmdesk.org.tests.factories import StaffFactory
-from rmdesk.web.actions import run_action
+from rmdesk.web.actions import refusal_on_form, run_action
 
 
 def post(staff: Staff) -> HttpRequest:
@@ -163,3 +164,46 @@ def test_an_inactive_member_of_staff_may_not_act(staff: Staff) -> None:
         run_action(post(staff), called.append, back="/")
 
     assert called == []
+
+
+class VisitForm(forms.Form):
+    place = forms.CharField(required=False)
+    second_checker = forms.IntegerField(required=False)
+
+
+def refused_form(details: object, **kwargs: object) -> VisitForm:
+    form = VisitForm({})
+    assert form.is_valid()
+    error = DomainError("The visit cannot be planned.", code="visit_refused", details=details)
+    refusal_on_form(form, error, **kwargs)  # type: ignore[arg-type]
+    return form
+
+
+def test_a_refusal_goes_on_the_fields_it_names() -> None:
+    form = refused_form(
+        [
+            {"field": "place", "reason": "Too far."},
+            {"field": "weather", "reason": "It rains."},
+            {"field": "place"},
+        ]
+    )
+
+    assert form.errors["place"] == ["Too far.", "The visit cannot be planned."]
+    assert form.non_field_errors() == ["It rains."]
+
+
+def test_one_detail_or_none_at_all() -> None:
+    one = refused_form({"field": "place", "reason": "Too far."})
+    none = refused_form(None)
+
+    assert one.errors == {"place": ["Too far."]}
+    assert none.errors == {"__all__": ["The visit cannot be planned."]}
+
+
+def test_the_services_field_names_are_turned_into_the_forms() -> None:
+    form = refused_form(
+        [{"field": "second_checker_id", "reason": "Someone else checks."}],
+        field_of=lambda name: name.removesuffix("_id"),
+    )
+
+    assert form.errors == {"second_checker": ["Someone else checks."]}
