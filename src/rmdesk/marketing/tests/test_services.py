@@ -45,6 +45,19 @@ ANSWERS_C2 = {
 }
 
 
+def assess(cast: Cast, **changes: Any) -> Assessment:
+    """The manager's C2 questionnaire for their own customer at the branch, confirmed;
+    ``changes`` replace any of the service's arguments."""
+    arguments: dict[str, Any] = {
+        "actor": cast.manager,
+        "customer_id": cast.own.pk,
+        "answers": ANSWERS_C2,
+        "channel": "branch",
+        "customer_confirmed": True,
+    }
+    return services.assessment_record(**(arguments | changes))
+
+
 def branch_sale(cast: Cast, product: Product, **kw: Any) -> SaleSetup:
     """The manager selling ``product`` to their own customer at the branch, on video."""
     return sale_setup(
@@ -66,13 +79,7 @@ def online_sale(cast: Cast, product: Product, **kw: Any) -> SaleSetup:
 
 
 def test_assessment_scores_bands_and_keeps_the_customer_in_step(cast: Cast) -> None:
-    assessment = services.assessment_record(
-        actor=cast.manager,
-        customer_id=cast.own.pk,
-        answers=ANSWERS_C2,
-        channel="branch",
-        customer_confirmed=True,
-    )
+    assessment = assess(cast)
     assert (assessment.score, assessment.risk_level) == (16, 2)
     cast.own.refresh_from_db()
     assert cast.own.risk_level == 2
@@ -83,65 +90,29 @@ def test_assessment_scores_bands_and_keeps_the_customer_in_step(cast: Cast) -> N
 
 def test_cannot_bear_loss_is_c1_whatever_the_score(cast: Cast) -> None:
     answers = dict.fromkeys(ANSWERS_C2, "c") | {"age": "b", "loss": "a"}
-    assessment = services.assessment_record(
-        actor=cast.manager,
-        customer_id=cast.own.pk,
-        answers=answers,
-        channel="online",
-        customer_confirmed=True,
-    )
+    assessment = assess(cast, answers=answers, channel="online")
     assert assessment.risk_level == 1
     assert assessment.loss_unable
 
 
 def test_assessment_on_29_february_expires_on_28_february(cast: Cast) -> None:
     with time_machine.travel(dt.datetime(2028, 2, 29, 10, 0, tzinfo=SHANGHAI), tick=False):
-        a = services.assessment_record(
-            actor=cast.manager,
-            customer_id=cast.own.pk,
-            answers=ANSWERS_C2,
-            channel="branch",
-            customer_confirmed=True,
-        )
+        a = assess(cast)
     assert a.expires_on == dt.date(2029, 2, 28)
 
 
 def test_incomplete_unconfirmed_or_foreign_assessments_are_refused(cast: Cast) -> None:
     partial = {k: v for k, v in ANSWERS_C2.items() if k != "loss"}
     with pytest.raises(DomainError) as exc:
-        services.assessment_record(
-            actor=cast.manager,
-            customer_id=cast.own.pk,
-            answers=partial,
-            channel="branch",
-            customer_confirmed=True,
-        )
+        assess(cast, answers=partial)
     assert [d["field"] for d in exc.value.details] == ["answers.loss"]
     with pytest.raises(DomainError) as exc:
-        services.assessment_record(
-            actor=cast.manager,
-            customer_id=cast.own.pk,
-            answers=ANSWERS_C2,
-            channel="branch",
-            customer_confirmed=False,
-        )
+        assess(cast, customer_confirmed=False)
     assert exc.value.code == "not_confirmed"
     with pytest.raises(Http404):
-        services.assessment_record(
-            actor=cast.manager,
-            customer_id=cast.other.pk,
-            answers=ANSWERS_C2,
-            channel="branch",
-            customer_confirmed=True,
-        )
+        assess(cast, customer_id=cast.other.pk)
     with pytest.raises(PermissionDenied):
-        services.assessment_record(
-            actor=cast.analyst,
-            customer_id=cast.own.pk,
-            answers=ANSWERS_C2,
-            channel="branch",
-            customer_confirmed=True,
-        )
+        assess(cast, actor=cast.analyst)
     assert not Assessment.objects.exists()
 
 
@@ -150,13 +121,7 @@ def test_a_lower_assessment_flags_holdings_above_it_and_blocks_more(
 ) -> None:
     setup = online_sale(cast, shelf.r4, level=4)
     sale = setup.record("1000")
-    services.assessment_record(
-        actor=cast.manager,
-        customer_id=cast.own.pk,
-        answers=ANSWERS_C2,
-        channel="branch",
-        customer_confirmed=True,
-    )
+    assess(cast)
     sale.refresh_from_db()
     assert sale.above_tolerance
     assert sale.status == Sale.Status.ACTIVE
