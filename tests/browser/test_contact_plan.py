@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 import pytest
+from browser_helpers import Bank, customer_make
 from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -13,53 +15,27 @@ from pytest_django.live_server_helper import LiveServer
 from rmdesk.contact.models import Interaction, PlanEntry
 from rmdesk.contact.planning import plans_generate
 from rmdesk.customers.models import Customer, Tier
-from rmdesk.customers.services import customer_create
-from rmdesk.org.models import OrgUnit
-from rmdesk.org.roles import Role
-from rmdesk.org.services import org_unit_create, staff_create
+from rmdesk.org.models import Staff
 
-PASSWORD = "browser-test-Passw0rd!"
 # An earlier flush (another browser test) may have removed the seeded needs.
 needs_seed = importlib.import_module("rmdesk.contact.migrations.0002_need_categories")
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_log_an_interaction_from_the_plan(page: Page, live_server: LiveServer) -> None:
+def test_log_an_interaction_from_the_plan(
+    page: Page, live_server: LiveServer, bank: Bank, sign_in: Callable[[Page, Staff], None]
+) -> None:
     needs_seed.seed(apps, None)
-    head_office = org_unit_create(
-        actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
-    )
-    unit = org_unit_create(
-        actor=None, code="S1", name="东城支行", kind=OrgUnit.Kind.SUB_BRANCH, parent=head_office
-    )
-    manager = staff_create(
-        actor=None,
-        username="rm-plan",
-        display_name="周经理",
-        org_unit=unit,
-        roles=[Role.ACCOUNT_MANAGER],
-        password=PASSWORD,
-    )
     customers = [
-        customer_create(
-            actor=None,
-            customer_no=f"C-PLAN-{n}",
-            kind=Customer.Kind.INDIVIDUAL,
-            display_name=name,
-            home_unit=unit,
-            primary_manager=manager,
-        )
+        customer_make(bank.manager, name, customer_no=f"C-PLAN-{n}")
         for n, name in enumerate(["王小明", "陈美玲"], start=1)
     ]
     Customer.objects.filter(pk__in=[c.pk for c in customers]).update(tier=Tier.PRIVATE)
     today = timezone.localdate()
     assert plans_generate(day=today) == 2
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].primary")
+    sign_in(page, bank.manager)
     page.goto(f"{live_server.url}/contact/")
 
     plan = page.locator("#plan-open")

@@ -6,43 +6,16 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from browser_helpers import Bank, customer_make, staff_make
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from rmdesk.customers.models import Customer
-from rmdesk.customers.services import customer_create
-from rmdesk.org.models import OrgUnit, Staff
-from rmdesk.org.roles import Role
-from rmdesk.org.services import org_unit_create, staff_create
-
-PASSWORD = "browser-test-Passw0rd!"
-
-
-def _manager(username: str, display_name: str, unit: OrgUnit) -> Staff:
-    return staff_create(
-        actor=None,
-        username=username,
-        display_name=display_name,
-        org_unit=unit,
-        roles=[Role.ACCOUNT_MANAGER],
-        password=PASSWORD,
-    )
-
-
-def _customer(customer_no: str, display_name: str, manager: Staff) -> Customer:
-    assert manager.org_unit is not None
-    return customer_create(
-        actor=None,
-        customer_no=customer_no,
-        kind=Customer.Kind.INDIVIDUAL,
-        display_name=display_name,
-        home_unit=manager.org_unit,
-        primary_manager=manager,
-    )
+from rmdesk.org.models import Staff
 
 
 def _save_screenshot(page: Page, path: Path) -> None:
@@ -64,29 +37,18 @@ def _save_screenshot(page: Page, path: Path) -> None:
 
 @pytest.mark.browser
 def test_manager_sees_own_customer_and_not_a_colleagues(
-    live_server: LiveServer, page: Page, pytestconfig: pytest.Config
+    live_server: LiveServer,
+    page: Page,
+    pytestconfig: pytest.Config,
+    bank: Bank,
+    sign_in: Callable[[Page, Staff], None],
 ) -> None:
-    head_office = org_unit_create(
-        actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
-    )
-    branch = org_unit_create(
-        actor=None, code="BR1", name="甲分行", kind=OrgUnit.Kind.BRANCH, parent=head_office
-    )
-    sub_branch = org_unit_create(
-        actor=None, code="SB1", name="甲一支行", kind=OrgUnit.Kind.SUB_BRANCH, parent=branch
-    )
-    manager = _manager("rm-browser", "张经理", sub_branch)
-    colleague = _manager("rm-colleague", "李经理", sub_branch)
-    own = _customer("C-BROWSER-0001", "王小明", manager)
-    colleagues = _customer("C-BROWSER-0002", "赵六", colleague)
-
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("form[action='/login/'] button[type=submit]").click()
+    colleague = staff_make("rm-colleague", bank.sub_branch, display_name="李经理")
+    own = customer_make(bank.manager, "王小明", customer_no="C-BROWSER-0001")
+    colleagues = customer_make(colleague, "赵六", customer_no="C-BROWSER-0002")
 
     # Signing in lands on the home page; the customer list is a click away.
-    expect(page).to_have_url(f"{live_server.url}/")
+    sign_in(page, bank.manager)
     page.goto(f"{live_server.url}/customers/")
     rows = page.locator("#customer-rows")
     expect(rows).to_contain_text(own.customer_no)

@@ -5,9 +5,11 @@ under $RMDESK_VAR_DIR/screenshots/ (the CI keeps them as artefacts)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from browser_helpers import PASSWORD
 from django.conf import settings
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -19,7 +21,6 @@ from rmdesk.coordination.tests.factories import ResourcePoolFactory, WorkOrderTy
 from rmdesk.org.models import Staff
 from rmdesk.workbench.tests.builders import manager_day, work_order
 
-PASSWORD = "browser-test-Passw0rd!"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 # Per role: the block that must show, and its heading in each language.
 ROLES = {
@@ -63,13 +64,6 @@ def _bank(cast: Cast) -> None:
         staff.save()
 
 
-def _sign_in(page: Page, url: str, staff: Staff) -> None:
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", staff.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].primary")
-
-
 def _switch(page: Page, language: str) -> None:
     page.select_option("#language", language)
     page.locator("form.lang button[type=submit]").click()
@@ -88,15 +82,19 @@ def _no_sideways_scroll(page: Page) -> None:
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("role", ROLES)
 def test_home_page(
-    chromium: Browser, live_server: LiveServer, cast: Cast, role: str, viewport: str
+    chromium: Browser,
+    live_server: LiveServer,
+    cast: Cast,
+    sign_in: Callable[[Page, Staff], None],
+    role: str,
+    viewport: str,
 ) -> None:
     _bank(cast)
     block, english, chinese = ROLES[role]
     context = chromium.new_context(viewport=VIEWPORTS[viewport])  # type: ignore[arg-type]
     try:
         page = context.new_page()
-        _sign_in(page, live_server.url, getattr(cast, role))
-        page.goto(f"{live_server.url}/")
+        sign_in(page, getattr(cast, role))
         for language, heading in (("en", english), ("zh-hans", chinese)):
             _switch(page, language)
             expect(page.locator("html")).to_have_attribute("lang", language)
@@ -121,11 +119,10 @@ def test_home_page(
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_branch_head_drills_down_to_a_manager(
-    page: Page, live_server: LiveServer, cast: Cast
+    page: Page, live_server: LiveServer, cast: Cast, sign_in: Callable[[Page, Staff], None]
 ) -> None:
     _bank(cast)
-    _sign_in(page, live_server.url, cast.branch_head)
-    page.goto(f"{live_server.url}/")
+    sign_in(page, cast.branch_head)
     _switch(page, "en")
     page.locator("#block-members").get_by_role("link", name=cast.manager.display_name).click()
     expect(page).to_have_url(f"{live_server.url}/home/staff/{cast.manager.pk}/")

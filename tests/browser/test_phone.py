@@ -4,8 +4,10 @@ opens without a script and reaches every section."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 import pytest
+from browser_helpers import Bank, customer_make
 from django.apps import apps
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -13,53 +15,27 @@ from pytest_django.live_server_helper import LiveServer
 from rmdesk.coordination.models import WorkOrder
 from rmdesk.coordination.tests.factories import WorkOrderTypeFactory, seed_defaults
 from rmdesk.customers.models import Customer
-from rmdesk.customers.services import customer_create
 from rmdesk.development.tests.factories import ProspectFactory
 from rmdesk.marketing.tests.factories import ProductFactory, seeded_defaults
-from rmdesk.org.models import OrgUnit, Staff
-from rmdesk.org.roles import Role
-from rmdesk.org.services import org_unit_create, staff_create
+from rmdesk.org.models import Staff
 
-PASSWORD = "browser-test-Passw0rd!"
 PHONE = {"width": 390, "height": 844}
 needs_seed = importlib.import_module("rmdesk.contact.migrations.0002_need_categories")
 
 
-def _world() -> tuple[Staff, Customer, WorkOrder]:
+def _world(bank: Bank) -> tuple[Staff, Customer, WorkOrder]:
     needs_seed.seed(apps, None)
     seed_defaults()
     seeded_defaults()
-    head_office = org_unit_create(
-        actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
-    )
-    unit = org_unit_create(
-        actor=None, code="S1", name="东城支行", kind=OrgUnit.Kind.SUB_BRANCH, parent=head_office
-    )
-    manager = staff_create(
-        actor=None,
-        username="rm-phone",
-        display_name="周经理",
-        org_unit=unit,
-        roles=[Role.ACCOUNT_MANAGER],
-        password=PASSWORD,
-    )
-    customer = customer_create(
-        actor=None,
+    manager, unit = bank.manager, bank.sub_branch
+    customer = customer_make(
+        manager,
+        "北京华信科技股份有限公司国际贸易与供应链管理分公司",
+        Customer.Kind.CORPORATE,
         customer_no="C0000000001",
-        kind=Customer.Kind.CORPORATE,
-        display_name="北京华信科技股份有限公司国际贸易与供应链管理分公司",
-        home_unit=unit,
-        primary_manager=manager,
     )
     for n in range(3):
-        customer_create(
-            actor=None,
-            customer_no=f"C00000001{n:02d}",
-            kind=Customer.Kind.INDIVIDUAL,
-            display_name=f"王小明{n}",
-            home_unit=unit,
-            primary_manager=manager,
-        )
+        customer_make(manager, f"王小明{n}", customer_no=f"C00000001{n:02d}")
     ProspectFactory(display_name="王潜客", home_unit=unit, owner=manager)
     ProductFactory(code="WM000001", name="稳健理财一号")
     work_order = WorkOrder.objects.create(
@@ -73,26 +49,20 @@ def _world() -> tuple[Staff, Customer, WorkOrder]:
     return manager, customer, work_order
 
 
-def _sign_in(page: Page, base: str, staff: Staff) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", staff.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("form[action='/login/'] button[type=submit]").click()
-    page.wait_for_load_state()
-
-
 def _overflow(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_main_pages_fit_a_phone(chromium: Browser, live_server: LiveServer) -> None:
-    manager, customer, _work_order = _world()
+def test_the_main_pages_fit_a_phone(
+    chromium: Browser, live_server: LiveServer, bank: Bank, sign_in: Callable[[Page, Staff], None]
+) -> None:
+    manager, customer, _work_order = _world(bank)
     context = chromium.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True)
     try:
         page = context.new_page()
-        _sign_in(page, live_server.url, manager)
+        sign_in(page, manager)
         pages = [
             "/customers/",
             f"/customers/{customer.pk}/",
@@ -144,9 +114,11 @@ def test_the_main_pages_fit_a_phone(chromium: Browser, live_server: LiveServer) 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_on_a_wide_screen_the_menu_is_always_open(page: Page, live_server: LiveServer) -> None:
-    manager, _customer, _work_order = _world()
-    _sign_in(page, live_server.url, manager)
+def test_on_a_wide_screen_the_menu_is_always_open(
+    page: Page, live_server: LiveServer, bank: Bank, sign_in: Callable[[Page, Staff], None]
+) -> None:
+    manager, _customer, _work_order = _world(bank)
+    sign_in(page, manager)
     page.goto(f"{live_server.url}/customers/")
     expect(page.locator("header nav")).to_be_visible()
     expect(page.locator("details.menu > summary")).to_be_hidden()

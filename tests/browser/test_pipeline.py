@@ -3,40 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
+from browser_helpers import Bank
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from rmdesk.development.models import Prospect
-from rmdesk.org.models import OrgUnit
-from rmdesk.org.roles import Role
-from rmdesk.org.services import org_unit_create, staff_create
-
-PASSWORD = "browser-test-Passw0rd!"
+from rmdesk.org.models import Staff
 
 
 @pytest.mark.browser
-def test_capture_then_move_on_the_board(live_server: LiveServer, page: Page) -> None:
-    head_office = org_unit_create(
-        actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
-    )
-    sub_branch = org_unit_create(
-        actor=None, code="SB1", name="甲一支行", kind=OrgUnit.Kind.SUB_BRANCH, parent=head_office
-    )
-    manager = staff_create(
-        actor=None,
-        username="rm-pipeline",
-        display_name="张经理",
-        org_unit=sub_branch,
-        roles=[Role.ACCOUNT_MANAGER],
-        password=PASSWORD,
-    )
-
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("form[action='/login/'] button[type=submit]").click()
+def test_capture_then_move_on_the_board(
+    live_server: LiveServer, page: Page, bank: Bank, sign_in: Callable[[Page, Staff], None]
+) -> None:
+    manager = bank.manager
+    sign_in(page, manager)
 
     page.goto(f"{live_server.url}/development/prospects/new/")
     page.fill("input[name=display_name]", "孙悟空")

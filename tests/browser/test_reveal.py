@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from browser_helpers import Bank, customer_make, staff_make
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from rmdesk.customers.models import Customer
-from rmdesk.customers.services import customer_create
-from rmdesk.org.models import OrgUnit
+from rmdesk.org.models import Staff
 from rmdesk.org.roles import Role
-from rmdesk.org.services import org_unit_create, staff_create
-
-PASSWORD = "browser-test-Passw0rd!"
-
-
-def sign_in(page: Page, live_server: LiveServer, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].primary")
-    expect(page).to_have_url(f"{live_server.url}/")
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_reveal_a_mobile_and_find_it_in_the_access_log(page: Page, live_server: LiveServer) -> None:
-    head_office = org_unit_create(
-        actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
+def test_reveal_a_mobile_and_find_it_in_the_access_log(
+    page: Page, live_server: LiveServer, bank: Bank, sign_in: Callable[[Page, Staff], None]
+) -> None:
+    manager = bank.manager
+    compliance = staff_make(
+        "compliance-reveal", bank.head_office, Role.COMPLIANCE_AUDITOR, display_name="合规"
     )
-    unit = org_unit_create(
-        actor=None, code="S1", name="东城支行", kind=OrgUnit.Kind.SUB_BRANCH, parent=head_office
-    )
-    manager = staff_create(
-        actor=None,
-        username="rm-reveal",
-        display_name="李经理",
-        org_unit=unit,
-        roles=[Role.ACCOUNT_MANAGER],
-        password=PASSWORD,
-    )
-    staff_create(
-        actor=None,
-        username="compliance-reveal",
-        display_name="合规",
-        org_unit=head_office,
-        roles=[Role.COMPLIANCE_AUDITOR],
-        password=PASSWORD,
-    )
-    customer = customer_create(
-        actor=None,
-        kind=Customer.Kind.INDIVIDUAL,
-        display_name="周小燕",
-        home_unit=unit,
-        primary_manager=manager,
-        mobile="13912345678",
-    )
+    customer = customer_make(manager, "周小燕", mobile="13912345678")
 
-    sign_in(page, live_server, "rm-reveal")
+    sign_in(page, manager)
     page.goto(f"{live_server.url}/customers/{customer.pk}/")
     mobile = page.locator("dd[data-field=mobile]")
     expect(mobile).to_have_text("139****5678")
@@ -70,9 +37,9 @@ def test_reveal_a_mobile_and_find_it_in_the_access_log(page: Page, live_server: 
     expect(page.locator("dd[data-field=mobile]")).to_have_text("13912345678")
     page.click("header form[action='/logout/'] button")
 
-    sign_in(page, live_server, "compliance-reveal")
+    sign_in(page, compliance)
     page.goto(f"{live_server.url}/audit/access-log/?customer={customer.pk}")
-    row = page.locator("table.list tbody tr", has_text="rm-reveal").filter(
+    row = page.locator("table.list tbody tr", has_text=manager.username).filter(
         has_text="客户来电核实身份"
     )
     expect(row).to_have_count(1)

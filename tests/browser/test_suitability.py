@@ -3,68 +3,35 @@ blocked with its reason, the R2 sale is recorded and shows on the customer's pag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from browser_helpers import Bank, customer_make, staff_make
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from rmdesk.customers.models import Customer
-from rmdesk.customers.services import customer_create
 from rmdesk.marketing.models import Product
 from rmdesk.marketing.tests.factories import ProductFactory, assessment_make, seeded_defaults
-from rmdesk.org.models import OrgUnit
+from rmdesk.org.models import Staff
 from rmdesk.org.roles import Role
-from rmdesk.org.services import org_unit_create, staff_create
-
-PASSWORD = "browser-test-Passw0rd!"
 
 
 @pytest.mark.browser
 def test_manager_checks_products_and_records_a_suitable_sale(
-    live_server: LiveServer, page: Page
+    live_server: LiveServer, page: Page, bank: Bank, sign_in: Callable[[Page, Staff], None]
 ) -> None:
     seeded_defaults()
-    head_office = org_unit_create(
-        actor=None, code="HO", name="总行", kind=OrgUnit.Kind.HEAD_OFFICE, parent=None
-    )
-    sub_branch = org_unit_create(
-        actor=None, code="SB1", name="甲一支行", kind=OrgUnit.Kind.SUB_BRANCH, parent=head_office
-    )
-    manager = staff_create(
-        actor=None,
-        username="rm-suitability",
-        display_name="张经理",
-        org_unit=sub_branch,
-        roles=[Role.ACCOUNT_MANAGER],
-        password=PASSWORD,
-    )
-    reviewer = staff_create(
-        actor=None,
-        username="rm-reviewer",
-        display_name="李复核",
-        org_unit=sub_branch,
-        roles=[Role.TEAM_LEAD],
-        password=PASSWORD,
-    )
-    customer = customer_create(
-        actor=None,
-        customer_no="C-SUIT-0001",
-        kind=Customer.Kind.INDIVIDUAL,
-        display_name="王小明",
-        home_unit=sub_branch,
-        primary_manager=manager,
-    )
+    manager = bank.manager
+    reviewer = staff_make("rm-reviewer", bank.sub_branch, Role.TEAM_LEAD, display_name="李复核")
+    customer = customer_make(manager, "王小明", customer_no="C-SUIT-0001")
     assessment_make(customer, level=2, staff=manager)
     r2 = ProductFactory(code="WM-R2-001", name="稳健增利R2", risk_level=2, min_amount=Decimal("1"))
     r4 = ProductFactory(
         code="WM-R4-001", name="权益进取R4", risk_level=4, asset_class=Product.AssetClass.EQUITY
     )
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("form[action='/login/'] button[type=submit]").click()
+    sign_in(page, manager)
 
     # The R4 product, checked for the C2 customer: blocked, with its reason.
     page.goto(f"{live_server.url}/marketing/products/{r4.pk}/")

@@ -37,7 +37,9 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-postgres_only = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="needs PostgreSQL (row locks with SKIP LOCKED, several processes)",
-)
+def postgres_only(reason: str) -> pytest.MarkDecorator:
+    """Skip unless the tests run on PostgreSQL; ``reason`` says what SQLite lacks for them."""
+    return pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason=f"needs PostgreSQL: {reason}",
+    )

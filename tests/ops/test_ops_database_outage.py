@@ -24,7 +24,13 @@ from rmdesk.api.services import api_token_create
 from rmdesk.conftest import Cast
 from rmdesk.customers import selectors
 
-pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    postgres_only(
+        "a live server's connection is cut from outside with pg_terminate_backend; "
+        "an SQLite file has no server connection to cut"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def terminate(pid: int) -> None:

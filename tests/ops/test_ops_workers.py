@@ -18,7 +18,10 @@ from rmdesk.tasks.models import Job, ScheduleRun
 from rmdesk.tasks.registry import every, task
 from rmdesk.tasks.services import job_enqueue, schedule_tick
 
-pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    postgres_only("several worker processes share the queue through row locks with SKIP LOCKED"),
+    pytest.mark.django_db(transaction=True),
+]
 
 TASKS = 24
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,17 +33,7 @@ from rmdesk.customers.selectors import customer_get
 from rmdesk.org.http import acting_staff
 from rmdesk.org.models import Department
 from rmdesk.org.policy import can_modify_customers
-
-
-def _field_errors(form: Any, error: DomainError) -> None:
-    """Put a service's per-field refusals on the form, or on the form as a whole."""
-    details = error.details if isinstance(error.details, list) else []
-    for item in details:
-        name = item.get("field") if isinstance(item, dict) else None
-        reason = item.get("reason") if isinstance(item, dict) else None
-        form.add_error(name if name in form.fields else None, reason or str(error.message))
-    if not details:
-        form.add_error(None, str(error.message))
+from rmdesk.web.actions import refusal_on_form, run_action
 
 
 def _day_param(request: HttpRequest, name: str = "day") -> date:
@@ -101,25 +90,23 @@ def plan_generate(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def plan_dismiss(request: HttpRequest, entry_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    selectors.plan_entry_get(actor=actor, entry_id=entry_id)  # out of scope: 404 first
+    selectors.plan_entry_get(actor=acting_staff(request), entry_id=entry_id)  # 404 first
     form = DismissForm(request.POST)
-    if form.is_valid():
-        try:
-            entry = services.plan_entry_dismiss(
-                actor=actor,
-                entry_id=entry_id,
-                outcome=form.cleaned_data["outcome"],
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc.message))
-        else:
-            messages.success(request, _("Taken off the plan."))
-            return redirect(f"{reverse('contact:home')}?day={entry.day.isoformat()}")
-    else:
+    if not form.is_valid():
         messages.error(request, _("Choose an outcome."))
-    return redirect("contact:home")
+        return redirect("contact:home")
+    return run_action(
+        request,
+        lambda actor: services.plan_entry_dismiss(
+            actor=actor,
+            entry_id=entry_id,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+        ),
+        success=_("Taken off the plan."),
+        back=lambda entry: f"{reverse('contact:home')}?day={entry.day.isoformat()}",
+        back_when_refused="contact:home",
+    )
 
 
 # --- interactions ---------------------------------------------------------------------------
@@ -170,7 +157,7 @@ def interaction_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                 data=services.as_interaction_data(form.cleaned_data),
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Contact logged."))
             return redirect(_safe_next(request, back))
@@ -195,14 +182,14 @@ def masked_name_of_person(name: str) -> str:
 @require_POST
 @login_required
 def follow_up_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    try:
-        services.interaction_follow_up_done(actor=actor, interaction_id=interaction_id)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("Follow-up done."))
-    return redirect(_safe_next(request, reverse("contact:home")))
+    return run_action(
+        request,
+        lambda actor: services.interaction_follow_up_done(
+            actor=actor, interaction_id=interaction_id
+        ),
+        success=_("Follow-up done."),
+        back=_safe_next(request, reverse("contact:home")),
+    )
 
 
 # --- visits -----------------------------------------------------------------------------------
@@ -255,7 +242,7 @@ def visit_new(request: HttpRequest, customer_id: int) -> HttpResponse:
         try:
             visit = services.visit_plan(actor=actor, customer_id=customer.pk, **form.cleaned_data)
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Visit planned."))
             return redirect("contact:visit_detail", visit_id=visit.pk)
@@ -281,31 +268,29 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def visit_check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
-    actor = acting_staff(request)
+    acting_staff(request)
+    back = reverse("contact:visit_detail", kwargs={"visit_id": visit_id})
     form = CheckInForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The location sent by the device is not valid."))
-        return redirect("contact:visit_detail", visit_id=visit_id)
-    try:
-        services.visit_check_in(actor=actor, visit_id=visit_id, **form.cleaned_data)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("Checked in."))
-    return redirect("contact:visit_detail", visit_id=visit_id)
+        return redirect(back)
+    return run_action(
+        request,
+        lambda actor: services.visit_check_in(actor=actor, visit_id=visit_id, **form.cleaned_data),
+        success=_("Checked in."),
+        back=back,
+    )
 
 
 @require_POST
 @login_required
 def visit_cancel(request: HttpRequest, visit_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    try:
-        services.visit_cancel(actor=actor, visit_id=visit_id)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("Visit cancelled."))
-    return redirect("contact:visit_detail", visit_id=visit_id)
+    return run_action(
+        request,
+        lambda actor: services.visit_cancel(actor=actor, visit_id=visit_id),
+        success=_("Visit cancelled."),
+        back=reverse("contact:visit_detail", kwargs={"visit_id": visit_id}),
+    )
 
 
 # --- service requests -------------------------------------------------------------------------
@@ -343,7 +328,7 @@ def service_request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=actor, customer_id=customer.pk, **form.cleaned_data
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Service request taken."))
             return redirect("contact:service_request_detail", request_id=created.pk)
@@ -369,7 +354,7 @@ def service_request_detail(request: HttpRequest, request_id: int) -> HttpRespons
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Service request updated."))
             return redirect("contact:service_request_detail", request_id=found.pk)
@@ -439,10 +424,12 @@ def calendar_feeds(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def calendar_feed_revoke(request: HttpRequest, feed_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    services.calendar_feed_revoke(actor=actor, feed_id=feed_id)
-    messages.success(request, _("Link revoked."))
-    return redirect("contact:calendar_feeds")
+    return run_action(
+        request,
+        lambda actor: services.calendar_feed_revoke(actor=actor, feed_id=feed_id),
+        success=_("Link revoked."),
+        back="contact:calendar_feeds",
+    )
 
 
 @never_cache

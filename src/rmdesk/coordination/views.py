@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +26,7 @@ from rmdesk.customers.models import Customer
 from rmdesk.org.http import acting_staff
 from rmdesk.org.models import Staff
 from rmdesk.org.policy import customer_q
+from rmdesk.web.actions import run_action
 
 TABS = (
     ("mine", gettext_lazy("My work")),
@@ -39,6 +41,10 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _detail(work_order_id: int) -> str:
+    return reverse("coordination:detail", kwargs={"work_order_id": work_order_id})
 
 
 def _errors(error: DomainError) -> list[str]:
@@ -220,44 +226,40 @@ def work_order_detail(request: HttpRequest, work_order_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def work_order_act(request: HttpRequest, work_order_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    selectors.work_order_get(actor=actor, work_order_id=work_order_id)  # out of scope: 404
-    action = request.POST.get("action", "")
-    try:
-        services.work_order_transition(
+    selectors.work_order_get(actor=acting_staff(request), work_order_id=work_order_id)  # 404
+    return run_action(
+        request,
+        lambda actor: services.work_order_transition(
             actor=actor,
             work_order_id=work_order_id,
-            action=action,
+            action=request.POST.get("action", ""),
             text=request.POST.get("text", ""),
             assignee_id=_int(request.POST.get("assignee_id")),
             expected_version=_int(request.POST.get("version")),
-        )
-    except DomainError as error:
-        for line in _errors(error):
-            messages.error(request, line)
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("coordination:detail", work_order_id=work_order_id)
+        ),
+        success=_("Saved."),
+        back=_detail(work_order_id),
+        explain=_errors,
+    )
 
 
 @require_POST
 @login_required
 def work_order_attach(request: HttpRequest, work_order_id: int) -> HttpResponse:
-    actor = acting_staff(request)
     upload = request.FILES.get("file")
-    try:
-        services.work_order_attach(
+    return run_action(
+        request,
+        lambda actor: services.work_order_attach(
             actor=actor,
             work_order_id=work_order_id,
             name=(upload.name if upload is not None else "") or request.POST.get("reference", ""),
             content=upload.read(services.ATTACHMENT_MAX_BYTES + 1) if upload is not None else None,
             content_type=(upload.content_type or "") if upload is not None else "",
             reference=request.POST.get("reference", ""),
-        )
-    except DomainError as error:
-        for line in _errors(error):
-            messages.error(request, line)
-    return redirect("coordination:detail", work_order_id=work_order_id)
+        ),
+        back=_detail(work_order_id),
+        explain=_errors,
+    )
 
 
 @require_GET
@@ -372,47 +374,50 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def group_act(request: HttpRequest, group_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    groups.working_group_get(actor=actor, group_id=group_id)  # out of scope: 404
+    groups.working_group_get(actor=acting_staff(request), group_id=group_id)  # out of scope: 404
+    return run_action(
+        request,
+        lambda actor: _group_action(request, actor, group_id),
+        back=reverse("coordination:group", kwargs={"group_id": group_id}),
+        explain=_errors,
+        refusals={ValueError: _("Not a valid date.")},
+    )
+
+
+def _group_action(request: HttpRequest, actor: Staff, group_id: int) -> None:
+    """The working-group change the form's ``action`` names."""
     action = request.POST.get("action", "")
-    try:
-        if action == "add_member":
-            username = request.POST.get("username", "").strip()
-            staff = Staff.objects.filter(username=username, is_active=True).first()
-            if staff is None:
-                raise DomainError(
-                    _("No active staff member has this user name."), code="invalid_member"
-                )
-            groups.working_group_member_add(
-                actor=actor, group_id=group_id, staff_id=staff.pk, role=request.POST.get("role", "")
+    if action == "add_member":
+        username = request.POST.get("username", "").strip()
+        staff = Staff.objects.filter(username=username, is_active=True).first()
+        if staff is None:
+            raise DomainError(
+                _("No active staff member has this user name."), code="invalid_member"
             )
-        elif action == "remove_member":
-            groups.working_group_member_remove(
-                actor=actor, group_id=group_id, staff_id=_int(request.POST.get("staff_id")) or 0
-            )
-        elif action == "add_task":
-            due = request.POST.get("due_on") or None
-            groups.working_group_task_add(
-                actor=actor,
-                group_id=group_id,
-                title=request.POST.get("title", ""),
-                owner_id=_int(request.POST.get("owner_id")) or 0,
-                due_on=dt.date.fromisoformat(due) if due else None,
-            )
-        elif action == "task_done":
-            groups.working_group_task_done(
-                actor=actor, group_id=group_id, task_id=_int(request.POST.get("task_id")) or 0
-            )
-        elif action == "close":
-            groups.working_group_close(actor=actor, group_id=group_id)
-        else:
-            raise DomainError(_("Unknown action."), code="unknown_action")
-    except DomainError as error:
-        for line in _errors(error):
-            messages.error(request, line)
-    except ValueError:
-        messages.error(request, _("Not a valid date."))
-    return redirect("coordination:group", group_id=group_id)
+        groups.working_group_member_add(
+            actor=actor, group_id=group_id, staff_id=staff.pk, role=request.POST.get("role", "")
+        )
+    elif action == "remove_member":
+        groups.working_group_member_remove(
+            actor=actor, group_id=group_id, staff_id=_int(request.POST.get("staff_id")) or 0
+        )
+    elif action == "add_task":
+        due = request.POST.get("due_on") or None
+        groups.working_group_task_add(
+            actor=actor,
+            group_id=group_id,
+            title=request.POST.get("title", ""),
+            owner_id=_int(request.POST.get("owner_id")) or 0,
+            due_on=dt.date.fromisoformat(due) if due else None,
+        )
+    elif action == "task_done":
+        groups.working_group_task_done(
+            actor=actor, group_id=group_id, task_id=_int(request.POST.get("task_id")) or 0
+        )
+    elif action == "close":
+        groups.working_group_close(actor=actor, group_id=group_id)
+    else:
+        raise DomainError(_("Unknown action."), code="unknown_action")
 
 
 # Resource pools ---------------------------------------------------------------------
@@ -431,24 +436,22 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     actor = acting_staff(request)
     pool = pools.pool_get(actor=actor, pool_id=pool_id)
     if request.method == "POST":
-        try:
-            amount = Decimal(request.POST.get("amount", "").strip() or "0")
-            pools.pool_allocate(
+        return run_action(
+            request,
+            lambda actor: pools.pool_allocate(
                 actor=actor,
                 pool_id=pool_id,
                 org_unit_id=_int(request.POST.get("org_unit_id")) or 0,
-                amount=amount,
-            )
-        except InvalidOperation:
-            messages.error(request, _("The amount is not a number."))
-        except DomainError as error:
-            for line in _errors(error):
-                messages.error(request, line)
-        except PermissionDenied:
-            messages.error(request, _("You may not allocate from this pool."))
-        else:
-            messages.success(request, _("Allocated."))
-        return redirect("coordination:pool", pool_id=pool_id)
+                amount=Decimal(request.POST.get("amount", "").strip() or "0"),
+            ),
+            success=_("Allocated."),
+            back=reverse("coordination:pool", kwargs={"pool_id": pool_id}),
+            explain=_errors,
+            refusals={
+                InvalidOperation: _("The amount is not a number."),
+                PermissionDenied: _("You may not allocate from this pool."),
+            },
+        )
     return render(
         request,
         "coordination/pool_detail.html",

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +25,7 @@ from rmdesk.customers import transfers
 from rmdesk.customers.models import TransferRequest
 from rmdesk.org.http import acting_staff
 from rmdesk.org.models import Staff
+from rmdesk.web.actions import run_action
 
 
 def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
@@ -195,17 +197,18 @@ def _decision(
     @require_POST
     @login_required
     def decide(request: HttpRequest, request_id: int) -> HttpResponse:
-        actor = acting_staff(request)
         note = request.POST.get("note", "")
-        try:
-            service(actor=actor, request_id=request_id, note=note)
-        except DomainError as exc:
-            messages.error(request, _explain(exc))
-        else:
-            messages.success(request, str(done))
-        if request.POST.get("back") == "list":
-            return redirect("transfers:list")
-        return redirect("transfers:detail", request_id=request_id)
+        return run_action(
+            request,
+            lambda actor: service(actor=actor, request_id=request_id, note=note),
+            success=str(done),
+            back=(
+                reverse("transfers:list")
+                if request.POST.get("back") == "list"
+                else reverse("transfers:detail", kwargs={"request_id": request_id})
+            ),
+            explain=_explain,
+        )
 
     return decide
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,6 +16,7 @@ from rmdesk.customers.forms import EditCustomerForm, NewCustomerForm, RevealForm
 from rmdesk.customers.masking import PERSONAL_FIELDS
 from rmdesk.org.http import acting_staff
 from rmdesk.org.policy import can_modify_customers
+from rmdesk.web.actions import refusal_on_form, run_action
 
 
 def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
@@ -25,17 +25,6 @@ def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high:
     except ValueError:
         return default
     return min(max(value, low), high)
-
-
-def _field_errors(form: Any, error: DomainError) -> None:
-    """Put a service's per-field refusals on the form, or on the form as a whole."""
-    details = error.details if isinstance(error.details, list) else [error.details or {}]
-    for item in details:
-        field = item.get("field") if isinstance(item, dict) else None
-        reason = item.get("reason") if isinstance(item, dict) else None
-        form.add_error(field if field in form.fields else None, reason or str(error.message))
-    if not details:
-        form.add_error(None, str(error.message))
 
 
 @require_GET
@@ -84,29 +73,26 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    selectors.customer_get(actor=actor, customer_id=customer_id)  # out of scope: 404 first
+    selectors.customer_get(actor=acting_staff(request), customer_id=customer_id)  # 404 first
+    back = reverse("customers:detail", kwargs={"customer_id": customer_id})
     form = RevealForm(request.POST)
-    if form.is_valid():
-        try:
-            services.customer_reveal(
-                actor=actor,
-                customer_id=customer_id,
-                fields=form.cleaned_data["show"],
-                reason=form.cleaned_data["reason"],
-                request=request,
-                channel="web",
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc.message))
-        else:
-            minutes = settings.RMDESK_REVEAL_SECONDS // 60
-            messages.success(
-                request, _("Shown in full for %(minutes)d minutes.") % {"minutes": minutes}
-            )
-    else:
+    if not form.is_valid():
         messages.error(request, _("Choose what to show and say why."))
-    return redirect("customers:detail", customer_id=customer_id)
+        return redirect(back)
+    minutes = settings.RMDESK_REVEAL_SECONDS // 60
+    return run_action(
+        request,
+        lambda actor: services.customer_reveal(
+            actor=actor,
+            customer_id=customer_id,
+            fields=form.cleaned_data["show"],
+            reason=form.cleaned_data["reason"],
+            request=request,
+            channel="web",
+        ),
+        success=_("Shown in full for %(minutes)d minutes.") % {"minutes": minutes},
+        back=back,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,7 +107,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
         try:
             customer = services.customer_register(actor=actor, kind=kind, data=form.data_for(kind))
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Customer %(no)s recorded.") % {"no": customer.customer_no})
             return redirect("customers:detail", customer_id=customer.pk)
@@ -176,7 +162,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
                 data=data,
             )
         except DomainError as exc:
-            _field_errors(form, exc)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:detail", customer_id=customer.pk)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +28,8 @@ from rmdesk.development import (
 from rmdesk.development.access import can_claim, can_issue_name_lists, can_work_prospects
 from rmdesk.development.models import Outcome, Prospect, SignalCode, Stage
 from rmdesk.org.http import acting_staff
+from rmdesk.org.models import Staff
+from rmdesk.web.actions import run_action
 
 
 def _error_text(error: DomainError) -> str:
@@ -192,14 +195,14 @@ def prospect_reveal(request: HttpRequest, prospect_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def prospect_touch(request: HttpRequest, prospect_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    try:
-        prospects.prospect_touch(
+    return run_action(
+        request,
+        lambda actor: prospects.prospect_touch(
             actor=actor, prospect_id=prospect_id, note=request.POST.get("note", "")[:500]
-        )
-    except DomainError as error:
-        messages.error(request, _error_text(error))
-    return redirect("development:prospect", prospect_id=prospect_id)
+        ),
+        back=reverse("development:prospect", kwargs={"prospect_id": prospect_id}),
+        explain=_error_text,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -208,17 +211,23 @@ def pool_page(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
     if request.method == "POST":
         item_id = _int(request.POST.get("id")) or 0
-        try:
-            if request.POST.get("kind") == "customer":
+        kind = request.POST.get("kind")
+
+        def claim_or_release(actor: Staff) -> None:
+            if kind == "customer":
                 pool.customer_claim(actor=actor, customer_id=item_id)
-            elif request.POST.get("kind") == "release":
+            elif kind == "release":
                 pool.prospect_release(actor=actor, prospect_id=item_id)
             else:
                 pool.prospect_claim(actor=actor, prospect_id=item_id)
-            messages.success(request, _("Done."))
-        except DomainError as error:
-            messages.error(request, _error_text(error))
-        return redirect("development:pool")
+
+        return run_action(
+            request,
+            claim_or_release,
+            success=_("Done."),
+            back="development:pool",
+            explain=_error_text,
+        )
     return render(
         request,
         "development/pool.html",
@@ -277,16 +286,17 @@ def name_list_detail(request: HttpRequest, name_list_id: int) -> HttpResponse:
     actor = acting_staff(request)
     name_list = namelists.name_list_get(actor=actor, name_list_id=name_list_id)
     if request.method == "POST":
-        try:
-            namelists.entry_outcome_record(
+        return run_action(
+            request,
+            lambda actor: namelists.entry_outcome_record(
                 actor=actor,
                 entry_id=_int(request.POST.get("entry_id")) or 0,
                 outcome=request.POST.get("outcome", ""),
                 note=request.POST.get("note", "")[:500],
-            )
-        except DomainError as error:
-            messages.error(request, _error_text(error))
-        return redirect("development:name_list", name_list_id=name_list_id)
+            ),
+            back=reverse("development:name_list", kwargs={"name_list_id": name_list_id}),
+            explain=_error_text,
+        )
     return render(
         request,
         "development/name_list.html",
@@ -308,16 +318,17 @@ def name_list_detail(request: HttpRequest, name_list_id: int) -> HttpResponse:
 def signal_page(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
     if request.method == "POST":
-        try:
-            opportunities.opportunity_create(
+        return run_action(
+            request,
+            lambda actor: opportunities.opportunity_create(
                 actor=actor,
                 signal_id=_int(request.POST.get("signal_id")) or 0,
                 follow_up_on=_date(request.POST.get("follow_up_on")) or timezone.localdate(),
-            )
-            messages.success(request, _("Opportunity raised."))
-        except DomainError as error:
-            messages.error(request, _error_text(error))
-        return redirect("development:signals")
+            ),
+            success=_("Opportunity raised."),
+            back="development:signals",
+            explain=_error_text,
+        )
     code = request.GET.get("code", "")[:24]
     offset = max(_int(request.GET.get("offset")) or 0, 0)
     rows, more = signals.signal_list(actor=actor, code=code or None, offset=offset, limit=50)
@@ -340,19 +351,20 @@ def signal_page(request: HttpRequest) -> HttpResponse:
 def opportunity_page(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
     if request.method == "POST":
-        try:
-            opportunities.opportunity_close(
+        return run_action(
+            request,
+            lambda actor: opportunities.opportunity_close(
                 actor=actor,
                 opportunity_id=_int(request.POST.get("opportunity_id")) or 0,
                 status=request.POST.get("status", ""),
                 product=request.POST.get("product", "")[:200],
                 amount=request.POST.get("amount") or None,
                 note=request.POST.get("note", "")[:500],
-            )
-            messages.success(request, _("Opportunity closed."))
-        except DomainError as error:
-            messages.error(request, _error_text(error))
-        return redirect("development:opportunities")
+            ),
+            success=_("Opportunity closed."),
+            back="development:opportunities",
+            explain=_error_text,
+        )
     status = request.GET.get("status", "open")[:8]
     rows, _more = opportunities.opportunity_list(actor=actor, status=status or None, limit=100)
     return render(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.forms.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,23 +32,18 @@ from rmdesk.marketing.models import Product
 from rmdesk.marketing.permissions import can_manage_products, can_run_campaigns, can_sell
 from rmdesk.org.http import acting_staff
 from rmdesk.org.models import Staff
+from rmdesk.web.actions import refusal_message, refusal_on_form, run_action
 
 CUSTOMER_CHOICES_MAX = 300
 
 
-def _errors_to_form(form: BaseForm, error: DomainError) -> None:
-    details = error.details if isinstance(error.details, list) else []
-    for item in details:
-        field = str(item.get("field", "")).replace("recording.", "recording_")
-        field = {
-            "second_checker_id": "second_checker",
-            "recording_reviewer_id": "recording_reviewer",
-        }.get(field, field)
-        form.add_error(
-            field if field in form.fields else None, item.get("reason") or str(error.message)
-        )
-    if not details:
-        form.add_error(None, str(error.message))
+def _form_field(name: str) -> str:
+    """The sale form's name for a field the services name (``recording.zone``…)."""
+    name = name.replace("recording.", "recording_")
+    return {
+        "second_checker_id": "second_checker",
+        "recording_reviewer_id": "recording_reviewer",
+    }.get(name, name)
 
 
 # --- the shelf -------------------------------------------------------------------------
@@ -95,7 +92,7 @@ def product_edit(request: HttpRequest, product_id: int | None = None) -> HttpRes
             else:
                 product = services.product_update(actor=actor, product_id=instance.pk, data=data)
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(request, _("Product saved."))
             return redirect("marketing:product_detail", product_id=product.pk)
@@ -212,7 +209,7 @@ def sale_create(request: HttpRequest) -> HttpResponse:
         except services.SaleBlocked as exc:
             form.add_error(None, str(exc.message))
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(request, _("Sale recorded."))
             return redirect("marketing:customer", customer_id=sale.customer_id)
@@ -242,15 +239,13 @@ def sale_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def sale_cancel(request: HttpRequest, sale_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    sale = selectors.sale_get(actor=actor, sale_id=sale_id)
-    try:
-        services.sale_cancel(actor=actor, sale_id=sale.pk)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("Sale cancelled; the customer is refunded in full."))
-    return redirect("marketing:customer", customer_id=sale.customer_id)
+    sale = selectors.sale_get(actor=acting_staff(request), sale_id=sale_id)
+    return run_action(
+        request,
+        lambda actor: services.sale_cancel(actor=actor, sale_id=sale.pk),
+        success=_("Sale cancelled; the customer is refunded in full."),
+        back=_customer_page(sale.customer_id),
+    )
 
 
 @require_GET
@@ -314,7 +309,7 @@ def assess(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer_confirmed=form.cleaned_data["customer_confirmed"],
             )
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(
                 request,
@@ -334,43 +329,67 @@ def assess(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
 
 
+def _reasons(error: DomainError) -> str:
+    """The per-field reasons of a refusal in one line, or its message when it has none."""
+    details = error.details if isinstance(error.details, list) else []
+    return " ".join(str(d.get("reason")) for d in details) or str(error.message)
+
+
+def _customer_page(customer_id: int) -> str:
+    return reverse("marketing:customer", kwargs={"customer_id": customer_id})
+
+
+def _record_for_customer(
+    request: HttpRequest,
+    customer_id: int,
+    form: BaseForm,
+    record: Callable[..., object],
+    *,
+    incomplete: str,
+    success: str,
+    explain: Callable[[DomainError], str] = refusal_message,
+) -> HttpResponse:
+    """A form posted from the customer's page: out of scope is a 404 before the form is
+    read; an incomplete form says ``incomplete``; else ``record`` takes the form's fields.
+    Back to the customer's page either way."""
+    customer_get(actor=acting_staff(request), customer_id=customer_id)
+    if not form.is_valid():
+        messages.error(request, incomplete)
+        return redirect(_customer_page(customer_id))
+    return run_action(
+        request,
+        lambda actor: record(actor=actor, customer_id=customer_id, **form.cleaned_data),
+        success=success,
+        back=_customer_page(customer_id),
+        explain=explain,
+    )
+
+
 @require_POST
 @login_required
 def evidence_add(request: HttpRequest, customer_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    customer_get(actor=actor, customer_id=customer_id)  # out of scope: 404 before the form
-    form = EvidenceForm(request.POST)
-    if form.is_valid():
-        try:
-            services.evidence_record(actor=actor, customer_id=customer_id, **form.cleaned_data)
-        except DomainError as exc:
-            details = exc.details if isinstance(exc.details, list) else []
-            messages.error(
-                request, " ".join(str(d.get("reason")) for d in details) or str(exc.message)
-            )
-        else:
-            messages.success(request, _("Evidence recorded."))
-    else:
-        messages.error(request, _("Complete every field of the evidence."))
-    return redirect("marketing:customer", customer_id=customer_id)
+    return _record_for_customer(
+        request,
+        customer_id,
+        EvidenceForm(request.POST),
+        services.evidence_record,
+        incomplete=_("Complete every field of the evidence."),
+        success=_("Evidence recorded."),
+        explain=_reasons,
+    )
 
 
 @require_POST
 @login_required
 def requirement_add(request: HttpRequest, customer_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    customer_get(actor=actor, customer_id=customer_id)  # out of scope: 404 before the form
-    form = RequirementForm(request.POST)
-    if form.is_valid():
-        try:
-            services.requirement_record(actor=actor, customer_id=customer_id, **form.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, str(exc.message))
-        else:
-            messages.success(request, _("Requirement sent to the product department."))
-    else:
-        messages.error(request, _("Give a topic and describe the need."))
-    return redirect("marketing:customer", customer_id=customer_id)
+    return _record_for_customer(
+        request,
+        customer_id,
+        RequirementForm(request.POST),
+        services.requirement_record,
+        incomplete=_("Give a topic and describe the need."),
+        success=_("Requirement sent to the product department."),
+    )
 
 
 # --- campaigns, plans, requirements ----------------------------------------------------
@@ -400,7 +419,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                     talking_points=data["talking_points"],
                 )
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                refusal_on_form(form, exc, field_of=_form_field)
             else:
                 return redirect("marketing:campaign", campaign_id=campaign.pk)
     return render(
@@ -460,7 +479,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 materials=campaign.materials,
             )
         except DomainError as exc:
-            _errors_to_form(form, exc)
+            refusal_on_form(form, exc, field_of=_form_field)
         else:
             messages.success(request, _("The campaign was changed."))
             return redirect("marketing:campaign", campaign_id=campaign.pk)
@@ -475,24 +494,22 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def campaign_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    try:
-        services.campaign_launch(actor=actor, campaign_id=campaign_id)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    return redirect("marketing:campaign", campaign_id=campaign_id)
+    return run_action(
+        request,
+        lambda actor: services.campaign_launch(actor=actor, campaign_id=campaign_id),
+        back=reverse("marketing:campaign", kwargs={"campaign_id": campaign_id}),
+    )
 
 
 @require_POST
 @login_required
 def campaign_touch(request: HttpRequest, entry_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    try:
-        entry = services.campaign_touch(actor=actor, entry_id=entry_id)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("marketing:campaigns")
-    return redirect("marketing:campaign", campaign_id=entry.campaign_id)
+    return run_action(
+        request,
+        lambda actor: services.campaign_touch(actor=actor, entry_id=entry_id),
+        back=lambda entry: reverse("marketing:campaign", kwargs={"campaign_id": entry.campaign_id}),
+        back_when_refused="marketing:campaigns",
+    )
 
 
 @require_GET
@@ -521,11 +538,10 @@ def requirement_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def requirement_answer(request: HttpRequest, requirement_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    try:
-        services.requirement_answer(
+    return run_action(
+        request,
+        lambda actor: services.requirement_answer(
             actor=actor, requirement_id=requirement_id, answer=request.POST.get("answer", "")[:5000]
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    return redirect("marketing:requirements")
+        ),
+        back="marketing:requirements",
+    )

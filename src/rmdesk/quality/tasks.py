@@ -9,7 +9,9 @@ from rmdesk.quality.services import scorecards_compute
 from rmdesk.tasks.registry import daily, task
 
 
-@task("quality.scorecards_compute", schedule=daily(at="04:30"))
+# After the signals (04:30), which scan the same transactions, and before the plans
+# (05:30): the nightly jobs take the machine one at a time.
+@task("quality.scorecards_compute", schedule=daily(at="05:00"))
 def scorecards_nightly(*, day: str | None = None) -> dict[str, int]:
     """Each night: this month, quarter and year so far; on the first days of a month also
     the month just ended, so late corrections still reach it."""

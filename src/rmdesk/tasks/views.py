@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from rmdesk.core.errors import DomainError
 from rmdesk.org.http import acting_staff
 from rmdesk.tasks import selectors, services
 from rmdesk.tasks.models import Job
 from rmdesk.tasks.policy import can_manage_jobs
+from rmdesk.web.actions import run_action
 
 
 @require_GET
@@ -45,11 +44,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
-    actor = acting_staff(request)
-    try:
-        services.job_retry(actor=actor, job_id=job_id)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("The job is queued again."))
-    return redirect("tasks:list")
+    return run_action(
+        request,
+        lambda actor: services.job_retry(actor=actor, job_id=job_id),
+        success=_("The job is queued again."),
+        back="tasks:list",
+    )

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -9,12 +11,14 @@ import factory
 from django.utils import timezone
 
 from rmdesk.customers.models import Customer
+from rmdesk.marketing import services
 from rmdesk.marketing.models import (
     Assessment,
     Product,
     QualifiedInvestorEvidence,
     Questionnaire,
     RuleSet,
+    Sale,
     StaffQualification,
 )
 from rmdesk.marketing.suitability import anniversary
@@ -103,4 +107,71 @@ def evidence_make(customer: Customer, staff: Staff, **kw: Any) -> QualifiedInves
         document_ref=kw.pop("document_ref", "DOC-1"),
         evidenced_on=kw.pop("evidenced_on", timezone.localdate()),
         recorded_by=staff,
+    )
+
+
+def recording_make(reviewer: Staff, **changes: Any) -> services.RecordingIn:
+    """A complete dual recording with the customer's consent, reviewed by ``reviewer``;
+    ``changes`` replace any of its fields."""
+    recording = services.RecordingIn(
+        file_name="rec-0001.mp4",
+        sha256="a" * 64,
+        zone="甲一支行理财专区",
+        consent=True,
+        reviewer_id=reviewer.pk,
+    )
+    return dataclasses.replace(recording, **changes)
+
+
+@dataclass
+class SaleSetup:
+    """What a sale of one product by one seller to one customer needs; ``record`` sells."""
+
+    seller: Staff
+    customer: Customer
+    product: Product
+    channel: str
+    recording: services.RecordingIn | None
+    disclosure_sha256: str
+
+    def record(self, amount: Decimal | str, **changes: Any) -> Sale:
+        """``services.sale_record`` of ``amount`` with the set-up's arguments, ``changes``
+        (any of the service's keyword arguments) winning."""
+        arguments: dict[str, Any] = {
+            "actor": self.seller,
+            "customer_id": self.customer.pk,
+            "product_id": self.product.pk,
+            "amount": Decimal(amount),
+            "channel": self.channel,
+            "recording": self.recording,
+            "disclosure_sha256": self.disclosure_sha256,
+        }
+        return services.sale_record(**(arguments | changes))
+
+
+def sale_setup(
+    *,
+    seller: Staff,
+    customer: Customer,
+    product: Product,
+    level: int | None = None,
+    qualified: bool = False,
+    channel: str = "online",
+    reviewer: Staff | None = None,
+) -> SaleSetup:
+    """A sale ready to record: the customer assessed at ``level`` (when given) and, when
+    ``qualified``, a qualified investor on the seller's evidence. Online, the customer
+    has read the disclosure; at a branch, the sale is recorded on video and reviewed by
+    ``reviewer`` (no recording without one)."""
+    if level is not None:
+        assessment_make(customer, level=level)
+    if qualified:
+        evidence_make(customer, seller)
+    return SaleSetup(
+        seller=seller,
+        customer=customer,
+        product=product,
+        channel=channel,
+        recording=recording_make(reviewer) if reviewer is not None else None,
+        disclosure_sha256="c" * 64 if channel == "online" else "",
     )

@@ -12,7 +12,7 @@ from rmdesk.conftest import EXPECTED_VISIBLE, Cast
 from rmdesk.customers.models import Customer
 from rmdesk.marketing.models import Product, Sale
 from rmdesk.marketing.tests.conftest import Shelf
-from rmdesk.marketing.tests.factories import assessment_make
+from rmdesk.marketing.tests.factories import assessment_make, sale_setup
 from rmdesk.org.models import Staff
 
 ClientFor = Callable[[Staff], Client]
@@ -148,18 +148,9 @@ def test_record_and_cancel_a_sale_through_the_api(
 def test_sale_list_reads_in_a_fixed_number_of_queries(
     cast: Cast, shelf: Shelf, client_for: ClientFor, django_assert_max_num_queries: Any
 ) -> None:
-    from rmdesk.marketing import services
-
     assessment_make(cast.own, level=5)
     for product in (shelf.r2, shelf.r4, shelf.bond):
-        services.sale_record(
-            actor=cast.manager,
-            customer_id=cast.own.pk,
-            product_id=product.pk,
-            amount=Decimal("100"),
-            channel="online",
-            disclosure_sha256="e" * 64,
-        )
+        sale_setup(seller=cast.manager, customer=cast.own, product=product).record("100")
     client = client_for(cast.manager)
     with django_assert_max_num_queries(6):
         response = client.get("/api/v1/sales")
@@ -249,8 +240,6 @@ def test_plan_cascades_and_progress_comes_from_data(
 ) -> None:
     from django.utils import timezone
 
-    from rmdesk.marketing import services
-
     Customer.objects.filter(pk=cast.own.pk).update(aum=Decimal("3000000"))
     Customer.objects.filter(pk=cast.other.pk).update(aum=Decimal("1000000"))
     today = timezone.localdate()
@@ -266,15 +255,7 @@ def test_plan_cascades_and_progress_comes_from_data(
         },
     )
     assert response.status_code == 201, response.json()
-    assessment_make(cast.own, level=2)
-    services.sale_record(
-        actor=cast.manager,
-        customer_id=cast.own.pk,
-        product_id=shelf.r2.pk,
-        amount=Decimal("20000"),
-        channel="online",
-        disclosure_sha256="f" * 64,
-    )
+    sale_setup(seller=cast.manager, customer=cast.own, product=shelf.r2, level=2).record("20000")
     mine = client_for(cast.manager).get("/api/v1/plans").json()
     assert len(mine) == 1
     assert mine[0]["target"] == "750000.00"  # 3 of the sub-branch's 4 million

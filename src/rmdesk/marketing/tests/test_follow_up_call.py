@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -18,8 +17,7 @@ from rmdesk.contact.models import Interaction, PlanEntry
 from rmdesk.customers.models import Customer
 from rmdesk.marketing import services
 from rmdesk.marketing.tests.conftest import Shelf
-from rmdesk.marketing.tests.factories import assessment_make, evidence_make
-from rmdesk.marketing.tests.test_services import recording
+from rmdesk.marketing.tests.factories import sale_setup
 from rmdesk.org.models import Staff
 
 pytestmark = pytest.mark.django_db
@@ -43,16 +41,8 @@ def test_an_elderly_customers_sale_owes_a_call_the_next_day_until_they_are_conta
 ) -> None:
     elderly(cast.own)
     with time_machine.travel(SIGNED, tick=False):
-        assessment_make(cast.own, level=2)
-        sale = services.sale_record(
-            actor=cast.manager,
-            customer_id=cast.own.pk,
-            product_id=shelf.r2.pk,
-            amount=Decimal("100"),
-            channel="online",
-            disclosure_sha256="c" * 64,
-            second_checker_id=cast.team_lead.pk,
-        )
+        setup = sale_setup(seller=cast.manager, customer=cast.own, product=shelf.r2, level=2)
+        sale = setup.record("100", second_checker_id=cast.team_lead.pk)
     assert sale.follow_up_due_at == SIGNED + dt.timedelta(days=1)
     day = timezone.localtime(SIGNED).date()
     assert "sale_follow_up_call" not in reasons_on(day, cast.own)
@@ -80,25 +70,19 @@ def test_an_elderly_customers_sale_owes_a_call_the_next_day_until_they_are_conta
 def test_a_cooling_off_sale_is_called_after_the_period_and_others_owe_nothing(
     cast: Cast, shelf: Shelf, client_for: Callable[[Staff], Client]
 ) -> None:
-    assessment_make(cast.own, level=3)
-    evidence_make(cast.own, cast.manager)
+    private_sale = sale_setup(
+        seller=cast.manager,
+        customer=cast.own,
+        product=shelf.private,
+        level=3,
+        qualified=True,
+        channel="branch",
+        reviewer=cast.team_lead,
+    )
+    plain_sale = sale_setup(seller=cast.manager, customer=cast.own, product=shelf.r2)
     with time_machine.travel(SIGNED, tick=False):
-        private = services.sale_record(
-            actor=cast.manager,
-            customer_id=cast.own.pk,
-            product_id=shelf.private.pk,
-            amount=Decimal("300000"),
-            channel="branch",
-            recording=recording(cast),
-        )
-        plain = services.sale_record(
-            actor=cast.manager,
-            customer_id=cast.own.pk,
-            product_id=shelf.r2.pk,
-            amount=Decimal("100"),
-            channel="online",
-            disclosure_sha256="c" * 64,
-        )
+        private = private_sale.record("300000")
+        plain = plain_sale.record("100")
     assert private.cooling_off_ends_at is not None
     assert private.follow_up_due_at == private.cooling_off_ends_at
     assert plain.follow_up_due_at is None

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from rmdesk.conftest import Cast
 from rmdesk.customers.models import Customer
-from rmdesk.marketing import selectors, services
+from rmdesk.marketing import selectors
 from rmdesk.marketing.models import Campaign, CampaignEntry, PlanTarget, Product
 from rmdesk.marketing.tests.conftest import Shelf
-from rmdesk.marketing.tests.factories import assessment_make
+from rmdesk.marketing.tests.factories import sale_setup
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +44,7 @@ def test_plan_progress_for_a_manager_agrees_with_each_target(
 ) -> None:
     day = timezone.localdate()
     Customer.objects.filter(pk=cast.own.pk).update(aum=Decimal("2000000"))
-    assessment_make(cast.own, level=2)
-    services.sale_record(
-        actor=cast.manager,
-        customer_id=cast.own.pk,
-        product_id=shelf.r2.pk,
-        amount=Decimal("20000"),
-        channel="online",
-        disclosure_sha256="f" * 64,
-    )
+    sale_setup(seller=cast.manager, customer=cast.own, product=shelf.r2, level=2).record("20000")
     _targets(cast, day)
     with django_assert_num_queries(3):
         progress = selectors.plan_progress_for_manager(manager_id=cast.manager.pk, day=day)

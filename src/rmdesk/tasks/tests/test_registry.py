@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from rmdesk.tasks.registry import Schedule, daily, every, task
+from rmdesk.tasks.registry import Schedule, daily, every, registered, task
 
 
 def test_a_schedule_is_an_interval_or_a_time_of_day() -> None:
@@ -22,3 +22,19 @@ def test_a_name_is_registered_once() -> None:
 
     with pytest.raises(ValueError, match="already registered"):
         task("tests.one")(other)
+
+
+def test_the_nightly_jobs_start_one_after_another() -> None:
+    """The heavy nightly jobs read the same tables: each starts on its own, signals first,
+    then the scorecards, then the plans."""
+    starts = {
+        name: registered_task.schedule.at
+        for name, registered_task in registered().items()
+        if registered_task.schedule is not None and registered_task.schedule.at is not None
+    }
+    assert (
+        starts["development.signals_compute"]
+        < starts["quality.scorecards_compute"]
+        < starts["contact.plans_generate"]
+    )
+    assert len(set(starts.values())) == len(starts), starts
