@@ -196,19 +196,15 @@ def _insert(
                     THEN 1 ELSE 0 END AS branch_ok,
                COALESCE(h.held, 0) AS held,
                {bucket("c.aum")} AS aum_b,
-               CASE WHEN m.maturing IS NULL THEN 0 ELSE {bucket("m.maturing")} END AS mat_b
+               CASE WHEN h.maturing IS NULL THEN 0 ELSE {bucket("h.maturing")} END AS mat_b
         FROM customers_customer c
         LEFT JOIN (
-            SELECT customer_id, {held_mask} AS held
+            -- The kinds held, and the money maturing soon (summed only where some is).
+            SELECT customer_id, {held_mask} AS held,
+                   SUM(CASE WHEN matures_on >= {day} AND matures_on <= {day}
+                            THEN balance_cny END) AS maturing
             FROM {holding} WHERE status = 'active' GROUP BY customer_id
         ) h ON h.customer_id = c.id
-        -- Money maturing soon: the few holdings the maturity index finds.
-        LEFT JOIN (
-            SELECT customer_id, SUM(balance_cny) AS maturing
-            FROM {holding}
-            WHERE status = 'active' AND matures_on >= {day} AND matures_on <= {day}
-            GROUP BY customer_id
-        ) m ON m.customer_id = c.id
         LEFT JOIN (
             SELECT customer_id, risk_level, expires_on, branch FROM (
                 SELECT customer_id, risk_level, expires_on,
