@@ -156,9 +156,14 @@ def _insert(
         params += [product_id, risk, index[minimum], assessed, private, bank_wm, tiers, bits[kind]]
 
     def bucket(column: str) -> str:
+        if pg:
+            # How many of the sorted minimums the amount reaches, by binary search.
+            return f"width_bucket({column}, CAST(%s AS numeric[]))"
         return " + ".join(
             f"(CASE WHEN {column} >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)" for _ in thresholds
         )
+
+    bucket_params: list[Any] = [thresholds] if pg else list(thresholds)
 
     if pg:
         cases = " ".join(f"WHEN '{kind}' THEN {bit}" for kind, bit in bits.items())
@@ -268,7 +273,7 @@ def _insert(
            f.id, t.product_id, t.score, t.rank, t.reason, %s
     FROM {FACTS} f JOIN top t ON t.pkey = f.pkey AND t.tier = f.tier
     """  # noqa: S608 - table names and bit values are ours; values are parameters
-    facts_params: list[Any] = [today, *thresholds, *thresholds]
+    facts_params: list[Any] = [today, *bucket_params, *bucket_params]
     facts_params += [today, today + dt.timedelta(days=LIQUIDITY_DAYS)]
     facts_params += [today - dt.timedelta(days=rules_valid_days), min_years]
     params += [top_n]
