@@ -1,14 +1,19 @@
-"""Next best products for every customer of the bank, in one INSERT … SELECT.
+"""Next best products for every customer of the bank, set-based, in one transaction.
 
 The products are few (a shelf of tens), the customers many: each product's fixed facts
 (effective minimum, whether it needs an assessment, is private, is bank-issued WM, its
-target tiers) are worked out in Python once and passed in as a VALUES list; the
-customers × products pairing, the eligibility, the score and the ranking happen in the
-database in a single statement, the same on SQLite and PostgreSQL.
+target tiers) are worked out in Python once and passed in as a VALUES list. Each
+customer's facts come from one pass over each table into a temporary table of profiles;
+the profiles × products pairing, the eligibility, the score and the ranking happen in
+the database, once per distinct profile, and one INSERT … SELECT hands every customer
+their profile's top products — the same statements on SQLite and PostgreSQL.
 
-Eligibility is the engine's, made stricter: a product above the customer's level is
-never recommended, not even an agency fund a customer could insist on (S3: the bank
-must not recommend it).
+Eligibility is the engine's (``suitability_check`` at the product's minimum: it reads
+the latest assessment, as the engine does), made stricter: a product above the
+customer's level is never recommended, not even an agency fund a customer could insist
+on (S3: the bank must not recommend it), nor one whose minimum their AUM does not reach
+or whose target tiers leave them out. ``tests/test_recommendation_agreement.py`` holds
+the two to agreement pair by pair.
 """
 
 from __future__ import annotations
