@@ -109,8 +109,10 @@ class Dialect:
     agg: str  # aggregates JSON values into an array
     money: str  # formats a money expression as "1234.50" ({} is the expression)
     month_day: str  # "MM-DD" of a date column
-    month_start: str  # a value that is the same for every day of a month, cheap to group
     length: str
+    scratch: str  # creates a working table for the run's own transaction
+    evidence: str  # the type of a JSON column of a working table
+    differs: str  # "is distinct from", NULLs included
 
 
 POSTGRES = Dialect(
@@ -118,16 +120,22 @@ POSTGRES = Dialect(
     agg="jsonb_agg",
     money="(({})::numeric(18,2))::text",
     month_day="to_char({}, 'MM-DD')",
-    month_start="date_trunc('month', {})",
     length="char_length",
+    # Unlogged rather than temporary: parallel workers can read it. Created and dropped
+    # inside the run's transaction, so no other session ever sees it.
+    scratch="CREATE UNLOGGED TABLE",
+    evidence="jsonb",
+    differs="IS DISTINCT FROM",
 )
 SQLITE = Dialect(
     obj="json_object",
     agg="json_group_array",
     money="printf('%%.2f', {})",
     month_day="strftime('%%m-%%d', {})",
-    month_start="strftime('%%Y-%%m', {})",
     length="length",
+    scratch="CREATE TEMP TABLE",
+    evidence="text",
+    differs="IS NOT",
 )
 
 
@@ -142,28 +150,45 @@ def _agg(d: Dialect, expression: str, order: str) -> str:
     return f"{d.agg}({expression})"
 
 
+def _months(first: date, last: date) -> list[tuple[date, date]]:
+    """The calendar months from ``first`` to ``last``, each cut to that range (inclusive)."""
+    out: list[tuple[date, date]] = []
+    start = first
+    while start <= last:
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        out.append((start, min(following - timedelta(days=1), last)))
+        start = following
+    return out
+
+
 def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[str, list[Any]]:
-    """The SELECT producing (customer_id, subject, evidence) for one rule."""
+    """The SELECT producing (customer_id, subject, evidence) for one rule, from the
+    working tables (and, for evidence, the fired customers' transactions)."""
     m = d.money.format
     o = d.obj
     if code == SignalCode.IDLE_DEPOSIT:
+        # Balances summed in whole cents (bigint): a million customers' small hash states
+        # instead of numeric ones. Then the customers with an outflow after ``since`` go.
         since = as_of - timedelta(days=p["days"])
+        cents = "CAST(ROUND(balance_cny * 100) AS BIGINT)"
         return (
             f"""
             SELECT dd.customer_id, '' AS subject,
-                   {o}('balance', {m("dd.balance")}, 'accounts', dd.accounts,
-                       'since', CAST(%s AS TEXT), 'last_outflow_on', lo.last_out) AS evidence
-            FROM (SELECT customer_id, SUM(balance_cny) AS balance, COUNT(*) AS accounts
+                   {o}('balance', {m("dd.cents / 100.0")}, 'accounts', dd.accounts,
+                       'since', CAST(%s AS TEXT),
+                       'last_outflow_on', (SELECT MAX(f.day) FROM development_dailyflow f
+                                           WHERE f.customer_id = dd.customer_id
+                                             AND f.day = %s AND f.outflows > 0)) AS evidence
+            FROM (SELECT customer_id, SUM({cents}) AS cents, COUNT(*) AS accounts
                   FROM customers_holding
                   WHERE status = 'active' AND product_type = 'demand_deposit' AND opened_on <= %s
-                  GROUP BY customer_id) dd
-            LEFT JOIN (SELECT customer_id, MAX(day) AS last_out FROM development_dailyflow
-                       WHERE outflows > 0 AND day >= %s AND day <= %s
-                       GROUP BY customer_id) lo
-                   ON lo.customer_id = dd.customer_id
-            WHERE dd.balance >= CAST(%s AS NUMERIC) AND (lo.last_out IS NULL OR lo.last_out <= %s)
+                  GROUP BY customer_id
+                  HAVING SUM({cents}) >= CAST(%s AS NUMERIC) * 100) dd
+            WHERE NOT EXISTS (SELECT 1 FROM development_dailyflow f
+                              WHERE f.customer_id = dd.customer_id AND f.outflows > 0
+                                AND f.day > %s AND f.day <= %s)
             """,
-            [since.isoformat(), since, since, as_of, str(p["min_balance"]), since],
+            [since.isoformat(), since, since, str(p["min_balance"]), since, as_of],
         )
     if code == SignalCode.MATURITY:
         until = as_of + timedelta(days=p["days"])
@@ -185,31 +210,21 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [as_of, until],
         )
     if code == SignalCode.SALARY_NO_WEALTH:
-        # The months come from the summary (a month counts when a day in it had a salary
-        # at the threshold); the total and the transactions are read for the customers
-        # found only.
+        # The customers come from dev_paid (see ``_paid_sql``); their salaries are read in
+        # one hash join over the transactions.
         since = as_of - timedelta(days=p["days"])
         return (
             f"""
             SELECT f.customer_id, '' AS subject,
                    {o}('months', f.months, 'total', {m("SUM(t.amount)")},
                        'transactions', {_agg(d, "t.id", "t.id")}) AS evidence
-            FROM (SELECT customer_id, COUNT(*) AS months
-                  FROM (SELECT DISTINCT customer_id, {d.month_start.format("day")} AS month
-                        FROM development_dailyflow
-                        WHERE day > %s AND day <= %s
-                          AND salary_max >= CAST(%s AS NUMERIC)) paid
-                  GROUP BY customer_id
-                  HAVING COUNT(*) >= %s) f
+            FROM dev_paid f
             JOIN customers_transaction t
               ON t.customer_id = f.customer_id AND t.booked_on > %s AND t.booked_on <= %s
              AND t.kind = 'salary' AND t.amount >= CAST(%s AS NUMERIC)
-            WHERE NOT EXISTS (SELECT 1 FROM customers_holding h
-                              WHERE h.customer_id = f.customer_id AND h.status = 'active'
-                                AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
             GROUP BY f.customer_id, f.months
             """,
-            [since, as_of, str(p["min_amount"]), p["months"], since, as_of, str(p["min_amount"])],
+            [since, as_of, str(p["min_amount"])],
         )
     if code == SignalCode.LARGE_INFLOW:
         since = as_of - timedelta(days=p["days"])
@@ -300,8 +315,8 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             SELECT w.customer_id, '' AS subject,
                    {o}('people', COUNT(DISTINCT w.counterparty), 'transfers', COUNT(*),
                        'total', {m("-SUM(w.amount)")}) AS evidence
-            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
-            WHERE c.kind = 'corporate' AND w.booked_on > %s
+            FROM dev_win w
+            WHERE w.booked_on > %s
               AND w.kind IN ('transfer_out', 'transfer_out_other_bank')
               AND {d.length}(w.counterparty) BETWEEN 2 AND 4
               AND w.counterparty NOT LIKE '%%公司%%' AND w.counterparty NOT LIKE '%% %%'
@@ -317,9 +332,8 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             SELECT w.customer_id, w.counterparty AS subject,
                    {o}('counterparty', w.counterparty, 'transactions', COUNT(*),
                        'volume', {m("SUM(ABS(w.amount))")}) AS evidence
-            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
-            WHERE c.kind = 'corporate' AND w.booked_on > %s AND w.counterparty <> ''
-              AND w.kind IN ('transfer_in', 'transfer_out')
+            FROM dev_win w
+            WHERE w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')
             GROUP BY w.customer_id, w.counterparty
             HAVING COUNT(*) >= %s AND SUM(ABS(w.amount)) >= CAST(%s AS NUMERIC)
                AND NOT EXISTS (SELECT 1 FROM customers_customer k
@@ -330,15 +344,9 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
     raise ValueError(code)
 
 
-# The rules read the daily summary, but for the two about counterparties, which read
-# the corporate customers' transactions with a counterparty (``dev_win``).
+# The rules that read the corporate customers' transactions with a counterparty
+# (``dev_win``) rather than the daily summary.
 WINDOW_RULES = (SignalCode.PAYROLL_POTENTIAL, SignalCode.COUNTERPARTY)
-
-
-# Rules whose candidates PostgreSQL underestimates (a count over grouped months), so it
-# would look up each one's transactions by index, one at a time; hash joins read the
-# window once instead.
-HASH_JOINED = (SignalCode.SALARY_NO_WEALTH,)
 
 
 def _window_days(rule: str, p: dict[str, Any]) -> int:
@@ -356,17 +364,48 @@ class Run:
     seconds: dict[str, float]
 
 
+def _paid_sql(p: dict[str, Any], as_of: date) -> tuple[str, list[Any]]:
+    """The salary rule's customers and their months: a month counts when a day in it had
+    a salary at the threshold (one flag per calendar month of the window, added up, so
+    the summary is grouped once, by customer, on small integer states); customers with
+    a wealth holding are left out."""
+    since = as_of - timedelta(days=p["days"])
+    months = _months(since + timedelta(days=1), as_of) or [(as_of, as_of)]
+    flags = " + ".join(["MAX(CASE WHEN day >= %s AND day <= %s THEN 1 ELSE 0 END)"] * len(months))
+    return (
+        f"""
+        SELECT x.customer_id, x.months
+        FROM (SELECT customer_id, {flags} AS months
+              FROM development_dailyflow
+              WHERE day > %s AND day <= %s AND salary_max >= CAST(%s AS NUMERIC)
+              GROUP BY customer_id) x
+        WHERE x.months >= %s
+          AND NOT EXISTS (SELECT 1 FROM customers_holding h
+                          WHERE h.customer_id = x.customer_id AND h.status = 'active'
+                            AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
+        """,
+        [
+            *(day for month in months for day in month),
+            since,
+            as_of,
+            str(p["min_amount"]),
+            p["months"],
+        ],
+    )
+
+
 def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None) -> Run:
     """Compute every enabled rule for ``as_of`` (today by default) over the whole bank.
 
-    One transaction; a second run for the same date gives the same rows.
+    One transaction. Each rule's findings go to a working table of its own
+    (``dev_<code>``), then to development_signal in one pass (``_write``); a second run
+    for the same date finds the same rows and writes nothing.
     """
     as_of = as_of or timezone.localdate()
     rules = rules_effective()
     if codes is not None:
         rules = {code: p for code, p in rules.items() if code in codes}
     d = _dialect()
-    counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
     flow_days = max(
         (_window_days(code, p) for code, p in rules.items() if code not in WINDOW_RULES),
@@ -375,55 +414,106 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     window = max(
         (_window_days(code, rules[code]) for code in WINDOW_RULES if code in rules), default=None
     )
+    scratch = ["dev_paid", "dev_win", "dev_found", *(f"dev_{code}" for code in rules)]
     with transaction.atomic(), connection.cursor() as cursor:
+
+        def analyse(table: str) -> None:
+            # Fresh statistics, so the statements reading the table join it the right way.
+            if d is POSTGRES:
+                cursor.execute(f"ANALYZE {table}")
+
         started = time.monotonic()
         if d is POSTGRES:
             # Whole-bank aggregates: hash them in memory rather than spill to disk, and
             # skip JIT compilation, which costs more than it saves on these statements.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
+        # Takes the run's lock (FlowMark), so two runs never interleave.
         flow = flow_refresh(cursor, start=as_of - timedelta(days=flow_days))
         if d is POSTGRES and (flow["added"] or flow["rebuilt"]):
-            cursor.execute("ANALYZE development_dailyflow")
+            analyse("development_dailyflow")
         seconds["summary"] = time.monotonic() - started
+        for table in scratch:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
         started = time.monotonic()
-        cursor.execute("DROP TABLE IF EXISTS dev_win")
         if window is not None:
             cursor.execute(
-                "CREATE TEMP TABLE dev_win AS "
+                f"{d.scratch} dev_win AS "
                 "SELECT t.id, t.customer_id, t.booked_on, t.kind, t.amount, t.counterparty "
                 "FROM customers_transaction t JOIN customers_customer c ON c.id = t.customer_id "
                 "WHERE c.kind = 'corporate' AND t.counterparty <> '' "
-                "AND t.booked_on >= %s AND t.booked_on <= %s",
+                "AND t.booked_on > %s AND t.booked_on <= %s",
                 [as_of - timedelta(days=window), as_of],
             )
-            if d is POSTGRES:
-                cursor.execute("ANALYZE dev_win")
+            analyse("dev_win")
         seconds["window"] = time.monotonic() - started
+
         for code, params in rules.items():
             started = time.monotonic()
-            cursor.execute(
-                "DELETE FROM development_signal WHERE as_of = %s AND code = %s AND NOT EXISTS "
-                "(SELECT 1 FROM development_opportunity o "
-                "WHERE o.signal_id = development_signal.id)",
-                [as_of, code],
-            )
+            if code == SignalCode.SALARY_NO_WEALTH:
+                paid, args = _paid_sql(params, as_of)
+                cursor.execute(f"{d.scratch} dev_paid AS {paid}", args)
+                analyse("dev_paid")
             select, args = _rule_sql(code, params, as_of, d)
-            if d is POSTGRES and code in HASH_JOINED:
-                cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute(
-                "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
-                f"SELECT r.customer_id, %s, %s, r.subject, r.evidence FROM ({select}) r WHERE true "
-                "ON CONFLICT (customer_id, code, as_of, subject) "
-                "DO UPDATE SET evidence = excluded.evidence",
-                [code, as_of, *args],
-            )
-            counts[code] = cursor.rowcount
-            if d is POSTGRES and code in HASH_JOINED:
-                cursor.execute("SET LOCAL enable_nestloop = on")
+            cursor.execute(f"{d.scratch} dev_{code} AS {select}", args)
             seconds[code] = time.monotonic() - started
-        cursor.execute("DROP TABLE IF EXISTS dev_win")
+
+        started = time.monotonic()
+        if rules:
+            found = " UNION ALL ".join(
+                f"SELECT '{code}' AS code, customer_id, subject, evidence FROM dev_{code}"
+                for code in rules
+            )
+            cursor.execute(f"{d.scratch} dev_found AS {found}")
+            analyse("dev_found")
+        counts = _write(cursor, d, as_of, list(rules))
+        seconds["write"] = time.monotonic() - started
+        for table in scratch:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return Run(as_of=as_of, counts=counts, seconds=seconds)
+
+
+def _write(cursor: Any, d: Dialect, as_of: date, codes: list[str]) -> dict[str, int]:
+    """Make the day's signals of ``codes`` what ``dev_found`` holds, touching only the
+    rows that change: a rerun for the same day with the same data writes nothing.
+
+    Signals no longer found go, unless an opportunity was raised from them; changed
+    evidence is updated; new signals are inserted in customer order (their foreign-key
+    checks then read the customers in order).
+    """
+    counts = dict.fromkeys(codes, 0)
+    if not codes:
+        return counts
+    marks = ", ".join(["%s"] * len(codes))
+    same = (
+        "f.customer_id = development_signal.customer_id AND f.code = development_signal.code "
+        "AND f.subject = development_signal.subject"
+    )
+    cursor.execute(
+        f"DELETE FROM development_signal WHERE as_of = %s AND code IN ({marks}) "
+        "AND NOT EXISTS (SELECT 1 FROM development_opportunity o "
+        "WHERE o.signal_id = development_signal.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM dev_found f WHERE {same})",
+        [as_of, *codes],
+    )
+    cursor.execute(
+        "UPDATE development_signal SET evidence = f.evidence FROM dev_found f "
+        f"WHERE development_signal.as_of = %s AND {same} "
+        f"AND development_signal.evidence {d.differs} f.evidence",
+        [as_of],
+    )
+    cursor.execute(
+        "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
+        "SELECT f.customer_id, f.code, %s, f.subject, f.evidence FROM dev_found f "
+        "WHERE NOT EXISTS (SELECT 1 FROM development_signal s WHERE s.as_of = %s "
+        "AND s.customer_id = f.customer_id AND s.code = f.code AND s.subject = f.subject) "
+        "ORDER BY f.customer_id, f.code, f.subject",
+        [as_of, as_of],
+    )
+    cursor.execute("SELECT code, COUNT(*) FROM dev_found GROUP BY code")
+    counts.update({code: n for code, n in cursor.fetchall()})
+    return counts
 
 
 # --- reads -----------------------------------------------------------------------------
