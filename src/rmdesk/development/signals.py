@@ -414,7 +414,7 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     window = max(
         (_window_days(code, rules[code]) for code in WINDOW_RULES if code in rules), default=None
     )
-    scratch = ["dev_paid", "dev_win", "dev_found", *(f"dev_{code}" for code in rules)]
+    scratch = ["dev_paid", "dev_win", "dev_found", "dev_diff", *(f"dev_{code}" for code in rules)]
     with transaction.atomic(), connection.cursor() as cursor:
 
         def analyse(table: str) -> None:
@@ -478,7 +478,8 @@ def _write(cursor: Any, d: Dialect, as_of: date, codes: list[str]) -> dict[str, 
     """Make the day's signals of ``codes`` what ``dev_found`` holds, touching only the
     rows that change: a rerun for the same day with the same data writes nothing.
 
-    Signals no longer found go, unless an opportunity was raised from them; changed
+    One join of the findings with the day's signals (``dev_diff``) tells each apart:
+    signals no longer found go, unless an opportunity was raised from them; changed
     evidence is updated; new signals are inserted in customer order (their foreign-key
     checks then read the customers in order).
     """
@@ -486,30 +487,30 @@ def _write(cursor: Any, d: Dialect, as_of: date, codes: list[str]) -> dict[str, 
     if not codes:
         return counts
     marks = ", ".join(["%s"] * len(codes))
-    same = (
-        "f.customer_id = development_signal.customer_id AND f.code = development_signal.code "
-        "AND f.subject = development_signal.subject"
-    )
     cursor.execute(
-        f"DELETE FROM development_signal WHERE as_of = %s AND code IN ({marks}) "
-        "AND NOT EXISTS (SELECT 1 FROM development_opportunity o "
-        "WHERE o.signal_id = development_signal.id) "
-        f"AND NOT EXISTS (SELECT 1 FROM dev_found f WHERE {same})",
+        f"{d.scratch} dev_diff AS "
+        "SELECT s.id, f.customer_id, f.code, f.subject, f.evidence "
+        "FROM dev_found f FULL JOIN (SELECT id, customer_id, code, subject, evidence "
+        f"FROM development_signal WHERE as_of = %s AND code IN ({marks})) s "
+        "ON s.customer_id = f.customer_id AND s.code = f.code AND s.subject = f.subject "
+        f"WHERE s.id IS NULL OR f.code IS NULL OR s.evidence {d.differs} f.evidence",
         [as_of, *codes],
     )
     cursor.execute(
-        "UPDATE development_signal SET evidence = f.evidence FROM dev_found f "
-        f"WHERE development_signal.as_of = %s AND {same} "
-        f"AND development_signal.evidence {d.differs} f.evidence",
-        [as_of],
+        "DELETE FROM development_signal WHERE id IN "
+        "(SELECT x.id FROM dev_diff x WHERE x.code IS NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM development_opportunity o "
+        "WHERE o.signal_id = development_signal.id)"
+    )
+    cursor.execute(
+        "UPDATE development_signal SET evidence = x.evidence FROM dev_diff x "
+        "WHERE x.id = development_signal.id AND x.code IS NOT NULL"
     )
     cursor.execute(
         "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
-        "SELECT f.customer_id, f.code, %s, f.subject, f.evidence FROM dev_found f "
-        "WHERE NOT EXISTS (SELECT 1 FROM development_signal s WHERE s.as_of = %s "
-        "AND s.customer_id = f.customer_id AND s.code = f.code AND s.subject = f.subject) "
-        "ORDER BY f.customer_id, f.code, f.subject",
-        [as_of, as_of],
+        "SELECT x.customer_id, x.code, %s, x.subject, x.evidence FROM dev_diff x "
+        "WHERE x.id IS NULL ORDER BY x.customer_id, x.code, x.subject",
+        [as_of],
     )
     cursor.execute("SELECT code, COUNT(*) FROM dev_found GROUP BY code")
     counts.update({code: n for code, n in cursor.fetchall()})
