@@ -113,6 +113,7 @@ class Dialect:
     scratch: str  # creates a working table for the run's own transaction
     evidence: str  # the type of a JSON column of a working table
     differs: str  # "is distinct from", NULLs included
+    json: str  # a JSON value passed up from a subquery, still JSON ({} is the value)
 
 
 POSTGRES = Dialect(
@@ -126,6 +127,7 @@ POSTGRES = Dialect(
     scratch="CREATE UNLOGGED TABLE",
     evidence="jsonb",
     differs="IS DISTINCT FROM",
+    json="{}",
 )
 SQLITE = Dialect(
     obj="json_object",
@@ -136,6 +138,7 @@ SQLITE = Dialect(
     scratch="CREATE TEMP TABLE",
     evidence="text",
     differs="IS NOT",
+    json="json({})",
 )
 
 
@@ -210,21 +213,32 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [as_of, until],
         )
     if code == SignalCode.SALARY_NO_WEALTH:
-        # The customers come from dev_paid (see ``_paid_sql``); their salaries are read in
-        # one hash join over the transactions.
+        # One pass over the window's salaries at the threshold, grouped by customer: a
+        # month counts when it has one (one flag per calendar month of the window, added
+        # up), and the same group gives the total and the transactions. Wealth holders
+        # are left out after grouping.
         since = as_of - timedelta(days=p["days"])
+        months = _months(since + timedelta(days=1), as_of) or [(as_of, as_of)]
+        flag = "MAX(CASE WHEN t.booked_on >= %s AND t.booked_on <= %s THEN 1 ELSE 0 END)"
+        counted = " + ".join([flag] * len(months))
+        bounds = [day for month in months for day in month]
         return (
             f"""
-            SELECT f.customer_id, '' AS subject,
-                   {o}('months', f.months, 'total', {m("SUM(t.amount)")},
-                       'transactions', {_agg(d, "t.id", "t.id")}) AS evidence
-            FROM dev_paid f
-            JOIN customers_transaction t
-              ON t.customer_id = f.customer_id AND t.booked_on > %s AND t.booked_on <= %s
-             AND t.kind = 'salary' AND t.amount >= CAST(%s AS NUMERIC)
-            GROUP BY f.customer_id, f.months
+            SELECT g.customer_id, '' AS subject,
+                   {o}('months', g.months, 'total', {m("g.total")},
+                       'transactions', {d.json.format("g.ids")}) AS evidence
+            FROM (SELECT t.customer_id, {counted} AS months, SUM(t.amount) AS total,
+                         {_agg(d, "t.id", "t.id")} AS ids
+                  FROM customers_transaction t
+                  WHERE t.booked_on > %s AND t.booked_on <= %s AND t.kind = 'salary'
+                    AND t.amount >= CAST(%s AS NUMERIC)
+                  GROUP BY t.customer_id
+                  HAVING {counted} >= %s) g
+            WHERE NOT EXISTS (SELECT 1 FROM customers_holding h
+                              WHERE h.customer_id = g.customer_id AND h.status = 'active'
+                                AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
             """,
-            [since, as_of, str(p["min_amount"])],
+            [*bounds, since, as_of, str(p["min_amount"]), *bounds, p["months"]],
         )
     if code == SignalCode.LARGE_INFLOW:
         since = as_of - timedelta(days=p["days"])
@@ -364,36 +378,6 @@ class Run:
     seconds: dict[str, float]
 
 
-def _paid_sql(p: dict[str, Any], as_of: date) -> tuple[str, list[Any]]:
-    """The salary rule's customers and their months: a month counts when a day in it had
-    a salary at the threshold (one flag per calendar month of the window, added up, so
-    the summary is grouped once, by customer, on small integer states); customers with
-    a wealth holding are left out."""
-    since = as_of - timedelta(days=p["days"])
-    months = _months(since + timedelta(days=1), as_of) or [(as_of, as_of)]
-    flags = " + ".join(["MAX(CASE WHEN day >= %s AND day <= %s THEN 1 ELSE 0 END)"] * len(months))
-    return (
-        f"""
-        SELECT x.customer_id, x.months
-        FROM (SELECT customer_id, {flags} AS months
-              FROM development_dailyflow
-              WHERE day > %s AND day <= %s AND salary_max >= CAST(%s AS NUMERIC)
-              GROUP BY customer_id) x
-        WHERE x.months >= %s
-          AND NOT EXISTS (SELECT 1 FROM customers_holding h
-                          WHERE h.customer_id = x.customer_id AND h.status = 'active'
-                            AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
-        """,
-        [
-            *(day for month in months for day in month),
-            since,
-            as_of,
-            str(p["min_amount"]),
-            p["months"],
-        ],
-    )
-
-
 def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None) -> Run:
     """Compute every enabled rule for ``as_of`` (today by default) over the whole bank.
 
@@ -414,7 +398,7 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     window = max(
         (_window_days(code, rules[code]) for code in WINDOW_RULES if code in rules), default=None
     )
-    scratch = ["dev_paid", "dev_win", "dev_found", "dev_diff", *(f"dev_{code}" for code in rules)]
+    scratch = ["dev_win", "dev_found", "dev_diff", *(f"dev_{code}" for code in rules)]
     with transaction.atomic(), connection.cursor() as cursor:
 
         def analyse(table: str) -> None:
@@ -451,10 +435,6 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
 
         for code, params in rules.items():
             started = time.monotonic()
-            if code == SignalCode.SALARY_NO_WEALTH:
-                paid, args = _paid_sql(params, as_of)
-                cursor.execute(f"{d.scratch} dev_paid AS {paid}", args)
-                analyse("dev_paid")
             select, args = _rule_sql(code, params, as_of, d)
             cursor.execute(f"{d.scratch} dev_{code} AS {select}", args)
             seconds[code] = time.monotonic() - started
