@@ -1,13 +1,16 @@
 """Latent needs found in the bank's own data, every night, for the whole bank at once.
 
-Each rule is one INSERT … SELECT over holdings, customers and a working copy of the
-recent transactions (``dev_win``: one scan of the transaction table per run, every
-rule reads the copy). The few differences between SQLite and PostgreSQL (JSON
-building, money as text, month and day-of-year formatting) are the ``Dialect`` below;
-the SQL is otherwise the same, and so are the results.
+Each rule is one CREATE TABLE … AS SELECT into a working table of its own, reading the
+daily summary (flow.py), the holdings, the customers, the window's salaries, or a copy
+of the corporate customers' transactions with a counterparty (``dev_win``, shared by
+the two counterparty rules). What they found is then written to development_signal in
+one pass that touches only what changed (``_write``). The few differences between
+SQLite and PostgreSQL (JSON building, money as text, month-day formatting, the working
+tables) are the ``Dialect`` below; the SQL is otherwise the same, and so are the results.
 
-A run is idempotent for its date: it replaces the date's signals (keeping those an
-opportunity was raised from) and upserts on (customer, code, date, subject).
+A run is idempotent for its date: unchanged signals stay as they are, changed evidence
+is updated, signals no longer found go (but those an opportunity was raised from) and
+new ones are added, one row per (customer, code, date, subject).
 """
 
 # The SQL below is assembled from constants (our own enums and dialect snippets); every
