@@ -173,10 +173,11 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
     m = d.money.format
     o = d.obj
     if code == SignalCode.IDLE_DEPOSIT:
-        # Balances summed in whole cents (bigint): a million customers' small hash states
-        # instead of numeric ones. Then the customers with an outflow after ``since`` go.
+        # The customers with an outflow after ``since`` go first (most customers have
+        # one), then the rest's balances are summed in whole cents (bigint: small hash
+        # states rather than numeric ones).
         since = as_of - timedelta(days=p["days"])
-        cents = "CAST(ROUND(balance_cny * 100) AS BIGINT)"
+        cents = "CAST(ROUND(h.balance_cny * 100) AS BIGINT)"
         return (
             f"""
             SELECT dd.customer_id, '' AS subject,
@@ -185,16 +186,17 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                        'last_outflow_on', (SELECT MAX(f.day) FROM development_dailyflow f
                                            WHERE f.customer_id = dd.customer_id
                                              AND f.day = %s AND f.outflows > 0)) AS evidence
-            FROM (SELECT customer_id, SUM({cents}) AS cents, COUNT(*) AS accounts
-                  FROM customers_holding
-                  WHERE status = 'active' AND product_type = 'demand_deposit' AND opened_on <= %s
-                  GROUP BY customer_id
+            FROM (SELECT h.customer_id, SUM({cents}) AS cents, COUNT(*) AS accounts
+                  FROM customers_holding h
+                  WHERE h.status = 'active' AND h.product_type = 'demand_deposit'
+                    AND h.opened_on <= %s
+                    AND NOT EXISTS (SELECT 1 FROM development_dailyflow f
+                                    WHERE f.customer_id = h.customer_id AND f.outflows > 0
+                                      AND f.day > %s AND f.day <= %s)
+                  GROUP BY h.customer_id
                   HAVING SUM({cents}) >= CAST(%s AS NUMERIC) * 100) dd
-            WHERE NOT EXISTS (SELECT 1 FROM development_dailyflow f
-                              WHERE f.customer_id = dd.customer_id AND f.outflows > 0
-                                AND f.day > %s AND f.day <= %s)
             """,
-            [since.isoformat(), since, since, str(p["min_balance"]), since, as_of],
+            [since.isoformat(), since, since, since, as_of, str(p["min_balance"])],
         )
     if code == SignalCode.MATURITY:
         until = as_of + timedelta(days=p["days"])
