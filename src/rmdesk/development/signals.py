@@ -1,13 +1,16 @@
 """Latent needs found in the bank's own data, every night, for the whole bank at once.
 
-Each rule is one INSERT … SELECT over holdings, customers and a working copy of the
-recent transactions (``dev_win``: one scan of the transaction table per run, every
-rule reads the copy). The few differences between SQLite and PostgreSQL (JSON
-building, money as text, month and day-of-year formatting) are the ``Dialect`` below;
-the SQL is otherwise the same, and so are the results.
+Each rule is one CREATE TABLE … AS SELECT into a working table of its own, reading the
+daily summary (flow.py), the holdings, the customers, the window's salaries, or a copy
+of the corporate customers' transactions with a counterparty (``dev_win``, shared by
+the two counterparty rules). What they found is then written to development_signal in
+one pass that touches only what changed (``_write``). The few differences between
+SQLite and PostgreSQL (JSON building, money as text, month-day formatting, the working
+tables) are the ``Dialect`` below; the SQL is otherwise the same, and so are the results.
 
-A run is idempotent for its date: it replaces the date's signals (keeping those an
-opportunity was raised from) and upserts on (customer, code, date, subject).
+A run is idempotent for its date: unchanged signals stay as they are, changed evidence
+is updated, signals no longer found go (but those an opportunity was raised from) and
+new ones are added, one row per (customer, code, date, subject).
 """
 
 # The SQL below is assembled from constants (our own enums and dialect snippets); every
@@ -109,8 +112,11 @@ class Dialect:
     agg: str  # aggregates JSON values into an array
     money: str  # formats a money expression as "1234.50" ({} is the expression)
     month_day: str  # "MM-DD" of a date column
-    month_start: str  # a value that is the same for every day of a month, cheap to group
     length: str
+    scratch: str  # creates a working table for the run's own transaction
+    evidence: str  # the type of a JSON column of a working table
+    differs: str  # "is distinct from", NULLs included
+    json: str  # a JSON value passed up from a subquery, still JSON ({} is the value)
 
 
 POSTGRES = Dialect(
@@ -118,16 +124,24 @@ POSTGRES = Dialect(
     agg="jsonb_agg",
     money="(({})::numeric(18,2))::text",
     month_day="to_char({}, 'MM-DD')",
-    month_start="date_trunc('month', {})",
     length="char_length",
+    # Unlogged rather than temporary: parallel workers can read it. Created and dropped
+    # inside the run's transaction, so no other session ever sees it.
+    scratch="CREATE UNLOGGED TABLE",
+    evidence="jsonb",
+    differs="IS DISTINCT FROM",
+    json="{}",
 )
 SQLITE = Dialect(
     obj="json_object",
     agg="json_group_array",
     money="printf('%%.2f', {})",
     month_day="strftime('%%m-%%d', {})",
-    month_start="strftime('%%Y-%%m', {})",
     length="length",
+    scratch="CREATE TEMP TABLE",
+    evidence="text",
+    differs="IS NOT",
+    json="json({})",
 )
 
 
@@ -142,28 +156,47 @@ def _agg(d: Dialect, expression: str, order: str) -> str:
     return f"{d.agg}({expression})"
 
 
+def _months(first: date, last: date) -> list[tuple[date, date]]:
+    """The calendar months from ``first`` to ``last``, each cut to that range (inclusive)."""
+    out: list[tuple[date, date]] = []
+    start = first
+    while start <= last:
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        out.append((start, min(following - timedelta(days=1), last)))
+        start = following
+    return out
+
+
 def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[str, list[Any]]:
-    """The SELECT producing (customer_id, subject, evidence) for one rule."""
+    """The SELECT producing (customer_id, subject, evidence) for one rule, from the
+    working tables (and, for evidence, the fired customers' transactions)."""
     m = d.money.format
     o = d.obj
     if code == SignalCode.IDLE_DEPOSIT:
+        # The customers with an outflow after ``since`` go first (most customers have
+        # one), then the rest's balances are summed in whole cents (bigint: small hash
+        # states rather than numeric ones).
         since = as_of - timedelta(days=p["days"])
+        cents = "CAST(ROUND(h.balance_cny * 100) AS BIGINT)"
         return (
             f"""
             SELECT dd.customer_id, '' AS subject,
-                   {o}('balance', {m("dd.balance")}, 'accounts', dd.accounts,
-                       'since', CAST(%s AS TEXT), 'last_outflow_on', lo.last_out) AS evidence
-            FROM (SELECT customer_id, SUM(balance_cny) AS balance, COUNT(*) AS accounts
-                  FROM customers_holding
-                  WHERE status = 'active' AND product_type = 'demand_deposit' AND opened_on <= %s
-                  GROUP BY customer_id) dd
-            LEFT JOIN (SELECT customer_id, MAX(day) AS last_out FROM development_dailyflow
-                       WHERE outflows > 0 AND day >= %s AND day <= %s
-                       GROUP BY customer_id) lo
-                   ON lo.customer_id = dd.customer_id
-            WHERE dd.balance >= CAST(%s AS NUMERIC) AND (lo.last_out IS NULL OR lo.last_out <= %s)
+                   {o}('balance', {m("dd.cents / 100.0")}, 'accounts', dd.accounts,
+                       'since', CAST(%s AS TEXT),
+                       'last_outflow_on', (SELECT MAX(f.day) FROM development_dailyflow f
+                                           WHERE f.customer_id = dd.customer_id
+                                             AND f.day = %s AND f.outflows > 0)) AS evidence
+            FROM (SELECT h.customer_id, SUM({cents}) AS cents, COUNT(*) AS accounts
+                  FROM customers_holding h
+                  WHERE h.status = 'active' AND h.product_type = 'demand_deposit'
+                    AND h.opened_on <= %s
+                    AND NOT EXISTS (SELECT 1 FROM development_dailyflow f
+                                    WHERE f.customer_id = h.customer_id AND f.outflows > 0
+                                      AND f.day > %s AND f.day <= %s)
+                  GROUP BY h.customer_id
+                  HAVING SUM({cents}) >= CAST(%s AS NUMERIC) * 100) dd
             """,
-            [since.isoformat(), since, since, as_of, str(p["min_balance"]), since],
+            [since.isoformat(), since, since, since, as_of, str(p["min_balance"])],
         )
     if code == SignalCode.MATURITY:
         until = as_of + timedelta(days=p["days"])
@@ -185,31 +218,32 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [as_of, until],
         )
     if code == SignalCode.SALARY_NO_WEALTH:
-        # The months come from the summary (a month counts when a day in it had a salary
-        # at the threshold); the total and the transactions are read for the customers
-        # found only.
+        # One pass over the window's salaries at the threshold, grouped by customer: a
+        # month counts when it has one (one flag per calendar month of the window, added
+        # up), and the same group gives the total and the transactions. Wealth holders
+        # are left out after grouping.
         since = as_of - timedelta(days=p["days"])
+        months = _months(since + timedelta(days=1), as_of) or [(as_of, as_of)]
+        flag = "MAX(CASE WHEN t.booked_on >= %s AND t.booked_on <= %s THEN 1 ELSE 0 END)"
+        counted = " + ".join([flag] * len(months))
+        bounds = [day for month in months for day in month]
         return (
             f"""
-            SELECT f.customer_id, '' AS subject,
-                   {o}('months', f.months, 'total', {m("SUM(t.amount)")},
-                       'transactions', {_agg(d, "t.id", "t.id")}) AS evidence
-            FROM (SELECT customer_id, COUNT(*) AS months
-                  FROM (SELECT DISTINCT customer_id, {d.month_start.format("day")} AS month
-                        FROM development_dailyflow
-                        WHERE day > %s AND day <= %s
-                          AND salary_max >= CAST(%s AS NUMERIC)) paid
-                  GROUP BY customer_id
-                  HAVING COUNT(*) >= %s) f
-            JOIN customers_transaction t
-              ON t.customer_id = f.customer_id AND t.booked_on > %s AND t.booked_on <= %s
-             AND t.kind = 'salary' AND t.amount >= CAST(%s AS NUMERIC)
+            SELECT g.customer_id, '' AS subject,
+                   {o}('months', g.months, 'total', {m("g.total")},
+                       'transactions', {d.json.format("g.ids")}) AS evidence
+            FROM (SELECT t.customer_id, {counted} AS months, SUM(t.amount) AS total,
+                         {_agg(d, "t.id", "t.id")} AS ids
+                  FROM customers_transaction t
+                  WHERE t.booked_on > %s AND t.booked_on <= %s AND t.kind = 'salary'
+                    AND t.amount >= CAST(%s AS NUMERIC)
+                  GROUP BY t.customer_id
+                  HAVING {counted} >= %s) g
             WHERE NOT EXISTS (SELECT 1 FROM customers_holding h
-                              WHERE h.customer_id = f.customer_id AND h.status = 'active'
+                              WHERE h.customer_id = g.customer_id AND h.status = 'active'
                                 AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
-            GROUP BY f.customer_id, f.months
             """,
-            [since, as_of, str(p["min_amount"]), p["months"], since, as_of, str(p["min_amount"])],
+            [*bounds, since, as_of, str(p["min_amount"]), *bounds, p["months"]],
         )
     if code == SignalCode.LARGE_INFLOW:
         since = as_of - timedelta(days=p["days"])
@@ -300,8 +334,8 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             SELECT w.customer_id, '' AS subject,
                    {o}('people', COUNT(DISTINCT w.counterparty), 'transfers', COUNT(*),
                        'total', {m("-SUM(w.amount)")}) AS evidence
-            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
-            WHERE c.kind = 'corporate' AND w.booked_on > %s
+            FROM dev_win w
+            WHERE w.booked_on > %s
               AND w.kind IN ('transfer_out', 'transfer_out_other_bank')
               AND {d.length}(w.counterparty) BETWEEN 2 AND 4
               AND w.counterparty NOT LIKE '%%公司%%' AND w.counterparty NOT LIKE '%% %%'
@@ -317,9 +351,8 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             SELECT w.customer_id, w.counterparty AS subject,
                    {o}('counterparty', w.counterparty, 'transactions', COUNT(*),
                        'volume', {m("SUM(ABS(w.amount))")}) AS evidence
-            FROM dev_win w JOIN customers_customer c ON c.id = w.customer_id
-            WHERE c.kind = 'corporate' AND w.booked_on > %s AND w.counterparty <> ''
-              AND w.kind IN ('transfer_in', 'transfer_out')
+            FROM dev_win w
+            WHERE w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')
             GROUP BY w.customer_id, w.counterparty
             HAVING COUNT(*) >= %s AND SUM(ABS(w.amount)) >= CAST(%s AS NUMERIC)
                AND NOT EXISTS (SELECT 1 FROM customers_customer k
@@ -330,15 +363,9 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
     raise ValueError(code)
 
 
-# The rules read the daily summary, but for the two about counterparties, which read
-# the corporate customers' transactions with a counterparty (``dev_win``).
+# The rules that read the corporate customers' transactions with a counterparty
+# (``dev_win``) rather than the daily summary.
 WINDOW_RULES = (SignalCode.PAYROLL_POTENTIAL, SignalCode.COUNTERPARTY)
-
-
-# Rules whose candidates PostgreSQL underestimates (a count over grouped months), so it
-# would look up each one's transactions by index, one at a time; hash joins read the
-# window once instead.
-HASH_JOINED = (SignalCode.SALARY_NO_WEALTH,)
 
 
 def _window_days(rule: str, p: dict[str, Any]) -> int:
@@ -359,14 +386,15 @@ class Run:
 def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None) -> Run:
     """Compute every enabled rule for ``as_of`` (today by default) over the whole bank.
 
-    One transaction; a second run for the same date gives the same rows.
+    One transaction. Each rule's findings go to a working table of its own
+    (``dev_<code>``), then to development_signal in one pass (``_write``); a second run
+    for the same date finds the same rows and writes nothing.
     """
     as_of = as_of or timezone.localdate()
     rules = rules_effective()
     if codes is not None:
         rules = {code: p for code, p in rules.items() if code in codes}
     d = _dialect()
-    counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
     flow_days = max(
         (_window_days(code, p) for code, p in rules.items() if code not in WINDOW_RULES),
@@ -375,55 +403,103 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     window = max(
         (_window_days(code, rules[code]) for code in WINDOW_RULES if code in rules), default=None
     )
+    scratch = ["dev_win", "dev_found", "dev_diff", *(f"dev_{code}" for code in rules)]
     with transaction.atomic(), connection.cursor() as cursor:
+
+        def analyse(table: str) -> None:
+            # Fresh statistics, so the statements reading the table join it the right way.
+            if d is POSTGRES:
+                cursor.execute(f"ANALYZE {table}")
+
         started = time.monotonic()
         if d is POSTGRES:
             # Whole-bank aggregates: hash them in memory rather than spill to disk, and
             # skip JIT compilation, which costs more than it saves on these statements.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
+        # Takes the run's lock (FlowMark), so two runs never interleave.
         flow = flow_refresh(cursor, start=as_of - timedelta(days=flow_days))
         if d is POSTGRES and (flow["added"] or flow["rebuilt"]):
-            cursor.execute("ANALYZE development_dailyflow")
+            analyse("development_dailyflow")
         seconds["summary"] = time.monotonic() - started
+        for table in scratch:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
         started = time.monotonic()
-        cursor.execute("DROP TABLE IF EXISTS dev_win")
         if window is not None:
             cursor.execute(
-                "CREATE TEMP TABLE dev_win AS "
+                f"{d.scratch} dev_win AS "
                 "SELECT t.id, t.customer_id, t.booked_on, t.kind, t.amount, t.counterparty "
                 "FROM customers_transaction t JOIN customers_customer c ON c.id = t.customer_id "
                 "WHERE c.kind = 'corporate' AND t.counterparty <> '' "
-                "AND t.booked_on >= %s AND t.booked_on <= %s",
+                "AND t.booked_on > %s AND t.booked_on <= %s",
                 [as_of - timedelta(days=window), as_of],
             )
-            if d is POSTGRES:
-                cursor.execute("ANALYZE dev_win")
+            analyse("dev_win")
         seconds["window"] = time.monotonic() - started
+
         for code, params in rules.items():
             started = time.monotonic()
-            cursor.execute(
-                "DELETE FROM development_signal WHERE as_of = %s AND code = %s AND NOT EXISTS "
-                "(SELECT 1 FROM development_opportunity o "
-                "WHERE o.signal_id = development_signal.id)",
-                [as_of, code],
-            )
             select, args = _rule_sql(code, params, as_of, d)
-            if d is POSTGRES and code in HASH_JOINED:
-                cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute(
-                "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
-                f"SELECT r.customer_id, %s, %s, r.subject, r.evidence FROM ({select}) r WHERE true "
-                "ON CONFLICT (customer_id, code, as_of, subject) "
-                "DO UPDATE SET evidence = excluded.evidence",
-                [code, as_of, *args],
-            )
-            counts[code] = cursor.rowcount
-            if d is POSTGRES and code in HASH_JOINED:
-                cursor.execute("SET LOCAL enable_nestloop = on")
+            cursor.execute(f"{d.scratch} dev_{code} AS {select}", args)
             seconds[code] = time.monotonic() - started
-        cursor.execute("DROP TABLE IF EXISTS dev_win")
+
+        started = time.monotonic()
+        if rules:
+            found = " UNION ALL ".join(
+                f"SELECT '{code}' AS code, customer_id, subject, evidence FROM dev_{code}"
+                for code in rules
+            )
+            cursor.execute(f"{d.scratch} dev_found AS {found}")
+            analyse("dev_found")
+        counts = _write(cursor, d, as_of, list(rules))
+        seconds["write"] = time.monotonic() - started
+        for table in scratch:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return Run(as_of=as_of, counts=counts, seconds=seconds)
+
+
+def _write(cursor: Any, d: Dialect, as_of: date, codes: list[str]) -> dict[str, int]:
+    """Make the day's signals of ``codes`` what ``dev_found`` holds, touching only the
+    rows that change: a rerun for the same day with the same data writes nothing.
+
+    One join of the findings with the day's signals (``dev_diff``) tells each apart:
+    signals no longer found go, unless an opportunity was raised from them; changed
+    evidence is updated; new signals are inserted in customer order (their foreign-key
+    checks then read the customers in order).
+    """
+    counts = dict.fromkeys(codes, 0)
+    if not codes:
+        return counts
+    marks = ", ".join(["%s"] * len(codes))
+    cursor.execute(
+        f"{d.scratch} dev_diff AS "
+        "SELECT s.id, f.customer_id, f.code, f.subject, f.evidence "
+        "FROM dev_found f FULL JOIN (SELECT id, customer_id, code, subject, evidence "
+        f"FROM development_signal WHERE as_of = %s AND code IN ({marks})) s "
+        "ON s.customer_id = f.customer_id AND s.code = f.code AND s.subject = f.subject "
+        f"WHERE s.id IS NULL OR f.code IS NULL OR s.evidence {d.differs} f.evidence",
+        [as_of, *codes],
+    )
+    cursor.execute(
+        "DELETE FROM development_signal WHERE id IN "
+        "(SELECT x.id FROM dev_diff x WHERE x.code IS NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM development_opportunity o "
+        "WHERE o.signal_id = development_signal.id)"
+    )
+    cursor.execute(
+        "UPDATE development_signal SET evidence = x.evidence FROM dev_diff x "
+        "WHERE x.id = development_signal.id AND x.code IS NOT NULL"
+    )
+    cursor.execute(
+        "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
+        "SELECT x.customer_id, x.code, %s, x.subject, x.evidence FROM dev_diff x "
+        "WHERE x.id IS NULL ORDER BY x.customer_id, x.code, x.subject",
+        [as_of],
+    )
+    cursor.execute("SELECT code, COUNT(*) FROM dev_found GROUP BY code")
+    counts.update({code: n for code, n in cursor.fetchall()})
+    return counts
 
 
 # --- reads -----------------------------------------------------------------------------

@@ -279,3 +279,126 @@ def test_signals_follow_customer_visibility(cast: Cast) -> None:
     rows, _more = signal_list(actor=cast.analyst)
     assert {s.customer_id for s in rows} == {cast.own.pk, cast.far.pk}
     assert signal_list(actor=cast.admin)[0] == []
+
+
+def _person(name: str, **fields: Any) -> Customer:
+    fields.setdefault("birth_date", date(1980, 1, 1))
+    return CustomerFactory(display_name=name, **fields)
+
+
+def every_signal() -> dict[tuple[str, int, str], dict[str, Any]]:
+    return {
+        (s.code, s.customer_id, s.subject): presenters.evidence_out(s)
+        for s in Signal.objects.filter(as_of=DAY)
+    }
+
+
+def test_every_rule_at_once_then_a_rerun_writes_only_what_changed(cast: Cast) -> None:
+    """A small bank where every rule fires, computed in one run of them all. The same
+    test runs on SQLite and on PostgreSQL, so both compute exactly these signals."""
+    SignalRule.objects.create(code="payroll_potential", params={"count": 3})
+    unit = {"home_unit": cast.sub_a1}
+    idle = _person("闲置", **unit)
+    holding(idle, "demand_deposit", "250000.00")
+    txn(idle, "spending", "-10.00", ago(60))
+    maturing = _person("到期", **unit)
+    deposit = holding(maturing, "time_deposit", "80000.00", matures_on=DAY + timedelta(days=3))
+    paid = _person("代发", **unit)
+    salaries = [txn(paid, "salary", "9000.00", ago(d)).pk for d in (3, 33, 63)]
+    inflow = _person("大额", **unit)
+    big = txn(inflow, "large_inflow", "600000.00", ago(2))
+    leaving = _person("流失", **unit)
+    transfers = [txn(leaving, "transfer_out_other_bank", "-20000.00", ago(d)).pk for d in (1, 2, 3)]
+    born = _person("生日", birth_date=date(1988, 11, 23), **unit)
+    growing = _company(cast, "增长公司")
+    txn(growing, "transfer_in", "1500000.00", ago(10))  # not a large inflow: 10 days ago
+    txn(growing, "transfer_in", "1000000.00", ago(40))
+    payer = _company(cast, "发薪公司")
+    for name in ("张三", "李四", "王五"):
+        txn(payer, "transfer_out", "-5000.00", ago(3), counterparty=name)
+    buyer = _company(cast, "采购公司")
+    for _ in range(5):
+        txn(buyer, "transfer_in", "100000.00", ago(10), counterparty="上游供应商公司")
+
+    run = signals_compute(as_of=DAY)
+
+    assert every_signal() == {
+        ("idle_deposit", idle.pk, ""): {
+            "balance": "250000.00",
+            "accounts": 1,
+            "since": ago(60).isoformat(),
+            "last_outflow_on": ago(60).isoformat(),
+        },
+        ("maturity", maturing.pk, ""): {
+            "total": "80000.00",
+            "holdings": [
+                {
+                    "holding_id": deposit.pk,
+                    "product_type": "time_deposit",
+                    "balance": "80000.00",
+                    "matures_on": (DAY + timedelta(days=3)).isoformat(),
+                }
+            ],
+        },
+        ("salary_no_wealth", paid.pk, ""): {
+            "months": 3,
+            "total": "27000.00",
+            "transactions": salaries,
+        },
+        ("large_inflow", inflow.pk, ""): {
+            "total": "600000.00",
+            "transactions": [
+                {"id": big.pk, "amount": "600000.00", "booked_on": ago(2).isoformat()}
+            ],
+        },
+        ("attrition", leaving.pk, ""): {
+            "count": 3,
+            "total": "60000.00",
+            "transactions": transfers,
+        },
+        ("birthday", born.pk, ""): {"month_day": "11-23"},
+        ("settlement_growth", growing.pk, ""): {
+            "recent": "1500000.00",
+            "previous": "1000000.00",
+        },
+        ("payroll_potential", payer.pk, ""): {
+            "people": 3,
+            "transfers": 3,
+            "total": "15000.00",
+        },
+        ("counterparty", buyer.pk, "上游供应商公司"): {
+            "counterparty": "上游供应商公司",
+            "transactions": 5,
+            "volume": "500000.00",
+        },
+    }
+    assert run.counts == dict.fromkeys(run.counts, 1)
+    assert len(run.counts) == 9
+    for signal in Signal.objects.filter(as_of=DAY):
+        assert presenters.signal_reason(signal)  # every signal reads in plain words
+
+    # A rerun with the same data writes nothing; one after changes writes just them.
+    ids = dict(Signal.objects.values_list("code", "id"))
+    signals_compute(as_of=DAY)
+    assert dict(Signal.objects.values_list("code", "id")) == ids
+    kept = Signal.objects.get(code="idle_deposit")
+    Opportunity.objects.create(
+        customer=idle,
+        signal=kept,
+        signal_code=kept.code,
+        manager=cast.manager,
+        title="x",
+        follow_up_on=DAY,
+    )
+    txn(idle, "spending", "-10.00", ago(1))  # no longer idle, but an opportunity holds it
+    holding(paid, "fund", "1000.00")  # now holds a wealth product
+    Holding.objects.filter(pk=deposit.pk).update(balance_cny="90000.00")
+    txn(leaving, "transfer_out_other_bank", "-5000.00", ago(4))
+    signals_compute(as_of=DAY)
+    after = dict(Signal.objects.values_list("code", "id"))
+    assert "salary_no_wealth" not in after
+    assert after == {code: pk for code, pk in ids.items() if code != "salary_no_wealth"}
+    evidence = every_signal()
+    assert evidence[("maturity", maturing.pk, "")]["total"] == "90000.00"
+    assert evidence[("attrition", leaving.pk, "")]["count"] == 4
+    assert evidence[("idle_deposit", idle.pk, "")]["balance"] == "250000.00"
