@@ -345,7 +345,11 @@ class SignalRule(BaseModel):
 class Signal(models.Model):
     """A latent need found in one customer's data on one day, with the evidence for it."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the customer-first indexes below serve every lookup by customer,
+    # and a nightly run writes hundreds of thousands of signals.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     code = models.CharField(max_length=24, choices=SignalCode.choices)
     as_of = models.DateField()
     # What distinguishes two signals of one kind for one customer (a counterparty's name).
