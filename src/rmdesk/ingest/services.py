@@ -47,7 +47,7 @@ from rmdesk.ingest.hooks import BEFORE_MERGE
 from rmdesk.ingest.merge import Param, Stage, analyze, insert_select
 from rmdesk.ingest.models import Feed, ImportRowError, ImportRun
 from rmdesk.ingest.parsing import Cell, CellError, FileRefused, Spooled, read_table, spool, text
-from rmdesk.ingest.permissions import can_import
+from rmdesk.ingest.permissions import can_import, importable_feeds
 from rmdesk.org.models import Staff
 
 logger = logging.getLogger(__name__)
@@ -135,6 +135,8 @@ def import_file(
         raise PermissionDenied
     if feed not in FEEDS:
         raise DomainError(_("Unknown feed."), code="unknown_feed")
+    if actor is not None and not can_import(actor, feed):
+        raise PermissionDenied
     # Progress is published through a connection of its own, so that readers see it
     # while the run's transaction is open; not when the caller holds a transaction
     # (the run row would not be visible to that connection) and not on SQLite (one
@@ -590,10 +592,12 @@ def _derived_refresh() -> None:
 
 
 def import_run_list(*, actor: Staff) -> QuerySet[ImportRun]:
-    """Recent runs, everyone's; for the roles that may import. Raises PermissionDenied."""
-    if not can_import(actor):
+    """Recent runs of the feeds ``actor`` may import, everyone's. Raises PermissionDenied."""
+    feeds = importable_feeds(actor)
+    if not feeds:
         raise PermissionDenied
-    return ImportRun.objects.select_related("started_by").order_by("-started_at", "-id")
+    runs = ImportRun.objects.select_related("started_by").order_by("-started_at", "-id")
+    return runs if set(feeds) == set(FEEDS) else runs.filter(feed__in=feeds)
 
 
 def import_run_get(*, actor: Staff, run_id: int) -> ImportRun:
