@@ -425,8 +425,12 @@ class Holding(BaseModel):
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="holdings")
-    account_no = models.CharField(_("account number"), max_length=40, unique=True)
+    # No index of its own: (customer, product_type) below serves every lookup by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="holdings", db_index=False
+    )
+    # Unique by a constraint (no pattern-ops index: nothing searches it by prefix).
+    account_no = models.CharField(_("account number"), max_length=40)
     product_type = models.CharField(_("product type"), max_length=24, choices=ProductType.choices)
     product_code = models.CharField(_("product code"), max_length=40, blank=True)
     product_name = models.CharField(_("product"), max_length=200, blank=True)
@@ -453,6 +457,8 @@ class Holding(BaseModel):
             ),
         ]
         constraints = [
+            # The core system's account number: the key imports merge on (ON CONFLICT).
+            models.UniqueConstraint(fields=["account_no"], name="customers_holding_account_unique"),
             models.CheckConstraint(condition=Q(balance__gte=0), name="customers_holding_balance"),
             models.CheckConstraint(
                 condition=Q(balance_cny__gte=0), name="customers_holding_balance_cny"

@@ -53,6 +53,8 @@ from rmdesk.org.models import Staff
 logger = logging.getLogger(__name__)
 
 CHUNK = 5000
+# Memory a run's set-based statements may use per hash or sort (PostgreSQL).
+WORK_MEM = "128MB"
 # A merge that inserted more rows than this refreshes the table's planner statistics.
 ANALYZE_AFTER = 10_000
 MB = 1024 * 1024
@@ -422,6 +424,11 @@ def _apply(
     """
     table = read_table(spooled, max_unzipped=limits.max_bytes * UNZIP_FACTOR)
     _check_header(spec, table.header)
+    if connection.vendor == "postgresql":
+        # For this transaction only: the checks and the merge hash and count the whole
+        # file (a key twice, references, RETURNING counts); the default spills to disk.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
     spec.bind(table.header)
     width, key_index, key_length = spec.width, spec.key_index, spec.key_length
     now = timezone.now()

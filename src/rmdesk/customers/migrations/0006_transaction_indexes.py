@@ -10,6 +10,8 @@ the plain schema changes.
 import django.db.models.deletion
 from django.db import migrations, models
 
+from rmdesk.customers.migration_ops import InPlaceOnPostgres
+
 POSTGRES_FORWARDS = (
     'DROP INDEX IF EXISTS "customers_transaction_customer_id_40a7dbb7"',
     'DROP INDEX IF EXISTS "customers_transaction_txn_ref_90c12931_like"',
@@ -26,45 +28,15 @@ POSTGRES_BACKWARDS = (
 )
 
 
-class CheapOnPostgres(migrations.SeparateDatabaseAndState):
-    """The state operations; on PostgreSQL their schema effect done in place."""
-
-    def _states(self, app_label, from_state):
-        states = [from_state]
-        for operation in self.state_operations:
-            state = states[-1].clone()
-            operation.state_forwards(app_label, state)
-            states.append(state)
-        return states
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in POSTGRES_FORWARDS:
-                schema_editor.execute(sql)
-            return
-        states = self._states(app_label, from_state)
-        for index, operation in enumerate(self.state_operations):
-            operation.database_forwards(app_label, schema_editor, states[index], states[index + 1])
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in POSTGRES_BACKWARDS:
-                schema_editor.execute(sql)
-            return
-        states = self._states(app_label, to_state)
-        for index in reversed(range(len(self.state_operations))):
-            self.state_operations[index].database_backwards(
-                app_label, schema_editor, states[index + 1], states[index]
-            )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0005_relationship_links"),
     ]
 
     operations = [
-        CheapOnPostgres(
+        InPlaceOnPostgres(
+            forwards=POSTGRES_FORWARDS,
+            backwards=POSTGRES_BACKWARDS,
             state_operations=[
                 migrations.AlterField(
                     model_name="transaction",

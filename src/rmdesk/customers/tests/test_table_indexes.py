@@ -1,4 +1,4 @@
-"""The transactions table keeps the indexes its queries use, and no others."""
+"""The transactions and holdings tables keep the indexes their queries use, and no others."""
 
 from __future__ import annotations
 
@@ -57,3 +57,17 @@ def test_lookups_by_customer_use_the_dated_index() -> None:
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "customers_txn_customer_date" in plan
+
+
+def test_holdings_keep_one_index_by_customer_and_a_unique_account() -> None:
+    from rmdesk.customers.models import Holding
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Holding._meta.db_table)
+    indexed = sorted(
+        list(info["columns"])
+        for info in found.values()
+        if (info["index"] or info["unique"]) and not info["primary_key"]
+    )
+    assert indexed == [["account_no"], ["customer_id", "product_type"], ["matures_on"]]
+    assert found["customers_holding_account_unique"]["unique"]
