@@ -84,14 +84,18 @@ def normalise_text(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+# ``\s`` in a str pattern is exactly ``str.isspace``; one C-level search per value.
+_ANY_SPACE = re.compile(r"\s")
+
+
 def _has_inner_space(value: str) -> bool:
-    return any(ch.isspace() for ch in value)
+    return _ANY_SPACE.search(value) is not None
 
 
 # --- Resident identity number (GB 11643-1999) -------------------------------------------
 
 _RID_BODY = re.compile(r"[0-9]{17}")
-_RID_CHECK = frozenset("0123456789X")
+_RID_CHARS = re.compile(r"[0-9X]*")  # digits and the check character X
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
@@ -126,7 +130,7 @@ def _resident_id_prepare(value: str) -> str:
             IdentifierCode.BAD_CHARSET,
             _("The resident identity number must not contain spaces."),
         )
-    if any(ch not in _RID_CHECK for ch in number):
+    if not _RID_CHARS.fullmatch(number):
         raise IdentifierError(
             IdentifierCode.BAD_CHARSET,
             _("The resident identity number may contain only digits and a final X."),
@@ -430,10 +434,21 @@ def _lookup_key() -> bytes:
     configured: str | bytes = getattr(settings, "RMDESK_LOOKUP_KEY", "") or ""
     if configured:
         return configured.encode() if isinstance(configured, str) else configured
-    secret: str | bytes = settings.SECRET_KEY
+    return _derived_key(settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived_key(secret: str | bytes) -> bytes:
     secret_bytes = secret.encode() if isinstance(secret, str) else secret
     # Derived rather than used directly, so a digest never equals a value Django signs.
     return hashlib.sha256(b"rmdesk-lookup:" + secret_bytes).digest()
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """An HMAC with the key absorbed; each digest copies it (as ``hmac.new`` would
+    start over), so a bulk import does not redo the key's work per value."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def lookup_digest(kind: str, normalised_value: str) -> str:
@@ -449,5 +464,6 @@ def lookup_digest(kind: str, normalised_value: str) -> str:
     """
     if not _KIND.fullmatch(kind):
         raise ValueError(f"lookup kind must match {_KIND.pattern!r}, got {kind!r}")
-    message = f"{kind}:{normalised_value}".encode()
-    return hmac.new(_lookup_key(), message, hashlib.sha256).hexdigest()
+    mac = _keyed(_lookup_key()).copy()
+    mac.update(f"{kind}:{normalised_value}".encode())
+    return mac.hexdigest()

@@ -425,8 +425,12 @@ class Holding(BaseModel):
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="holdings")
-    account_no = models.CharField(_("account number"), max_length=40, unique=True)
+    # No index of its own: (customer, product_type) below serves every lookup by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="holdings", db_index=False
+    )
+    # Unique by a constraint (no pattern-ops index: nothing searches it by prefix).
+    account_no = models.CharField(_("account number"), max_length=40)
     product_type = models.CharField(_("product type"), max_length=24, choices=ProductType.choices)
     product_code = models.CharField(_("product code"), max_length=40, blank=True)
     product_name = models.CharField(_("product"), max_length=200, blank=True)
@@ -453,6 +457,8 @@ class Holding(BaseModel):
             ),
         ]
         constraints = [
+            # The core system's account number: the key imports merge on (ON CONFLICT).
+            models.UniqueConstraint(fields=["account_no"], name="customers_holding_account_unique"),
             models.CheckConstraint(condition=Q(balance__gte=0), name="customers_holding_balance"),
             models.CheckConstraint(
                 condition=Q(balance_cny__gte=0), name="customers_holding_balance_cny"
@@ -485,8 +491,13 @@ class Transaction(models.Model):
         PRODUCT_REDEMPTION = "product_redemption", _("Product redemption")
 
     id = models.BigAutoField(primary_key=True)
-    txn_ref = models.CharField(_("transaction reference"), max_length=40, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="transactions")
+    # Unique by a constraint, not ``unique=True``: that would add a second, pattern-ops
+    # index on PostgreSQL that no query uses and every import has to maintain.
+    txn_ref = models.CharField(_("transaction reference"), max_length=40)
+    # No index of its own: (customer, -booked_on) below serves every lookup by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
     account_no = models.CharField(_("account number"), max_length=40)
     booked_on = models.DateField(_("booked on"))
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
@@ -501,6 +512,10 @@ class Transaction(models.Model):
         indexes = [
             # A customer's recent movements: WHERE customer_id = ? ORDER BY booked_on DESC.
             models.Index(fields=["customer", "-booked_on"], name="customers_txn_customer_date"),
+        ]
+        constraints = [
+            # The core system's reference: the key imports merge on (ON CONFLICT).
+            models.UniqueConstraint(fields=["txn_ref"], name="customers_txn_ref_unique"),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ digests; customer numbers through their unique index.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ def _runs(text: str) -> list[tuple[bool, str]]:
     return runs
 
 
+@functools.lru_cache(maxsize=65_536)  # a pure function of the name; names recur (imports)
 def name_tokens(name: str) -> str:
     """The tokens stored for a name, space-separated and de-duplicated in order."""
     tokens: list[str] = []

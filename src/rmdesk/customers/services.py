@@ -103,13 +103,21 @@ _OTHER_ID = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
 def customer_fields_clean(
-    *, kind: str, data: dict[str, Any], current: Customer | None = None
+    *,
+    kind: str,
+    data: dict[str, Any],
+    current: Customer | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Validate and normalise customer fields; the same rules for pages, API and imports.
 
     ``current`` is the record being edited (its values fill what ``data`` leaves out
-    for the checks that span fields). Raises InvalidFields listing every refused field.
+    for the checks that span fields). ``today`` (default: today in the bank's time zone)
+    bounds birth dates; an import passes its own, read once. Raises InvalidFields
+    listing every refused field.
     """
+    if today is None:
+        today = timezone.localdate()
     errors: list[dict[str, str]] = []
     clean: dict[str, Any] = {}
 
@@ -129,7 +137,7 @@ def customer_fields_clean(
         if field in unknown:
             continue
         try:
-            clean[field] = _clean_one(kind, field, raw)
+            clean[field] = _clean_one(kind, field, raw, today=today)
         except identifiers.IdentifierError as exc:
             refuse(field, exc.code, exc.message)
 
@@ -138,7 +146,7 @@ def customer_fields_clean(
     )
     if "id_number" in clean and clean["id_number"]:
         try:
-            clean["id_number"] = _clean_id_number(id_type, str(clean["id_number"]))
+            clean["id_number"] = _clean_id_number(id_type, str(clean["id_number"]), today=today)
         except identifiers.IdentifierError as exc:
             refuse("id_number", exc.code, exc.message)
         else:
@@ -173,9 +181,9 @@ def customer_fields_clean(
     return clean
 
 
-def _clean_id_number(id_type: str, raw: str) -> str:
+def _clean_id_number(id_type: str, raw: str, *, today: date) -> str:
     if id_type == Customer.IdType.RESIDENT_ID:
-        return identifiers.resident_id(raw)
+        return identifiers.resident_id(raw, today=today)
     if id_type == Customer.IdType.USCC:
         return identifiers.uscc(raw)
     value = identifiers.normalise_text(raw).upper()
@@ -186,7 +194,7 @@ def _clean_id_number(id_type: str, raw: str) -> str:
     return value
 
 
-def _clean_one(kind: str, field: str, raw: Any) -> Any:
+def _clean_one(kind: str, field: str, raw: Any, *, today: date) -> Any:
     """One field on its own; cross-field rules are in customer_fields_clean."""
     if field in {"marketing_consent", "do_not_contact"}:
         if not isinstance(raw, bool):
@@ -211,7 +219,7 @@ def _clean_one(kind: str, field: str, raw: Any) -> Any:
             born = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
         except ValueError as exc:
             raise identifiers.IdentifierError("BAD_DATE", _("A date as YYYY-MM-DD.")) from exc
-        if born > timezone.localdate() or born.year < 1900:
+        if born > today or born.year < 1900:
             raise identifiers.IdentifierError("BAD_BIRTH_DATE", _("Not a possible birth date."))
         return born
     if field == "registered_capital":

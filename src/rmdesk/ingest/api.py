@@ -86,7 +86,7 @@ def run_create(
     dry_run: Form[bool] = False,
 ) -> ImportRun:
     # Checked before the file is read, not only in the service.
-    if not can_import(request.auth):
+    if not can_import(request.auth, feed):
         raise PermissionDenied
     run = services.import_file(
         actor=request.auth,

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
 from django.db import connection, models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core.errors import DomainError
@@ -527,6 +528,8 @@ class CustomersFeed(FeedSpec):
         self.flags = [Column(name, parse_bool) for name in ("marketing_consent", "do_not_contact")]
         self.units = Lookup(_units)
         self.managers = Lookup(_managers)
+        # Birth dates are bounded by the day the run started, read once (not per row).
+        self.today = timezone.localdate()
         self.present: list[tuple[str, int]] = []
 
     def parsers(self) -> list[Column]:
@@ -606,7 +609,7 @@ class CustomersFeed(FeedSpec):
         clean: dict[str, Any] = {}
         if kind:
             try:
-                clean = customer_fields_clean(kind=kind, data=data)
+                clean = customer_fields_clean(kind=kind, data=data, today=self.today)
             except InvalidFields as exc:
                 for detail in exc.details:
                     column = MODEL_TO_COLUMN.get(detail["field"], detail["field"])

@@ -166,6 +166,9 @@ class Stage:
         rejected = self.rejected()
         with connection.cursor() as cursor:
             for step, checks in enumerate(self.spec.checks()):
+                # Rows refused on their own were staged not ``ok``: only this step's
+                # refusals need marking, and a step that refused nothing needs no pass.
+                refused = False
                 for index, check in enumerate(checks):
                     cursor.execute(
                         f"WITH x (row_no, first) AS ({check.select}) "  # noqa: S608
@@ -181,9 +184,12 @@ class Stage:
                         ],
                     )
                     if cursor.rowcount:
+                        refused = True
                         rejected = self.rejected()
                         if rejected > max_rejected:
                             return rejected
+                if not refused:
+                    continue
                 cursor.execute(
                     f"UPDATE {STAGE} SET ok = FALSE WHERE ok AND row_no IN "  # noqa: S608
                     f"(SELECT row_no FROM {REJECT})"

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rmdesk.ingest import services
 from rmdesk.ingest.forms import UploadForm
 from rmdesk.ingest.models import ImportRun
-from rmdesk.ingest.permissions import can_import
+from rmdesk.ingest.permissions import can_import, importable_feeds
 from rmdesk.org.http import acting_staff
 
 ERRORS_SHOWN = 500
@@ -25,7 +25,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
     if not can_import(actor):
         raise PermissionDenied
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, feeds=importable_feeds(actor))
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         run = services.import_file(

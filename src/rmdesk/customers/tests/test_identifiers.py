@@ -620,3 +620,18 @@ def test_error_codes_are_stable_strings() -> None:
         "BAD_EMAIL",
         "TOO_LONG",
     }
+
+
+def test_inner_space_is_exactly_str_isspace() -> None:
+    # The check is a regular expression; it must agree with str.isspace on every character.
+    for point in range(0x110000):
+        char = chr(point)
+        assert identifiers._has_inner_space(f"a{char}b") is char.isspace(), hex(point)
+
+
+def test_lookup_digest_follows_a_changed_key(settings: Any) -> None:
+    # The keyed HMAC is reused across calls; a new key must not reuse it.
+    for key in ("key-one", "key-two", "key-one"):
+        settings.RMDESK_LOOKUP_KEY = key
+        expected = hmac.new(key.encode(), b"mobile:13800138000", hashlib.sha256).hexdigest()
+        assert identifiers.lookup_digest("mobile", "13800138000") == expected

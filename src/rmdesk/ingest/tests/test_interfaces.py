@@ -151,3 +151,75 @@ def test_progress_fragment_polls_while_running_and_reloads_when_done(cast, brows
     assert done["HX-Refresh"] == "true"
     assert "hx-get" not in done.content.decode()
     assert browser_for(cast.manager).get(f"/imports/{run.pk}/progress/").status_code == 403
+
+
+@pytest.fixture
+def product_officer(cast):
+    from rmdesk.org.models import Department
+    from rmdesk.org.roles import Role
+    from rmdesk.org.tests.factories import DepartmentFactory, StaffFactory
+
+    shelf = DepartmentFactory(org_unit=cast.head_office, kind=Department.Kind.WEALTH_PRODUCT)
+    return StaffFactory(
+        username="shelf",
+        org_unit=cast.head_office,
+        roles=[Role.DEPARTMENT_OFFICER],
+        department=shelf,
+    )
+
+
+PRODUCTS = (
+    "code,name,type,issuer_type,asset_class,risk_level,status\n"
+    "WM001,稳健理财1号,wm_public,wm_subsidiary,fixed_income,R2,on_sale\n"
+).encode()
+
+
+def test_a_product_officer_imports_the_products_feed_only(cast, client_for, product_officer):
+    from rmdesk.marketing.models import Product
+
+    customers_run = run_import(cast.admin, "customers", GOOD)
+    client = client_for(product_officer)
+    response = client.post("/api/v1/imports/products", {"file": upload(PRODUCTS)})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["feed"], body["status"], body["new"]) == ("products", "done", 1)
+    assert Product.objects.filter(code="WM001").exists()
+    for feed in ("customers", "holdings", "transactions"):
+        assert client.post(f"/api/v1/imports/{feed}", {"file": upload()}).status_code == 403
+    # The runs of the other feeds are out of their sight.
+    assert [item["id"] for item in client.get("/api/v1/imports").json()["items"]] == [body["id"]]
+    assert client.get(f"/api/v1/imports/{customers_run.pk}").status_code == 404
+    assert client.get(f"/api/v1/imports/{customers_run.pk}/errors.csv").status_code == 404
+    assert ImportRun.objects.count() == 2
+    # Operations still see every run, the products run among them.
+    listed = client_for(cast.ops_officer).get("/api/v1/imports").json()["items"]
+    assert {item["id"] for item in listed} == {body["id"], customers_run.pk}
+
+
+def test_a_product_officer_on_the_page(cast, browser_for, product_officer):
+    browser = browser_for(product_officer)
+    page = browser.get("/imports/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'value="products"' in html
+    assert 'value="customers"' not in html
+    refused = browser.post("/imports/", {"feed": "customers", "file": upload()})
+    assert refused.status_code == 200  # the form says the feed is not a choice
+    assert not ImportRun.objects.exists()
+    response = browser.post("/imports/", {"feed": "products", "file": upload(PRODUCTS)})
+    assert response.status_code == 302
+    assert ImportRun.objects.get().feed == "products"
+
+
+def test_a_product_officer_with_the_command(cast, tmp_path, capsys, product_officer):
+    products = tmp_path / "p.csv"
+    products.write_bytes(PRODUCTS)
+    call_command("import", "products", str(products), "--as", "shelf")
+    assert "new 1, changed 0, unchanged 0, rejected 0" in capsys.readouterr().out
+    customers = tmp_path / "c.csv"
+    customers.write_bytes(GOOD)
+    with pytest.raises(CommandError) as refused:
+        call_command("import", "customers", str(customers), "--as", "shelf")
+    assert refused.value.returncode == 1
+    assert not Customer.objects.filter(customer_no="P1").exists()
+    assert list(ImportRun.objects.values_list("feed", flat=True)) == ["products"]

@@ -1,14 +1,27 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rmdesk.ingest import services
 from rmdesk.ingest.models import Feed, ImportRun
 from rmdesk.org.models import Staff
+
+
+@contextmanager
+def _refused_as_error(options: dict[str, Any]) -> Iterator[None]:
+    try:
+        yield
+    except PermissionDenied as exc:
+        raise CommandError(
+            f"{options['username']} may not import the {options['feed']} feed.", returncode=1
+        ) from exc
 
 
 class Command(BaseCommand):
@@ -56,7 +69,7 @@ class Command(BaseCommand):
             max_rows=options["max_rows"],
             max_errors=options["max_errors"],
         )
-        with path.open("rb") as source:
+        with path.open("rb") as source, _refused_as_error(options):
             run = services.import_file(
                 actor=actor,
                 feed=options["feed"],
