@@ -18,6 +18,7 @@ from django.test import Client
 from ops_helpers import postgres_only
 
 from rmdesk.audit.models import AuditEvent
+from rmdesk.audit.services import audit_record
 from rmdesk.conftest import Cast
 from rmdesk.core.retry import SERIALIZABLE, is_retryable, retried_transaction
 from rmdesk.customers import services as customer_services
@@ -98,7 +99,7 @@ def test_an_aborted_transaction_is_counted_and_not_retried_inside_another(cast: 
 def test_a_service_runs_again_after_a_serialization_failure(
     cast: Cast, client_for: Callable[[Staff], Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = customer_services.audit_record
+    original = audit_record
     calls: list[int] = []
 
     def audit_record_failing_once(**kwargs: Any) -> Any:
