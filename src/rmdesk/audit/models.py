@@ -115,3 +115,49 @@ class AccessLog(ChainedRecord):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
+
+
+class RowChange(models.Model):
+    """A row of a tracked table inserted, updated or deleted, written by a database trigger.
+
+    The triggers (``rmdesk.audit.history``) see every write, whatever issued it: a
+    service, ``queryset.update()``, ``bulk_create``, the importer's merge or raw SQL.
+    ``fields`` names the columns an update changed; ``old`` holds their earlier values,
+    except personal columns (identity number, mobile, name…), which are named only, so
+    the history keeps no copy of personal data. ``actor`` is the signed-in user when the
+    write came through rmdesk (``history.change_actor``), NULL for other clients.
+    """
+
+    class Operation(models.TextChoices):
+        INSERT = "insert", _("Inserted")
+        UPDATE = "update", _("Updated")
+        DELETE = "delete", _("Deleted")
+
+    table_name = models.CharField(_("table"), max_length=63)
+    row_id = models.BigIntegerField(_("record id"))
+    operation = models.CharField(_("operation"), max_length=6, choices=Operation.choices)
+    fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    old = models.JSONField(_("earlier values"), null=True, blank=True)
+    at = models.DateTimeField(_("when"))
+    # No database constraint: the trigger writes whatever id the session names, and a
+    # history row must never make the change it records fail.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+
+    class Meta:
+        verbose_name = _("row change")
+        verbose_name_plural = _("row changes")
+        indexes = [
+            # "What happened to this record", newest first.
+            models.Index(fields=["table_name", "row_id", "-id"], name="audit_rowchange_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} {self.row_id} {self.operation}"

@@ -32,6 +32,7 @@ from rmdesk.contact.models import (
     Visit,
 )
 from rmdesk.core.errors import ConflictError, DomainError
+from rmdesk.core.retry import retried_transaction
 from rmdesk.customers.models import Customer, KeyPerson
 from rmdesk.customers.selectors import customer_get
 from rmdesk.org.models import Department, Staff
@@ -122,7 +123,7 @@ def _check_interaction(
     return needs, key_person
 
 
-@transaction.atomic
+@retried_transaction()
 def interaction_log(*, actor: Staff, customer_id: int, data: InteractionData) -> Interaction:
     """Record a contact with a customer the actor may see and serve.
 

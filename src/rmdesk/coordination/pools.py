@@ -26,6 +26,7 @@ from rmdesk.coordination.access import HEAD_ROLES, can_manage_routing
 from rmdesk.coordination.models import PoolEntry, ResourcePool, WorkOrder
 from rmdesk.coordination.routing import ancestors
 from rmdesk.core.errors import DomainError
+from rmdesk.core.retry import retried_transaction
 from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.roles import Role
 
@@ -146,7 +147,7 @@ def pool_create(
     return pool
 
 
-@transaction.atomic
+@retried_transaction()
 def pool_allocate(*, actor: Staff, pool_id: int, org_unit_id: int, amount: Decimal) -> ResourcePool:
     """Carve ``amount`` out of a pool for a unit directly below (its pool is created on
     first allocation). Returns the child pool.

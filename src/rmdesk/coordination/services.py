@@ -38,6 +38,7 @@ from rmdesk.coordination.models import (
 )
 from rmdesk.coordination.routing import approval_chain, route
 from rmdesk.core.errors import ConflictError, DomainError
+from rmdesk.core.retry import retried_transaction
 from rmdesk.customers.models import Customer
 from rmdesk.notify.services import notify
 from rmdesk.org.models import Department, Staff
@@ -312,7 +313,7 @@ def _lock(actor: Staff, work_order_id: int) -> WorkOrder:
     return WorkOrder.objects.select_for_update().get(pk=work_order_id)
 
 
-@transaction.atomic
+@retried_transaction()
 def work_order_transition(
     *,
     actor: Staff,

@@ -42,8 +42,7 @@ class ExportFilter(Schema):
     format: str = Field(default="csv", pattern="^(csv|xlsx)$")
 
 
-@router.get("", response=CustomerPageOut, summary="Customers I may see")
-def customer_list(request: AuthedRequest, filters: Query[CustomerFilter]) -> dict[str, object]:
+def _page(request: AuthedRequest, filters: CustomerFilter) -> dict[str, object]:
     page = selectors.customer_list(
         actor=request.auth, q=filters.q, offset=filters.offset, limit=filters.limit
     )
@@ -51,6 +50,23 @@ def customer_list(request: AuthedRequest, filters: Query[CustomerFilter]) -> dic
         "items": [presenters.customer_summary(customer) for customer in page.items],
         "page": {"offset": page.offset, "limit": page.limit, "has_more": page.has_more},
     }
+
+
+@router.get("", response=CustomerPageOut, summary="Customers I may see")
+def customer_list(request: AuthedRequest, filters: Query[CustomerFilter]) -> dict[str, object]:
+    """``?q=`` suits a name; search by mobile or identity number with POST /search."""
+    return _page(request, filters)
+
+
+@router.post(
+    "/search",
+    response={200: CustomerPageOut, 422: ErrorOut},
+    summary="Search the customers I may see (the search text in the body, not the URL)",
+)
+def customer_search(request: AuthedRequest, payload: CustomerFilter) -> dict[str, object]:
+    """The same answer as the list with ``?q=``, but a mobile or identity number searched
+    for stays out of URLs, proxies' and servers' logs and browser history."""
+    return _page(request, payload)
 
 
 @router.post("", response={201: CustomerOut, **ERRORS}, summary="Record a new customer")

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from rmdesk.audit.models import AccessLog
 from rmdesk.audit.services import access_record, audit_record
 from rmdesk.core.errors import ConflictError, DomainError
+from rmdesk.core.retry import retried_transaction
 from rmdesk.customers import identifiers
 from rmdesk.customers.masking import PERSONAL_FIELDS, can_reveal, field_value
 from rmdesk.customers.models import (
@@ -414,7 +415,7 @@ def _manager_in_scope(actor: Staff, manager_id: int) -> Staff:
     return manager
 
 
-@transaction.atomic
+@retried_transaction()
 def customer_update(
     *, actor: Staff, customer_id: int, version: int, data: dict[str, Any]
 ) -> Customer:

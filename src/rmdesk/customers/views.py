@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,19 +19,25 @@ from rmdesk.org.policy import can_modify_customers
 from rmdesk.web.actions import refusal_on_form, run_action
 
 
+def _params(request: HttpRequest) -> QueryDict:
+    """A search's parameters: in the body when the page posts them (a mobile or identity
+    number must not land in a URL), in the query string for links."""
+    return request.POST if request.method == "POST" else request.GET
+
+
 def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
     try:
-        value = int(request.GET.get(name, default))
+        value = int(_params(request).get(name, default))
     except ValueError:
         return default
     return min(max(value, low), high)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
-    q = request.GET.get("q", "")[:100]
+    q = _params(request).get("q", "")[:100]
     offset = _int_param(request, "offset", 0, low=0, high=1_000_000)
     page = selectors.customer_list(actor=actor, q=q, offset=offset, limit=settings.RMDESK_PAGE_SIZE)
     context = {
@@ -44,7 +50,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     }
     template = (
         "customers/_customer_rows.html"
-        if getattr(request, "htmx", False) and request.GET.get("fragment") == "rows"
+        if getattr(request, "htmx", False) and _params(request).get("fragment") == "rows"
         else "customers/customer_list.html"
     )
     return render(request, template, context)
@@ -169,16 +175,17 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def customer_export(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request)
-    fmt = request.GET.get("format", "csv")
+    params = _params(request)
+    fmt = params.get("format", "csv")
     if fmt not in {"csv", "xlsx"}:
         fmt = "csv"
     try:
         exported = export.customer_export(
-            actor=actor, q=request.GET.get("q", "")[:100], fmt=fmt, request=request
+            actor=actor, q=params.get("q", "")[:100], fmt=fmt, request=request
         )
     except DomainError as exc:
         messages.error(request, str(exc.message))

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import ConflictError, DomainError
+from rmdesk.core.retry import retried_transaction
 from rmdesk.customers.models import Customer, Tier
 from rmdesk.customers.selectors import customer_get
 from rmdesk.marketing import selectors
@@ -575,7 +576,7 @@ class SaleBlocked(DomainError):
     status = 422
 
 
-@transaction.atomic
+@retried_transaction()
 def sale_record(
     *,
     actor: Staff,

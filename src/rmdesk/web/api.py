@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ninja import Query, Router, Schema
@@ -51,12 +52,7 @@ class SearchOut(Schema):
     results: list[KindResultOut]
 
 
-@router.get(
-    "/search",
-    response={200: SearchOut, 422: ErrorOut},
-    summary="Search the records I may see",
-)
-def search(request: AuthedRequest, filters: Query[SearchFilter]) -> dict[str, Any]:
+def _search(request: AuthedRequest, filters: SearchFilter) -> dict[str, Any]:
     q = global_search.search_text_clean(filters.q)
     kinds = global_search.search_kinds_clean(filters.kinds)
     results = (
@@ -65,3 +61,28 @@ def search(request: AuthedRequest, filters: Query[SearchFilter]) -> dict[str, An
         else []
     )
     return {"results": results}
+
+
+@router.get(
+    "/search",
+    response={200: SearchOut, 422: ErrorOut},
+    summary="Search the records I may see",
+)
+def search(request: AuthedRequest, filters: Query[SearchFilter]) -> dict[str, Any]:
+    """``?q=`` suits a name; search by mobile or identity number with POST."""
+    return _search(request, filters)
+
+
+@router.post(
+    "/search",
+    response={200: SearchOut, 422: ErrorOut},
+    summary="Search the records I may see (the search text in the body, not the URL)",
+)
+def search_by_post(request: AuthedRequest, payload: SearchFilter) -> dict[str, Any]:
+    """As the GET search; ``more_url`` is the page's path alone, since the search text
+    (perhaps a mobile or identity number) must not be put back into a URL."""
+    answer = _search(request, payload)
+    answer["results"] = [
+        replace(result, more_url=result.more_url.split("?", 1)[0]) for result in answer["results"]
+    ]
+    return answer

@@ -112,6 +112,10 @@ class KindResult:
     # or this search narrowed to the kind when the app's list has no search of its own.
     more_url: str
     own_list: bool = True
+    # The pages ask for more by POST to this path (the search text in the body, never in
+    # a URL: it may be a mobile or an identity number); empty: ``more_url`` is a link.
+    more_path: str = ""
+    more_kinds: str = ""
 
 
 def _more(hits: list[Hit], limit: int) -> tuple[list[Hit], bool]:
@@ -136,7 +140,14 @@ def _customers(actor: Staff, q: str, limit: int) -> KindResult:
             )
         )
     more_url = reverse("customers:list") + "?" + urlencode({"q": q})
-    return KindResult("customers", str(KINDS["customers"]), hits, page.has_more, more_url)
+    return KindResult(
+        "customers",
+        str(KINDS["customers"]),
+        hits,
+        page.has_more,
+        more_url,
+        more_path=reverse("customers:list"),
+    )
 
 
 def _prospect_filter(q: str) -> Q:
@@ -180,7 +191,16 @@ def _prospects(actor: Staff, q: str, limit: int) -> KindResult:
     hits, has_more = _more(hits, limit)
     # The pipeline has no search of its own: more prospects are listed here.
     more = _search_page(q, "prospects")
-    return KindResult("prospects", str(KINDS["prospects"]), hits, has_more, more, own_list=False)
+    return KindResult(
+        "prospects",
+        str(KINDS["prospects"]),
+        hits,
+        has_more,
+        more,
+        own_list=False,
+        more_path=reverse("web:search"),
+        more_kinds="prospects",
+    )
 
 
 def _work_orders(actor: Staff, q: str, limit: int) -> KindResult:
@@ -209,7 +229,14 @@ def _work_orders(actor: Staff, q: str, limit: int) -> KindResult:
     # The work-order list has no search of its own: more work orders are listed here.
     more = _search_page(q, "work_orders")
     return KindResult(
-        "work_orders", str(KINDS["work_orders"]), hits, has_more, more, own_list=False
+        "work_orders",
+        str(KINDS["work_orders"]),
+        hits,
+        has_more,
+        more,
+        own_list=False,
+        more_path=reverse("web:search"),
+        more_kinds="work_orders",
     )
 
 

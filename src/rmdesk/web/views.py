@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from rmdesk.core.errors import DATABASE_UNAVAILABLE, database_unavailable
 from rmdesk.org.http import acting_staff
@@ -33,18 +33,23 @@ def home(request: HttpRequest) -> HttpResponse:
     return workbench_home(request)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    """Hits of every kind for the header's search box; one kind when ``kinds`` names it."""
+    """Hits of every kind for the header's search box; one kind when ``kinds`` names it.
+
+    The pages search by POST, so a mobile or identity number never lands in a URL (the
+    browser's history, a proxy's log); GET stays for links that search by a name.
+    """
     actor = acting_staff(request)
-    raw = request.GET.get("q", "")
+    params = request.POST if request.method == "POST" else request.GET
+    raw = params.get("q", "")
     errors: list[dict[str, str]] = []
     q = ""
     kinds: tuple[str, ...] = tuple(global_search.KINDS)
     try:
         q = global_search.search_text_clean(raw)
-        kinds = global_search.search_kinds_clean(request.GET.get("kinds"))
+        kinds = global_search.search_kinds_clean(params.get("kinds"))
     except global_search.SearchInvalid as refused:
         errors = list(refused.details)
         q = ""
@@ -64,7 +69,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "one_kind": one_kind,
             "kinds": [(code, str(label)) for code, label in global_search.KINDS.items()],
-            "chosen": kinds if request.GET.get("kinds") else (),
+            "chosen": kinds if params.get("kinds") else (),
             "max_length": global_search.MAX_LENGTH,
         },
     )
