@@ -28,7 +28,9 @@ import pytest
 from django.db import connection
 from ops_helpers import database_url, postgres_only, subprocess_env
 
-pytestmark = [postgres_only]
+pytestmark = [
+    postgres_only("it stops a PostgreSQL cluster of its own with pg_ctl and checks its recovery")
+]
 
 LOAD_SECONDS = 3.0
 
