@@ -79,6 +79,68 @@ def test_the_session_key_rotates_on_sign_in(cast: Cast) -> None:
     assert client.session.session_key != before
 
 
+def form_token(page: str) -> str:
+    return page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+
+def test_the_pre_sign_in_session_key_is_dead_after_sign_in(cast: Cast) -> None:
+    """RELIABILITY.md A4: a fixated (pre-sign-in) session cookie is not signed in."""
+    client = Client()
+    client.get("/login/")
+    client.session.save()
+    old = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert sign_in(client, "rm-own").status_code == 302
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != old
+    assert client.get("/api/v1/me").status_code == 200
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = old
+    assert replay.get("/api/v1/me").status_code == 401
+    assert replay.get("/").status_code == 302
+
+
+def test_the_csrf_token_rotates_on_sign_in(cast: Cast) -> None:
+    """RELIABILITY.md A4: the CSRF secret changes and the pre-sign-in token is refused."""
+    client = Client(enforce_csrf_checks=True)
+    old_token = form_token(client.get("/login/").content.decode())
+    old_cookie = client.cookies[settings.CSRF_COOKIE_NAME].value
+    response = client.post(
+        "/login/",
+        {"username": "rm-own", "password": TEST_PASSWORD, "csrfmiddlewaretoken": old_token},
+    )
+    assert response.status_code == 302
+    new_cookie = client.cookies[settings.CSRF_COOKIE_NAME].value
+    assert new_cookie
+    assert new_cookie != old_cookie
+    # A forged post carrying the token known before sign-in is refused (the browser
+    # now holds the new CSRF cookie; a page cannot set a __Host- cookie cross-site) ...
+    assert client.post("/logout/", {"csrfmiddlewaretoken": old_token}).status_code == 403
+    assert client.get("/api/v1/me").status_code == 200
+    # ... while the token of a page served after sign-in works.
+    fresh = form_token(client.get("/customers/").content.decode())
+    assert client.post("/logout/", {"csrfmiddlewaretoken": fresh}).status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_token_sign_in_neither_reuses_nor_opens_a_session(cast: Cast) -> None:
+    """RELIABILITY.md A4: a bearer token is issued without signing any session in."""
+    client = Client()
+    client.get("/login/")
+    client.session.save()
+    old = client.cookies[settings.SESSION_COOKIE_NAME].value
+    response = client.post(
+        "/api/v1/auth/tokens",
+        {"username": "rm-own", "password": TEST_PASSWORD, "days": 1},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert client.get("/api/v1/me").status_code == 401
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = old
+    assert replay.get("/api/v1/me").status_code == 401
+    bearer = Client(HTTP_AUTHORIZATION=f"Bearer {response.json()['token']}")
+    assert bearer.get("/api/v1/me").status_code == 200
+
+
 def test_signing_out_ends_the_session_on_the_server(cast: Cast) -> None:
     """RELIABILITY.md A5."""
     client = Client()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, path: Path, **options: Any) -> None:
         try:
+            started = time.monotonic()
             backup_create(path)
+            seconds = time.monotonic() - started
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"backed up to {path} ({path.stat().st_size:,} bytes)")
+        self.stdout.write(f"backed up to {path} ({path.stat().st_size:,} bytes) in {seconds:.2f} s")
