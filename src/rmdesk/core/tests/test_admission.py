@@ -133,18 +133,19 @@ def test_the_web_application_sets_the_statement_timeout_on_new_connections() -> 
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statement_timeout")
+@pytest.mark.django_db(transaction=True)  # another session must see the committed tables
 @override_settings(WEB_STATEMENT_TIMEOUT_MS=300)
 def test_a_statement_past_the_timeout_answers_503_with_retry_after(
     cast: Cast, client_for: Callable[[Staff], Client]
 ) -> None:
     client = client_for(cast.manager)
     statement_timeout_apply(sender=None, connection=connection)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone() == ("300ms",)
-    # Another session holds the customers table: the list waits on it past the timeout.
     other = connections.create_connection("default")
     try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone() == ("300ms",)
+        # Another session holds the customers table: the list waits on it past the timeout.
         other.set_autocommit(False)
         with other.cursor() as cursor:
             cursor.execute(f'LOCK TABLE "{Customer._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
@@ -154,6 +155,8 @@ def test_a_statement_past_the_timeout_answers_503_with_retry_after(
     finally:
         other.rollback()
         other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json()["code"] == "statement_timeout"
