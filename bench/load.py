@@ -29,7 +29,8 @@ database, what the run must leave true (RELIABILITY.md G2):
 ``--overload FACTOR`` runs closed loop with FACTOR times the sessions the server admits at
 once (processes × threads less the one each keeps to refuse: core/admission.py), so
 FACTOR 2 is twice its capacity. Then an answer must be fast, not good: requests past a
-process's limit are shed with 503 and Retry-After; the run reports how many were shed
+process's limit are shed with 503 and Retry-After (a shed session waits as told before
+its next request); the run reports how many were shed
 and the slowest request beside the floor's, and ``--check`` fails if any request took
 longer than gunicorn's timeout (``--web-timeout``), got no answer, or was answered 5xx
 other than 503 (RELIABILITY.md G3).
@@ -261,6 +262,7 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.retry_after = 0.0  # the last answer's Retry-After, seconds
 
     async def request(self, req: Request, token: str, rid: str) -> tuple[int, bytes]:
         for attempt in (1, 2):
@@ -293,6 +295,7 @@ class Connection:
         status_line = await self.reader.readuntil(b"\r\n")
         status = int(status_line.split()[1])
         length, chunked, close = 0, False, False
+        self.retry_after = 0.0
         while True:
             line = await self.reader.readuntil(b"\r\n")
             if line == b"\r\n":
@@ -305,6 +308,8 @@ class Connection:
                 chunked = True
             elif name == "connection" and value.lower() == "close":
                 close = True
+            elif name == "retry-after" and value.isdigit():
+                self.retry_after = float(value)
         body = b""
         if chunked:
             parts = []
@@ -383,6 +388,7 @@ async def drive(
     think: tuple[float, float],
     seed: int,
     patience: float = 120.0,
+    polite: bool = False,
 ) -> tuple[Tally, float]:
     """One session per persona for ``seconds``: request, pause ``think`` (uniform), again."""
     parts = urlsplit(base)
@@ -416,7 +422,9 @@ async def drive(
                 tally.add(action.name, time.perf_counter() - started, status in req.expect, status)
                 if req.access:
                     tally.accesses.append((rid, req.access, _access_expected(req, status, body)))
-                if think[1]:
+                if polite and status == 503 and conn.retry_after:
+                    await asyncio.sleep(conn.retry_after)  # as told, like a well-behaved client
+                elif think[1]:
                     await asyncio.sleep(rng.uniform(*think))
         finally:
             conn.close()
@@ -980,7 +988,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         client_cpu = time.process_time()
         mixed, mixed_time = asyncio.run(
             drive(base, personas, actions, context, seconds=args.seconds, think=think, seed=seed,
-                  patience=args.web_timeout + 10.0)
+                  patience=args.web_timeout + 10.0, polite=bool(args.overload))
         )  # fmt: skip
         client_cpu = time.process_time() - client_cpu
         mixed_summary = report(f"Mix {args.mix}", mixed, mixed_time, floor, actions)
