@@ -26,6 +26,15 @@ database, what the run must leave true (RELIABILITY.md G2):
   (one per 360, one per exported customer, one per reveal), found by the request id the
   client sent, and a refused one has none.
 
+``--overload FACTOR`` runs closed loop with FACTOR times the sessions the server admits at
+once (processes × threads less the one each keeps to refuse: core/admission.py), so
+FACTOR 2 is twice its capacity. Then an answer must be fast, not good: requests past a
+process's limit are shed with 503 and Retry-After (a shed session waits as told before
+its next request); the run reports how many were shed
+and the slowest request beside the floor's, and ``--check`` fails if any request took
+longer than gunicorn's timeout (``--web-timeout``), got no answer, or was answered 5xx
+other than 503 (RELIABILITY.md G3).
+
 A broken invariant exits 1. ``--check`` also exits 1 when the latency or error targets
 are missed (``--reads-p99``, ``--mixed-p99``, ``--max-error-rate``; 5xx must be 0), so
 the run can gate G1 and G2. ``--json`` writes the figures.
@@ -253,6 +262,7 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.retry_after = 0.0  # the last answer's Retry-After, seconds
 
     async def request(self, req: Request, token: str, rid: str) -> tuple[int, bytes]:
         for attempt in (1, 2):
@@ -285,6 +295,7 @@ class Connection:
         status_line = await self.reader.readuntil(b"\r\n")
         status = int(status_line.split()[1])
         length, chunked, close = 0, False, False
+        self.retry_after = 0.0
         while True:
             line = await self.reader.readuntil(b"\r\n")
             if line == b"\r\n":
@@ -297,6 +308,8 @@ class Connection:
                 chunked = True
             elif name == "connection" and value.lower() == "close":
                 close = True
+            elif name == "retry-after" and value.isdigit():
+                self.retry_after = float(value)
         body = b""
         if chunked:
             parts = []
@@ -324,11 +337,19 @@ class Tally:
     errors: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     server_errors: int = 0
+    shed: int = 0  # 503: refused at once (overloaded) or cut at the statement timeout
+    unanswered: int = 0  # no answer: a dropped connection or the client's own timeout
+    slowest: float = 0.0
     # (request id, access kind, entries the answer must have left; None: unknown)
     accesses: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def add(self, name: str, seconds: float, ok: bool, status: int) -> None:
         self.samples.setdefault(name, []).append(seconds)
+        self.slowest = max(self.slowest, seconds)
+        if status == 503:
+            self.shed += 1
+        elif status == 0:
+            self.unanswered += 1
         if status >= 500:
             self.server_errors += 1
         if not ok:
@@ -366,6 +387,8 @@ async def drive(
     seconds: float,
     think: tuple[float, float],
     seed: int,
+    patience: float = 120.0,
+    polite: bool = False,
 ) -> tuple[Tally, float]:
     """One session per persona for ``seconds``: request, pause ``think`` (uniform), again."""
     parts = urlsplit(base)
@@ -390,14 +413,18 @@ async def drive(
                 started = time.perf_counter()
                 body = b""
                 try:
-                    status, body = await conn.request(req, req.token or persona.token, rid)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    status, body = await asyncio.wait_for(
+                        conn.request(req, req.token or persona.token, rid), patience
+                    )
+                except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
                     status = 0
                     conn.close()
                 tally.add(action.name, time.perf_counter() - started, status in req.expect, status)
                 if req.access:
                     tally.accesses.append((rid, req.access, _access_expected(req, status, body)))
-                if think[1]:
+                if polite and status == 503 and conn.retry_after:
+                    await asyncio.sleep(conn.retry_after)  # as told, like a well-behaved client
+                elif think[1]:
                     await asyncio.sleep(rng.uniform(*think))
         finally:
             conn.close()
@@ -423,6 +450,9 @@ def report(
     print(
         f"\n{title}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s, "
         f"errors {errors} ({100 * errors / max(total, 1):.2f} %), 5xx {tally.server_errors}"
+        f" (503 shed {tally.shed}), no answer {tally.unanswered},"
+        f" slowest {1000 * tally.slowest:.0f} ms"
+        + (f" (the floor's slowest {1000 * floor.slowest:.0f} ms)" if floor else "")
     )
     floor_all = [s for v in (floor.samples.values() if floor else []) for s in v]
     floor_p99 = percentile(floor_all, 99) if floor_all else None
@@ -461,6 +491,9 @@ def report(
         "throughput": total / elapsed,
         "errors": errors,
         "server_errors": tally.server_errors,
+        "shed": tally.shed,
+        "unanswered": tally.unanswered,
+        "slowest_ms": 1000 * tally.slowest,
         "error_rate": errors / max(total, 1),
         "p50_ms": percentile(every, 50),
         "p99_ms": percentile(every, 99),
@@ -796,7 +829,7 @@ def free_port() -> int:
 
 
 def server_start(
-    url: str, workers: int, threads: int, application_name: str
+    url: str, workers: int, threads: int, application_name: str, timeout: int
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     var = HERE / "var" / "load"
@@ -825,6 +858,8 @@ def server_start(
         str(workers),
         "--threads",
         str(threads),
+        "--timeout",
+        str(timeout),
     ]
     log = open(var / f"server-{port}.log", "wb")  # noqa: SIM115 (kept open for the server)
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
@@ -843,6 +878,18 @@ def server_start(
 
 def targets_check(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
     missed = []
+    if args.overload:
+        # Past capacity an answer must be fast, not good: 503s are expected, nothing else.
+        if not summary["slowest_ms"] <= 1000 * args.web_timeout:
+            missed.append(
+                f"slowest {summary['slowest_ms']:.0f} ms > gunicorn's {args.web_timeout} s"
+            )
+        if summary["unanswered"]:
+            missed.append(f"{summary['unanswered']} requests got no answer")
+        if summary["server_errors"] > summary["shed"]:
+            other = summary["server_errors"] - summary["shed"]
+            missed.append(f"{other} answers 5xx other than 503")
+        return missed
     reads = summary.get("reads", {}).get("p99_ms", float("nan"))
     if not reads <= args.reads_p99:
         missed.append(f"reads p99 {reads:.0f} ms > {args.reads_p99:.0f} ms")
@@ -868,7 +915,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--closed", action="store_true", help="No pauses: saturation throughput.")
     parser.add_argument("--mix", choices=sorted(MIXES), default="g2")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn processes.")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=5, help="per process (one refuses)")
+    parser.add_argument(
+        "--overload", type=float, default=0, metavar="FACTOR",
+        help="Closed loop at FACTOR × the requests the server admits at once (G3).",
+    )  # fmt: skip
+    parser.add_argument("--web-timeout", type=int, default=30, help="gunicorn's timeout, s")
     parser.add_argument("--warm", type=float, default=10, help="Seconds of warm-up, not counted.")
     parser.add_argument("--seed", type=int, default=0, help="0: a new draw of managers each run.")
     parser.add_argument("--json", type=Path, default=None)
@@ -877,6 +929,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--mixed-p99", type=float, default=800.0, help="ms (G2: 800)")
     parser.add_argument("--max-error-rate", type=float, default=0.001, help="(G1: 0.001)")
     args = parser.parse_args(argv)
+    if args.overload:
+        args.closed = True
+        args.sessions = max(1, round(args.overload * args.workers * max(1, args.threads - 1)))
     think = (0.0, 0.0) if args.closed else (min(args.think), max(args.think))
     seed = args.seed or random.SystemRandom().randrange(1, 1_000_000)
     tag = "load" + secrets.token_hex(4)
@@ -907,11 +962,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if not base:
             server, base = server_start(
-                args.database_url, args.workers, args.threads, "rmdesk-" + tag
+                args.database_url, args.workers, args.threads, "rmdesk-" + tag, args.web_timeout
             )
             print(
                 f"rmdesk serve --prod at {base}: {args.workers} processes × {args.threads}"
-                f" threads, {os.cpu_count()} cores"
+                f" threads (each admits {max(1, args.threads - 1)} requests at once),"
+                f" {os.cpu_count()} cores"
             )
         if args.warm:
             asyncio.run(
@@ -931,8 +987,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             meter.begin()
         client_cpu = time.process_time()
         mixed, mixed_time = asyncio.run(
-            drive(base, personas, actions, context, seconds=args.seconds, think=think, seed=seed)
-        )
+            drive(base, personas, actions, context, seconds=args.seconds, think=think, seed=seed,
+                  patience=args.web_timeout + 10.0, polite=bool(args.overload))
+        )  # fmt: skip
         client_cpu = time.process_time() - client_cpu
         mixed_summary = report(f"Mix {args.mix}", mixed, mixed_time, floor, actions)
         if meter is not None:
@@ -961,12 +1018,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"\n{cancelled} pool requests of the run cancelled (their holds released)")
         broken = invariants_check(mixed, since, tag)
         missed = targets_check(mixed_summary, args)
-        print(
-            "\nTargets: "
-            + ("met" if not missed else "missed: " + "; ".join(missed))
-            + f" (reads p99 ≤ {args.reads_p99:g} ms, mixed p99 ≤ {args.mixed_p99:g} ms,"
-            f" errors < {100 * args.max_error_rate:g} %, no 5xx)"
+        wanted = (
+            f"every request answered within gunicorn's {args.web_timeout} s, 5xx only 503"
+            if args.overload
+            else f"reads p99 ≤ {args.reads_p99:g} ms, mixed p99 ≤ {args.mixed_p99:g} ms,"
+            f" errors < {100 * args.max_error_rate:g} %, no 5xx"
         )
+        verdict = "met" if not missed else "missed: " + "; ".join(missed)
+        print(f"\nTargets: {verdict} ({wanted})")
         if args.json:
             args.json.write_text(
                 json.dumps(

@@ -123,6 +123,9 @@ MIDDLEWARE = [
     "rmdesk.core.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Past its limit of requests in flight a process answers 503 at once (below the
+    # probes and static files, above anything that reads the session or database).
+    "rmdesk.core.admission.AdmissionMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "rmdesk.core.middleware.SessionLimitsMiddleware",
@@ -188,6 +191,22 @@ else:
     _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Overload (core/admission.py) -------------------------------------------
+# gunicorn runs RMDESK_WEB_THREADS threads per process (5); one of them is kept to
+# refuse, so a process works on at most RMDESK_WEB_MAX_IN_FLIGHT requests (threads − 1;
+# 0 turns the limit off) and answers the rest 503 at once.
+WEB_MAX_IN_FLIGHT = env_int(
+    "RMDESK_WEB_MAX_IN_FLIGHT", max(1, env_int("RMDESK_WEB_THREADS", 5) - 1)
+)
+# The web processes' PostgreSQL statements are cancelled past this (0: no limit): well
+# below gunicorn's request timeout (RMDESK_WEB_TIMEOUT, 30 s), so a slow query is
+# answered 503 before the worker would be killed.
+WEB_STATEMENT_TIMEOUT_MS = env_int(
+    "RMDESK_WEB_STATEMENT_TIMEOUT_MS",
+    max(1000, (env_int("RMDESK_WEB_TIMEOUT", 30) * 1000) * 2 // 3),
+)
+WEB_OVERLOAD_RETRY_AFTER = env_int("RMDESK_WEB_OVERLOAD_RETRY_AFTER", 2)
 
 # --- Authentication -------------------------------------------------------
 AUTH_USER_MODEL = "org.Staff"

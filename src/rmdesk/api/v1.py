@@ -97,7 +97,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(InterfaceError)
 def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.error("Database unavailable in %s %s: %s", request.method, request.path, exc)
-    return database_unavailable(request)
+    return database_unavailable(request, exc)
 
 
 @api.exception_handler(Exception)

@@ -35,15 +35,26 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 
 
-def database_unavailable(request: HttpRequest) -> HttpResponse:
+# A statement cancelled by the web processes' statement_timeout (core/admission.py) is an
+# OperationalError too: the same 503, with its own code.
+QUERY_CANCELED = "57014"
+
+
+def statement_timed_out(exc: BaseException | None) -> bool:
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "sqlstate", None) == QUERY_CANCELED or (
+        getattr(cause, "pgcode", None) == QUERY_CANCELED
+    )
+
+
+def database_unavailable(request: HttpRequest, exc: BaseException | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
+        if statement_timed_out(exc):
+            code, message = "statement_timeout", _("The request took too long. Please try again.")
+        else:
+            code, message = "database_unavailable", _("Something went wrong on our side.")
         response: HttpResponse = JsonResponse(
-            {
-                "code": "database_unavailable",
-                "message": _("Something went wrong on our side."),
-                "details": None,
-            },
-            status=503,
+            {"code": code, "message": message, "details": None}, status=503
         )
     else:
         # No request context: the context processors read the database.

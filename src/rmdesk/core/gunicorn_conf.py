@@ -1,9 +1,10 @@
 """gunicorn settings for ``rmdesk serve --prod``, from the environment.
 
 Sized for a Django app whose requests wait mostly on PostgreSQL: ``2 × cores + 1``
-processes (``WEB_CONCURRENCY`` overrides), each with a few threads; requests that
-run past the timeout are killed; each process is recycled after a jittered number
-of requests so slow leaks cannot accumulate.
+processes (``WEB_CONCURRENCY`` overrides), each with a few threads, one of them kept to
+refuse what the process has no room for (core/admission.py); requests that run past the
+timeout are killed; each process is recycled after a jittered number of requests so slow
+leaks cannot accumulate.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ wsgi_app = "rmdesk.wsgi:application"
 bind = [os.environ.get("RMDESK_BIND", "127.0.0.1:8000")]
 workers = _int("WEB_CONCURRENCY", min(2 * _cores + 1, 17))
 worker_class = "gthread"
-threads = _int("RMDESK_WEB_THREADS", 4)
+# One thread more than the requests a process works on (RMDESK_WEB_MAX_IN_FLIGHT, 4):
+# the spare one answers 503 at once when the others are busy (core/admission.py).
+threads = _int("RMDESK_WEB_THREADS", 5)
 timeout = _int("RMDESK_WEB_TIMEOUT", 30)
 graceful_timeout = _int("RMDESK_WEB_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("RMDESK_WEB_KEEPALIVE", 5)

@@ -92,7 +92,7 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
-        return database_unavailable(request)
+        return database_unavailable(request, sys.exc_info()[1])
     return render(request, "web/500.html", status=500)
 
 

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--prod", action="store_true", help="Serve with gunicorn.")
         parser.add_argument("--workers", type=int, default=0, help="Processes (default 2×cores+1).")
-        parser.add_argument("--threads", type=int, default=0, help="Threads per process (4).")
+        parser.add_argument("--threads", type=int, default=0, help="Threads per process (5).")
         parser.add_argument("--timeout", type=int, default=0, help="Request timeout, s (30).")
         parser.add_argument(
             "--no-collectstatic", action="store_true", help="Static files are already collected."
