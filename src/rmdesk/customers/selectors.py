@@ -17,9 +17,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    TextField,
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -74,19 +76,27 @@ def customer_list(*, actor: Staff, q: str = "", offset: int = 0, limit: int = 25
     return CustomerPage(items=rows[:limit], offset=offset, limit=limit, has_more=len(rows) > limit)
 
 
-def customer_get(*, actor: Staff, customer_id: int, related: tuple[str, ...] = ()) -> Customer:
+def customer_get(
+    *,
+    actor: Staff,
+    customer_id: int,
+    related: tuple[str, ...] = (),
+    around: tuple[str, ...] = (),
+) -> Customer:
     """One visible customer. Out of scope and non-existent are the same: Http404.
 
-    ``related`` adds relations to the one query (``select_related``).
+    ``related`` adds relations to the one query (``select_related``); ``around`` adds
+    what hangs off the customer (see ``_PARTS``), read in the same statement.
     """
     if not 0 < customer_id <= MAX_ID:
         raise Http404
+    customers = customer_visible_to(actor).select_related(
+        "home_unit", "primary_manager", "assisting_manager", "group", *related
+    )
+    if around:
+        customers = customers.annotate(**_around_annotations(around, actor=actor))
     try:
-        return (
-            customer_visible_to(actor)
-            .select_related("home_unit", "primary_manager", "assisting_manager", "group", *related)
-            .get(pk=customer_id)
-        )
+        return customers.get(pk=customer_id)
     except Customer.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -184,49 +194,57 @@ def _related(
     return out
 
 
-# What hangs off one customer, read in one statement: each part is a JSON array of rows
-# (arrays of columns), built by a subquery that goes by the customer's id (or its
-# household's or group's). ``{id}`` is the customer, other parameters are named below.
+# What hangs off one customer, read with the customer itself: each part is a JSON array
+# of rows (arrays of columns), built by a subquery correlated with the customer's row
+# (by its id, its household's or its group's). ``%s`` are the parameters named last.
+_OUTER = {
+    "id": '"customers_customer"."id"',
+    "group": '"customers_customer"."group_id"',
+    "household": "(SELECT h.household_id FROM customers_householdmember h"
+    ' WHERE h.customer_id = "customers_customer"."id")',
+}
 _PARTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "grants": (
-        "field",
-        "customers_revealgrant WHERE customer_id = %s AND staff_id = %s AND expires_at > %s",
-        ("id", "actor", "now"),
+        "r.field",
+        "customers_revealgrant r WHERE r.customer_id = {id} AND r.staff_id = %s"
+        " AND r.expires_at > %s",
+        ("actor", "now"),
     ),
     "holdings": (
-        "id, account_no, product_type, product_code, product_name, currency, balance,"
-        " balance_cny, opened_on, matures_on",
-        "customers_holding WHERE customer_id = %s AND status = %s"
-        " ORDER BY product_type, balance_cny DESC, id",
-        ("id", "active"),
+        "o.id, o.account_no, o.product_type, o.product_code, o.product_name, o.currency,"
+        " o.balance, o.balance_cny, o.opened_on, o.matures_on",
+        "customers_holding o WHERE o.customer_id = {id} AND o.status = %s"
+        " ORDER BY o.product_type, o.balance_cny DESC, o.id",
+        ("active",),
     ),
     "household": (
-        "customer_id, role",
-        "customers_householdmember WHERE household_id = %s AND customer_id <> %s ORDER BY id",
-        ("household", "id"),
+        "m.customer_id, m.role",
+        "customers_householdmember m WHERE m.household_id = {household}"
+        " AND m.customer_id <> {id} ORDER BY m.id",
+        (),
     ),
     "group": (
-        "id, group_role",
-        "customers_customer WHERE group_id = %s AND id <> %s ORDER BY id LIMIT 50",
-        ("group", "id"),
+        "g.id, g.group_role",
+        "customers_customer g WHERE g.group_id = {group} AND g.id <> {id} ORDER BY g.id LIMIT 50",
+        (),
     ),
     "links": (
         "l.kind, l.other_id, l.name, l.role, l.share_pct, l.referred_on, l.staff_id,"
         " s.username, s.display_name",
         "customers_customerlink l LEFT JOIN org_staff s ON s.id = l.staff_id"
-        " WHERE l.customer_id = %s ORDER BY l.kind, l.source_id",
-        ("id",),
+        " WHERE l.customer_id = {id} ORDER BY l.kind, l.source_id",
+        (),
     ),
     "tier_changes": (
-        "from_tier, to_tier, aum, changed_at",
-        "customers_tierchange WHERE customer_id = %s ORDER BY changed_at DESC LIMIT 5",
-        ("id",),
+        "t.from_tier, t.to_tier, t.aum, t.changed_at",
+        "customers_tierchange t WHERE t.customer_id = {id} ORDER BY t.changed_at DESC LIMIT 5",
+        (),
     ),
     "assignments": (
         "a.role, a.started_at, a.ended_at, a.note, m.id, m.username, m.display_name",
         "customers_customerassignment a JOIN org_staff m ON m.id = a.manager_id"
-        " WHERE a.customer_id = %s ORDER BY a.started_at DESC LIMIT 10",
-        ("id",),
+        " WHERE a.customer_id = {id} ORDER BY a.started_at DESC LIMIT 10",
+        (),
     ),
 }
 PARTS_360 = tuple(_PARTS)
@@ -236,6 +254,7 @@ PARTS_RELATIONSHIPS = ("household", "group", "links")
 def _part_sql(vendor: str, columns: str, source: str) -> str:
     """One part as a subquery giving a JSON array of rows (the SQL text is the fixed
     ``_PARTS``; values are parameters)."""
+    source = source.format(**_OUTER)
     if vendor == "postgresql":
         # ARRAY(... ORDER BY ...) keeps the order; as text, so numbers parse as Decimal.
         return f"array_to_json(ARRAY(SELECT json_build_array({columns}) FROM {source}))::text"  # noqa: S608
@@ -243,30 +262,29 @@ def _part_sql(vendor: str, columns: str, source: str) -> str:
     return f"(SELECT json_group_array(json(j)) FROM ({inner}))"  # noqa: S608
 
 
-def _around(
-    customer: Customer, parts: tuple[str, ...], *, actor: Staff
-) -> dict[str, list[list[Any]]]:
-    """The rows of ``parts`` for one customer, in one statement (one round trip)."""
-    membership = _membership(customer)
+def _around_annotations(parts: tuple[str, ...], *, actor: Staff) -> dict[str, RawSQL]:
+    """``parts`` as annotations of the customer query, so they come in the same row."""
     values = {
-        "id": customer.pk,
         "actor": actor.pk,
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "active": Holding.Status.ACTIVE.value,
-        "household": membership.household_id if membership is not None else None,
-        "group": customer.group_id,
     }
-    selects, params = [], []
+    annotations = {}
     for name in parts:
         columns, source, names = _PARTS[name]
-        selects.append(_part_sql(connection.vendor, columns, source))
-        params += [values[n] for n in names]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(selects), params)
-        row = cursor.fetchone()
+        annotations[f"around_{name}"] = RawSQL(  # noqa: S611 (fixed text, values as parameters)
+            _part_sql(connection.vendor, columns, source),
+            [values[n] for n in names],
+            output_field=TextField(),
+        )
+    return annotations
+
+
+def _around(customer: Customer, parts: tuple[str, ...]) -> dict[str, list[list[Any]]]:
+    """The rows of ``parts``, as ``customer_get(around=parts)`` read them."""
     return {
-        name: json.loads(text or "[]", parse_float=Decimal)
-        for name, text in zip(parts, row, strict=True)
+        name: json.loads(getattr(customer, f"around_{name}") or "[]", parse_float=Decimal)
+        for name in parts
     }
 
 
@@ -354,21 +372,25 @@ RELATED_360 = ("household_membership__household",)
 
 
 def customer_relationships(*, actor: Staff, customer_id: int) -> Relationships:
-    customer = customer_get(actor=actor, customer_id=customer_id, related=RELATED_360)
-    return _relationships(actor, customer, _around(customer, PARTS_RELATIONSHIPS, actor=actor))
+    customer = customer_get(
+        actor=actor, customer_id=customer_id, related=RELATED_360, around=PARTS_RELATIONSHIPS
+    )
+    return _relationships(actor, customer, _around(customer, PARTS_RELATIONSHIPS))
 
 
 def customer_360(*, actor: Staff, customer_id: int, today: date | None = None) -> Customer360:
     """Everything the bank knows about one customer that ``actor`` may see.
 
-    A fixed number of queries whatever the customer's size: the customer, one statement
-    for everything read by its id (grants, holdings, household and group members, links,
-    tier history, assignments), and the other customers found there. Related customers
+    A fixed number of queries whatever the customer's size: the customer with everything
+    read by its id (grants, holdings, household and group members, links, tier history,
+    assignments) in one statement, and the other customers found there. Related customers
     the viewer may not open are shown masked and without a link.
     """
-    customer = customer_get(actor=actor, customer_id=customer_id, related=RELATED_360)
+    customer = customer_get(
+        actor=actor, customer_id=customer_id, related=RELATED_360, around=PARTS_360
+    )
     today = today or timezone.localdate()
-    rows = _around(customer, PARTS_360, actor=actor)
+    rows = _around(customer, PARTS_360)
     may_reveal = can_reveal(actor, customer)
     # Grants come only from reveals, which only those who may reveal can make.
     revealed = frozenset(field for (field,) in rows["grants"]) if may_reveal else frozenset()
