@@ -345,11 +345,11 @@ def test_the_360_view_is_a_fixed_number_of_queries(
     client = client_for(cast.manager)
     client.get(f"/api/v1/customers/{cast.own.pk}")  # the token's last use is written once
     # token (with its staff member and their roles), customer (with unit, managers,
-    # group, household membership), grants, holdings, the household's other members,
-    # key people and referrals (one read by this customer), the other customers (with
-    # whether the viewer may open them), tier history, assignments; then the access-log
-    # append (chain lock on PostgreSQL, chain tail, insert).
-    expected = 11 + (connection.vendor == "postgresql")
+    # group, household membership, and in the same row everything read by its id:
+    # grants, holdings, the household's other members, key people and referrals, tier
+    # history, assignments), the other customers (with whether the viewer may open
+    # them); then the access-log append (chain lock on PostgreSQL, chain tail, insert).
+    expected = 5 + (connection.vendor == "postgresql")
     with django_assert_num_queries(expected):  # type: ignore[operator]
         body = client.get(f"/api/v1/customers/{cast.own.pk}").json()
     rel = body["relationships"]
@@ -364,9 +364,9 @@ def test_the_360_view_is_a_fixed_number_of_queries(
         (None, "individual", "2025-05-01"),
     ]
     assert [(r["customer_id"], r["detail"]) for r in rel["referrals"]] == [(None, "2025-06-01")]
-    # A customer with nothing around it: no household or other customers to read.
+    # A customer with nothing around it: no other customers to read.
     alone = CustomerFactory(home_unit=cast.own.home_unit, primary_manager=cast.manager)
-    with django_assert_num_queries(expected - 2):  # type: ignore[operator]
+    with django_assert_num_queries(expected - 1):  # type: ignore[operator]
         assert client.get(f"/api/v1/customers/{alone.pk}").status_code == 200
 
 
@@ -387,7 +387,7 @@ def test_a_company_360_lists_key_people_and_group_in_fixed_queries(
     client = client_for(cast.manager)
     client.get(f"/api/v1/customers/{cast.company.pk}")
     # As above, with the group's other members instead of a household's.
-    expected = 11 + (connection.vendor == "postgresql")
+    expected = 5 + (connection.vendor == "postgresql")
     with django_assert_num_queries(expected):  # type: ignore[operator]
         body = client.get(f"/api/v1/customers/{cast.company.pk}").json()
     rel = body["relationships"]
