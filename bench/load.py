@@ -682,7 +682,7 @@ def context_make(tag: str) -> Context:
             for staff in Staff.objects.filter(
                 is_active=True, roles__role=Role.DEPARTMENT_OFFICER
             ).order_by("id")[:50]
-            if can_import(staff)
+            if can_import(staff, "customers")
         ),
         None,
     )
