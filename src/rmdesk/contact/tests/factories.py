@@ -12,6 +12,14 @@ from rmdesk.customers.tests.factories import CustomerFactory
 from rmdesk.org.tests.factories import StaffFactory
 
 
+def earlier_today(minutes: int = 5) -> dt.datetime:
+    """A moment ``minutes`` ago, but never before local midnight: an interaction logged
+    "just now" must fall on today's plan whenever the suite runs."""
+    now = timezone.now()
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
+    return max(now - dt.timedelta(minutes=minutes), midnight)
+
+
 class InteractionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Interaction

@@ -20,6 +20,7 @@ from rmdesk.contact.tests.factories import (
     PlanEntryFactory,
     ServiceRequestFactory,
     VisitFactory,
+    earlier_today,
 )
 from rmdesk.customers.models import Customer, Tier
 from rmdesk.org.models import Staff
@@ -44,7 +45,7 @@ def test_log_an_interaction_through_the_api(cast: Cast, client_for: ClientFor) -
         {
             "customer_id": cast.own.pk,
             "channel": "wechat",
-            "occurred_at": (timezone.now() - dt.timedelta(minutes=1)).isoformat(),
+            "occurred_at": earlier_today(minutes=1).isoformat(),
             "summary": "微信沟通了到期安排",
             "needs": ["wealth_growth"],
             "follow_up_on": (timezone.localdate() + dt.timedelta(days=2)).isoformat(),

@@ -14,7 +14,7 @@ from rmdesk.audit.models import AuditEvent
 from rmdesk.conftest import Cast
 from rmdesk.contact import selectors, services
 from rmdesk.contact.models import Interaction, NeedCategory, PlanEntry, ServiceRequest, Visit
-from rmdesk.contact.tests.factories import InteractionFactory, PlanEntryFactory
+from rmdesk.contact.tests.factories import InteractionFactory, PlanEntryFactory, earlier_today
 from rmdesk.core.errors import ConflictError
 from rmdesk.customers.models import KeyPerson
 from rmdesk.notify.models import Notification
@@ -23,7 +23,7 @@ from rmdesk.notify.models import Notification
 def data(**overrides: object) -> services.InteractionData:
     values: dict[str, object] = {
         "channel": "phone",
-        "occurred_at": timezone.now() - dt.timedelta(minutes=5),
+        "occurred_at": earlier_today(minutes=5),
         "summary": "客户关心存款到期后的安排",
     }
     values.update(overrides)
