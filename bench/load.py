@@ -168,7 +168,8 @@ def _pool_request(p: Persona, c: Context) -> Request:
         "amount": f"{p.rng.randrange(1_000, 20_000)}.00",
         "fields": {"activity": "客户答谢会"},
     }
-    return _json("POST", "/api/v1/work-orders", body, expect=(201, 422))
+    # 400 ``pool_exhausted`` (rmdesk's answer to a refused request) once the pool is spent.
+    return _json("POST", "/api/v1/work-orders", body, expect=(201, 400))
 
 
 def _reveal(p: Persona, c: Context) -> Request:
@@ -915,7 +916,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--closed", action="store_true", help="No pauses: saturation throughput.")
     parser.add_argument("--mix", choices=sorted(MIXES), default="g2")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn processes.")
-    parser.add_argument("--threads", type=int, default=5, help="per process (one refuses)")
+    parser.add_argument("--threads", type=int, default=9, help="per process (one refuses)")
     parser.add_argument(
         "--overload", type=float, default=0, metavar="FACTOR",
         help="Closed loop at FACTOR × the requests the server admits at once (G3).",

@@ -193,11 +193,12 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Overload (core/admission.py) -------------------------------------------
-# gunicorn runs RMDESK_WEB_THREADS threads per process (5); one of them is kept to
+# gunicorn runs RMDESK_WEB_THREADS threads per process (9); one of them is kept to
 # refuse, so a process works on at most RMDESK_WEB_MAX_IN_FLIGHT requests (threads − 1;
-# 0 turns the limit off) and answers the rest 503 at once.
+# 0 turns the limit off) and answers the rest 503 at once. Eight leave room for the
+# bursts of 200 sessions on 4 processes (bench/load.py: none refused; with four, 0.15 %).
 WEB_MAX_IN_FLIGHT = env_int(
-    "RMDESK_WEB_MAX_IN_FLIGHT", max(1, env_int("RMDESK_WEB_THREADS", 5) - 1)
+    "RMDESK_WEB_MAX_IN_FLIGHT", max(1, env_int("RMDESK_WEB_THREADS", 9) - 1)
 )
 # The web processes' PostgreSQL statements are cancelled past this (0: no limit): well
 # below gunicorn's request timeout (RMDESK_WEB_TIMEOUT, 30 s), so a slow query is

@@ -25,9 +25,9 @@ wsgi_app = "rmdesk.wsgi:application"
 bind = [os.environ.get("RMDESK_BIND", "127.0.0.1:8000")]
 workers = _int("WEB_CONCURRENCY", min(2 * _cores + 1, 17))
 worker_class = "gthread"
-# One thread more than the requests a process works on (RMDESK_WEB_MAX_IN_FLIGHT, 4):
+# One thread more than the requests a process works on (RMDESK_WEB_MAX_IN_FLIGHT, 8):
 # the spare one answers 503 at once when the others are busy (core/admission.py).
-threads = _int("RMDESK_WEB_THREADS", 5)
+threads = _int("RMDESK_WEB_THREADS", 9)
 timeout = _int("RMDESK_WEB_TIMEOUT", 30)
 graceful_timeout = _int("RMDESK_WEB_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("RMDESK_WEB_KEEPALIVE", 5)
