@@ -49,20 +49,31 @@ test: install
 
 # The hardening suite's long settings (docs/reliability.md): many fuzzing examples per API
 # operation and more roles, 200 timed sign-ins each way, 200 random banks for the
-# visibility policy, many kill -9 trials of an import.
+# visibility policy, many kill -9 trials of an import, 200 signed-in sessions for two
+# minutes of mixed load (G1, G2; PostgreSQL).
 # CI runs the same tests with short settings on every change. On DATABASE_URL, as `test`.
+# HARDEN_LOAD_BANK=<database URL of a seeded bank, e.g. the bench bank> also runs
+# bench/load.py's 200 sessions for five minutes on it, failing on a missed target.
 HARDEN_EXAMPLES ?= 100
 HARDEN_ROLES    ?= manager,branch_head,analyst,admin,ops_officer
 HARDEN_TRIALS   ?= 200
 HARDEN_KILLS    ?= 25
+HARDEN_SESSIONS ?= 200
+HARDEN_LOAD_SECONDS ?= 120
+HARDEN_LOAD_BANK ?=
 harden: install
 	RMDESK_FUZZ_EXAMPLES=$(HARDEN_EXAMPLES) RMDESK_FUZZ_ROLES=$(HARDEN_ROLES) \
 	RMDESK_HARDEN_TRIALS=$(HARDEN_TRIALS) RMDESK_POLICY_EXAMPLES=200 RMDESK_KILL_TRIALS=$(HARDEN_KILLS) RMDESK_KILL_ROWS=10000 \
+	RMDESK_LOAD_SESSIONS=$(HARDEN_SESSIONS) RMDESK_LOAD_SECONDS=$(HARDEN_LOAD_SECONDS) \
 	$(BIN)/pytest -s -p no:cacheprovider \
 	  src/rmdesk/api/tests/test_openapi_fuzz.py src/rmdesk/api/tests/test_enumeration.py \
 	  src/rmdesk/ingest/tests/test_kill_trials.py tests/ops/test_ops_database_outage.py \
-	  src/rmdesk/org/tests/test_policy_machine.py \
+	  src/rmdesk/org/tests/test_policy_machine.py tests/ops/test_ops_load.py \
 	  src/rmdesk/web/tests
+	if [ -n "$(HARDEN_LOAD_BANK)" ]; then \
+	  $(BIN)/python bench/load.py --database-url "$(HARDEN_LOAD_BANK)" \
+	    --sessions $(HARDEN_SESSIONS) --seconds 300 --check; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

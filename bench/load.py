@@ -830,10 +830,16 @@ def free_port() -> int:
 
 
 def server_start(
-    url: str, workers: int, threads: int, application_name: str, timeout: int
+    url: str,
+    workers: int,
+    threads: int,
+    application_name: str,
+    timeout: int,
+    var: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """``rmdesk serve --prod`` on a free port of 127.0.0.1; its log goes to ``var``."""
     port = free_port()
-    var = HERE / "var" / "load"
+    var = var or HERE / "var" / "load"
     var.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
@@ -874,17 +880,34 @@ def server_start(
             if server.poll() is not None:
                 raise SystemExit(f"the server stopped; see {var}") from None
             time.sleep(0.3)
+    server.kill()
+    server.wait(30)
     raise SystemExit("the server did not come up")
 
 
-def targets_check(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
+@dataclass(frozen=True)
+class Targets:
+    """RELIABILITY.md G1 and G2."""
+
+    reads_p99: float = 300.0  # ms (G1)
+    mixed_p99: float = 800.0  # ms (G2)
+    max_error_rate: float = 0.001  # errors < 0.1 % (G1)
+
+
+def targets_check(
+    summary: dict[str, Any],
+    *,
+    mix: str,
+    targets: Targets,
+    overload: float = 0,
+    web_timeout: int = 30,
+) -> list[str]:
+    """The targets the run missed (none: met)."""
     missed = []
-    if args.overload:
+    if overload:
         # Past capacity an answer must be fast, not good: 503s are expected, nothing else.
-        if not summary["slowest_ms"] <= 1000 * args.web_timeout:
-            missed.append(
-                f"slowest {summary['slowest_ms']:.0f} ms > gunicorn's {args.web_timeout} s"
-            )
+        if not summary["slowest_ms"] <= 1000 * web_timeout:
+            missed.append(f"slowest {summary['slowest_ms']:.0f} ms > gunicorn's {web_timeout} s")
         if summary["unanswered"]:
             missed.append(f"{summary['unanswered']} requests got no answer")
         if summary["server_errors"] > summary["shed"]:
@@ -892,15 +915,155 @@ def targets_check(summary: dict[str, Any], args: argparse.Namespace) -> list[str
             missed.append(f"{other} answers 5xx other than 503")
         return missed
     reads = summary.get("reads", {}).get("p99_ms", float("nan"))
-    if not reads <= args.reads_p99:
-        missed.append(f"reads p99 {reads:.0f} ms > {args.reads_p99:.0f} ms")
-    if args.mix != "reads" and not summary["p99_ms"] <= args.mixed_p99:
-        missed.append(f"mixed p99 {summary['p99_ms']:.0f} ms > {args.mixed_p99:.0f} ms")
-    if not summary["error_rate"] < args.max_error_rate:
-        missed.append(f"errors {100 * summary['error_rate']:.2f} % ≥ {100 * args.max_error_rate} %")
+    if not reads <= targets.reads_p99:
+        missed.append(f"reads p99 {reads:.0f} ms > {targets.reads_p99:.0f} ms")
+    if mix != "reads" and not summary["p99_ms"] <= targets.mixed_p99:
+        missed.append(f"mixed p99 {summary['p99_ms']:.0f} ms > {targets.mixed_p99:.0f} ms")
+    if not summary["error_rate"] < targets.max_error_rate:
+        missed.append(
+            f"errors {100 * summary['error_rate']:.2f} % ≥ {100 * targets.max_error_rate:g} %"
+        )
     if summary["server_errors"]:
         missed.append(f"{summary['server_errors']} answers 5xx")
     return missed
+
+
+@dataclass
+class Outcome:
+    """What a run measured and what it found broken or missed."""
+
+    sessions: int
+    think: tuple[float, float]
+    floor: dict[str, Any]
+    mixed: dict[str, Any]
+    broken: list[str]  # invariants (always a failure)
+    missed: list[str]  # targets (a failure under --check)
+
+
+def run(
+    database_url: str,
+    *,
+    sessions: int = 200,
+    seconds: float = 120,
+    think: tuple[float, float] = (1.0, 5.0),
+    closed: bool = False,
+    mix: str = "g2",
+    workers: int = 4,
+    threads: int = 9,
+    overload: float = 0,
+    web_timeout: int = 30,
+    warm: float = 10,
+    floor_seconds: float | None = None,
+    seed: int = 0,
+    targets: Targets = Targets(),  # noqa: B008 (frozen)
+    base_url: str = "",
+    var: Path | None = None,
+) -> Outcome:
+    """Start a server (unless ``base_url``), run the floor and the mix, check; Django is set up.
+
+    The database is the one Django is configured with; ``database_url`` names it for the
+    server. ``floor_seconds`` defaults to half of ``seconds``, at most a minute.
+    """
+    from django.utils import timezone
+
+    if overload:
+        closed = True
+        sessions = max(1, round(overload * workers * max(1, threads - 1)))
+    think = (0.0, 0.0) if closed else (min(think), max(think))
+    seed = seed or random.SystemRandom().randrange(1, 1_000_000)
+    tag = "load" + secrets.token_hex(4)
+    actions = MIXES[mix]
+    server = None
+    base = base_url
+    try:
+        personas = personas_make(sessions, 50, seed, LOAD_TAG + "-" + tag)
+        context = context_make(LOAD_TAG + "-" + tag)
+        context.tag = tag
+        if mix == "g2":
+            pool_make()
+            if not context.ops_token:
+                raise SystemExit("no operations officer may import in this bank")
+        pauses = "no pauses (closed loop)" if closed else f"pauses {think[0]:g}–{think[1]:g} s"
+        print(
+            f"{len(personas)} sessions (managers signed in with bearer tokens), {pauses},"
+            f" mix {mix}, seed {seed}, request ids {tag}…"
+        )
+        if not base:
+            server, base = server_start(
+                database_url, workers, threads, "rmdesk-" + tag, web_timeout, var
+            )
+            print(
+                f"rmdesk serve --prod at {base}: {workers} processes × {threads}"
+                f" threads (each admits {max(1, threads - 1)} requests at once),"
+                f" {os.cpu_count()} cores"
+            )
+        if warm:
+            asyncio.run(
+                drive(base, personas[:20], [FLOOR, *actions], context,
+                      seconds=warm, think=(0.0, 0.0), seed=seed + 1)
+            )  # fmt: skip
+        floor_for = min(seconds / 2, 60) if floor_seconds is None else floor_seconds
+        floor, floor_time = asyncio.run(
+            drive(base, personas, [FLOOR], context, seconds=floor_for, think=think, seed=seed)
+        )
+        floor_summary = report(
+            "Floor (same server, GET /healthz)", floor, floor_time, None, [FLOOR]
+        )
+        since = timezone.now()
+        meter = CpuMeter(server.pid, "rmdesk-" + tag) if server is not None else None
+        if meter is not None:
+            meter.begin()
+        client_cpu = time.process_time()
+        mixed, mixed_time = asyncio.run(
+            drive(base, personas, actions, context, seconds=seconds, think=think, seed=seed,
+                  patience=web_timeout + 10.0, polite=bool(overload))
+        )  # fmt: skip
+        client_cpu = time.process_time() - client_cpu
+        mixed_summary = report(f"Mix {mix}", mixed, mixed_time, floor, actions)
+        if meter is not None:
+            web, db = meter.end()
+            n = max(mixed_summary["requests"], 1)
+            per = (web + db) / n
+            mixed_summary["cpu_ms_per_request"] = {
+                "web": 1000 * web / n,
+                "database": 1000 * db / n,
+                "client": 1000 * client_cpu / n,
+            }
+            mixed_summary["capacity_per_core"] = 1 / per if per else None
+            print(
+                f"  CPU per request: web processes {1000 * web / n:.1f} ms, database"
+                f" {1000 * db / n:.1f} ms (this client {1000 * client_cpu / n:.1f} ms): one"
+                f" core serves about {1 / per if per else float('nan'):.0f} requests/s of this"
+                f" mix; the machine had {mixed_time * (os.cpu_count() or 1):.0f} core-seconds"
+                f" in {mixed_time:.0f} s, the server and its database used {web + db:.0f}"
+            )
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+            server = None
+        cancelled = pool_requests_cancel(tag)
+        if cancelled:
+            print(f"\n{cancelled} pool requests of the run cancelled (their holds released)")
+        broken = invariants_check(mixed, since, tag)
+        missed = targets_check(
+            mixed_summary, mix=mix, targets=targets, overload=overload, web_timeout=web_timeout
+        )
+        wanted = (
+            f"every request answered within gunicorn's {web_timeout} s, 5xx only 503"
+            if overload
+            else f"reads p99 ≤ {targets.reads_p99:g} ms, mixed p99 ≤ {targets.mixed_p99:g} ms,"
+            f" errors < {100 * targets.max_error_rate:g} %, no 5xx"
+        )
+        verdict = "met" if not missed else "missed: " + "; ".join(missed)
+        print(f"\nTargets: {verdict} ({wanted})")
+        if broken:
+            print("Invariants broken: " + "; ".join(broken))
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+        tokens_drop(LOAD_TAG + "-" + tag)
+    return Outcome(len(personas), think, floor_summary, mixed_summary, broken, missed)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -930,12 +1093,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--mixed-p99", type=float, default=800.0, help="ms (G2: 800)")
     parser.add_argument("--max-error-rate", type=float, default=0.001, help="(G1: 0.001)")
     args = parser.parse_args(argv)
-    if args.overload:
-        args.closed = True
-        args.sessions = max(1, round(args.overload * args.workers * max(1, args.threads - 1)))
-    think = (0.0, 0.0) if args.closed else (min(args.think), max(args.think))
-    seed = args.seed or random.SystemRandom().randrange(1, 1_000_000)
-    tag = "load" + secrets.token_hex(4)
 
     # The bench bank's digests were made with its own secret key; search by mobile needs it.
     bench_key = HERE / "var" / urlsplit(args.database_url).path.lstrip("/")
@@ -943,117 +1100,43 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ["SECRET_KEY"] = (bench_key / "secret_key").read_text().strip()
     os.environ.setdefault("RMDESK_VAR_DIR", str(HERE / "var" / "load"))
     django_setup(args.database_url)
-    from django.utils import timezone
-
-    actions = MIXES[args.mix]
-    server = None
-    base = args.base_url
-    try:
-        personas = personas_make(args.sessions, 50, seed, LOAD_TAG + "-" + tag)
-        context = context_make(LOAD_TAG + "-" + tag)
-        context.tag = tag
-        if args.mix == "g2":
-            pool_make()
-            if not context.ops_token:
-                raise SystemExit("no operations officer may import in this bank")
-        pauses = "no pauses (closed loop)" if args.closed else f"pauses {think[0]:g}–{think[1]:g} s"
-        print(
-            f"{len(personas)} sessions (managers signed in with bearer tokens), {pauses},"
-            f" mix {args.mix}, seed {seed}, request ids {tag}…"
+    outcome = run(
+        args.database_url,
+        sessions=args.sessions,
+        seconds=args.seconds,
+        think=tuple(args.think),
+        closed=args.closed,
+        mix=args.mix,
+        workers=args.workers,
+        threads=args.threads,
+        overload=args.overload,
+        web_timeout=args.web_timeout,
+        warm=args.warm,
+        seed=args.seed,
+        targets=Targets(args.reads_p99, args.mixed_p99, args.max_error_rate),
+        base_url=args.base_url,
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "floor": outcome.floor,
+                    "mixed": outcome.mixed,
+                    "sessions": outcome.sessions,
+                    "think": outcome.think,
+                    "workers": args.workers,
+                    "threads": args.threads,
+                    "cores": os.cpu_count(),
+                    "invariants_broken": outcome.broken,
+                    "targets_missed": outcome.missed,
+                },
+                indent=2,
+                default=str,
+            )
         )
-        if not base:
-            server, base = server_start(
-                args.database_url, args.workers, args.threads, "rmdesk-" + tag, args.web_timeout
-            )
-            print(
-                f"rmdesk serve --prod at {base}: {args.workers} processes × {args.threads}"
-                f" threads (each admits {max(1, args.threads - 1)} requests at once),"
-                f" {os.cpu_count()} cores"
-            )
-        if args.warm:
-            asyncio.run(
-                drive(base, personas[:20], [FLOOR, *actions], context,
-                      seconds=args.warm, think=(0.0, 0.0), seed=seed + 1)
-            )  # fmt: skip
-        floor, floor_time = asyncio.run(
-            drive(base, personas, [FLOOR], context,
-                  seconds=min(args.seconds / 2, 60), think=think, seed=seed)
-        )  # fmt: skip
-        floor_summary = report(
-            "Floor (same server, GET /healthz)", floor, floor_time, None, [FLOOR]
-        )
-        since = timezone.now()
-        meter = CpuMeter(server.pid, "rmdesk-" + tag) if server is not None else None
-        if meter is not None:
-            meter.begin()
-        client_cpu = time.process_time()
-        mixed, mixed_time = asyncio.run(
-            drive(base, personas, actions, context, seconds=args.seconds, think=think, seed=seed,
-                  patience=args.web_timeout + 10.0, polite=bool(args.overload))
-        )  # fmt: skip
-        client_cpu = time.process_time() - client_cpu
-        mixed_summary = report(f"Mix {args.mix}", mixed, mixed_time, floor, actions)
-        if meter is not None:
-            web, db = meter.end()
-            n = max(mixed_summary["requests"], 1)
-            per = (web + db) / n
-            mixed_summary["cpu_ms_per_request"] = {
-                "web": 1000 * web / n,
-                "database": 1000 * db / n,
-                "client": 1000 * client_cpu / n,
-            }
-            mixed_summary["capacity_per_core"] = 1 / per if per else None
-            print(
-                f"  CPU per request: web processes {1000 * web / n:.1f} ms, database"
-                f" {1000 * db / n:.1f} ms (this client {1000 * client_cpu / n:.1f} ms): one"
-                f" core serves about {1 / per if per else float('nan'):.0f} requests/s of this"
-                f" mix; the machine had {mixed_time * (os.cpu_count() or 1):.0f} core-seconds"
-                f" in {mixed_time:.0f} s, the server and its database used {web + db:.0f}"
-            )
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(60)
-            server = None
-        cancelled = pool_requests_cancel(tag)
-        if cancelled:
-            print(f"\n{cancelled} pool requests of the run cancelled (their holds released)")
-        broken = invariants_check(mixed, since, tag)
-        missed = targets_check(mixed_summary, args)
-        wanted = (
-            f"every request answered within gunicorn's {args.web_timeout} s, 5xx only 503"
-            if args.overload
-            else f"reads p99 ≤ {args.reads_p99:g} ms, mixed p99 ≤ {args.mixed_p99:g} ms,"
-            f" errors < {100 * args.max_error_rate:g} %, no 5xx"
-        )
-        verdict = "met" if not missed else "missed: " + "; ".join(missed)
-        print(f"\nTargets: {verdict} ({wanted})")
-        if args.json:
-            args.json.write_text(
-                json.dumps(
-                    {
-                        "floor": floor_summary,
-                        "mixed": mixed_summary,
-                        "sessions": len(personas),
-                        "think": think,
-                        "workers": args.workers,
-                        "threads": args.threads,
-                        "cores": os.cpu_count(),
-                        "invariants_broken": broken,
-                        "targets_missed": missed,
-                    },
-                    indent=2,
-                    default=str,
-                )
-            )
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(60)
-        tokens_drop(LOAD_TAG + "-" + tag)
-    if broken:
-        print("Invariants broken: " + "; ".join(broken))
+    if outcome.broken:
         raise SystemExit(1)
-    if args.check and missed:
+    if args.check and outcome.missed:
         raise SystemExit(1)
 
 
