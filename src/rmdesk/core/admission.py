@@ -16,6 +16,11 @@ fast instead:
 
 The health probes and the metrics scrape are answered above this middleware
 (``observability.PROBES``) and static files by whitenoise, so none of them is shed.
+
+A shed request is expected behaviour under overload, not a fault: it is counted in the
+metrics under the route ``shed`` (``SHED_ROUTE``) and logged once, at WARNING, by this
+module — not at ERROR by ``django.request`` as other 5xx answers are, so it pages no
+one. Every other 5xx is still logged at ERROR.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
+
+# The metrics' route label of a request refused here (it never reached the URL resolver).
+SHED_ROUTE = "shed"
+# Set in the WSGI environ of a request refused here (an extension variable, as WSGI names them).
+SHED_MARK = "rmdesk.shed"
 
 
 def overloaded(request: HttpRequest) -> HttpResponse:
@@ -93,7 +103,12 @@ class AdmissionMiddleware:
                 limit,
                 extra={"in_flight": limit},
             )
-            return overloaded(request)
+            request.META[SHED_MARK] = True
+            response = overloaded(request)
+            # Logged above at WARNING: Django's handler skips a response marked as logged,
+            # where it would log any other 5xx at ERROR.
+            response._has_been_logged = True  # type: ignore[attr-defined]
+            return response
         try:
             return self.get_response(request)
         finally:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from rmdesk.core import health, metrics
+from rmdesk.core import admission, health, metrics
 from rmdesk.core.http import request_id
 from rmdesk.core.logging import REQUEST_ID
 
@@ -49,6 +49,8 @@ def route_of(request: HttpRequest) -> str:
 
             route = _GROUP.sub(group, route)
         return "/" + route
+    if request.META.get(admission.SHED_MARK):
+        return admission.SHED_ROUTE  # refused before the URL resolver ran
     if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
         return "static"
     return "unmatched"

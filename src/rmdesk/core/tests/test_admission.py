@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +12,8 @@ import pytest
 from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory, override_settings
+from django.urls import path
+from prometheus_client import REGISTRY
 
 from rmdesk.conftest import Cast
 from rmdesk.core.admission import IN_FLIGHT, AdmissionMiddleware, statement_timeout_apply
@@ -161,3 +164,53 @@ def test_a_statement_past_the_timeout_answers_503_with_retry_after(
     assert response["Retry-After"] == "5"
     assert response.json()["code"] == "statement_timeout"
     assert elapsed < 5
+
+
+def _broken_view(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a real fault")
+
+
+urlpatterns = [path("broken", _broken_view)]
+
+
+def _requests_counted(route: str, status: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "rmdesk_http_requests_total", {"route": route, "method": "GET", "status": status}
+    )
+    return value or 0.0
+
+
+@override_settings(WEB_MAX_IN_FLIGHT=2)
+def test_a_shed_request_is_counted_as_shed_and_logged_as_a_warning_not_an_error(
+    db: None,
+    busy: Callable[[int], None],
+    browser_for: Callable[[Staff], Client],
+    cast: Cast,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    browser = browser_for(cast.manager)
+    shed, unmatched = _requests_counted("shed", "503"), _requests_counted("unmatched", "503")
+    busy(2)
+    with caplog.at_level(logging.INFO):
+        assert browser.get("/api/v1/customers").status_code == 503
+        assert browser.get("/customers/").status_code == 503
+    # Its own label in the metrics, not the unmatched routes'.
+    assert _requests_counted("shed", "503") == shed + 2
+    assert _requests_counted("unmatched", "503") == unmatched
+    # One WARNING line each, from the admission limit; no ERROR from django.request.
+    refused = [r for r in caplog.records if r.name == "rmdesk.core.admission"]
+    assert [r.levelno for r in refused] == [logging.WARNING, logging.WARNING]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [r for r in caplog.records if r.name == "django.request"]
+
+
+@override_settings(ROOT_URLCONF=__name__, WEB_MAX_IN_FLIGHT=2)
+def test_a_real_server_error_is_still_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = Client(raise_request_exception=False).get("/broken")
+    assert response.status_code == 500
+    errors = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.levelno for r in errors] == [logging.ERROR]
+    assert _requests_counted("/broken", "500") >= 1
