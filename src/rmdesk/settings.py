@@ -366,6 +366,13 @@ LOGGING = {
 
 # --- rmdesk -----------------------------------------------------------------
 RMDESK_AUDIT_CHAINS = env_int("RMDESK_AUDIT_CHAINS", 16)
+# Days the change history (audit_rowchange, written by the database triggers) is kept;
+# the nightly audit.history_prune deletes older rows (0: keep everything). Ten years, as
+# long as customer identification and transaction records must be kept. The audit trail
+# and the access log are never pruned.
+RMDESK_HISTORY_KEEP_DAYS = env_int("RMDESK_HISTORY_KEEP_DAYS", 3650)
+if RMDESK_HISTORY_KEEP_DAYS < 0:
+    raise ImproperlyConfigured("RMDESK_HISTORY_KEEP_DAYS must be 0 (keep everything) or more.")
 RMDESK_PAGE_SIZE = 25
 RMDESK_MAX_PAGE_SIZE = 200
 # How long a revealed personal field stays shown in full to the one who revealed it.

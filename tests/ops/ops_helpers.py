@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from django.db import connection
@@ -43,3 +46,16 @@ def postgres_only(reason: str) -> pytest.MarkDecorator:
         not os.environ.get("DATABASE_URL", "").startswith("postgres"),
         reason=f"needs PostgreSQL: {reason}",
     )
+
+
+def bench_module(name: str) -> ModuleType:
+    """``bench/<name>.py`` (a script, not a package), imported once as ``rmdesk_bench_<name>``."""
+    module_name = f"rmdesk_bench_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, ROOT / "bench" / f"{name}.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]

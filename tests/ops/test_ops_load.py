@@ -17,15 +17,12 @@ mix; ``make harden`` runs 200 sessions for 120 s on a bank of 200 managers.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from ops_helpers import ROOT, database_url, postgres_only
+from ops_helpers import bench_module, database_url, postgres_only
 
 from rmdesk.demo.bank import Scale, build
 
@@ -41,18 +38,6 @@ SESSIONS = int(os.environ.get("RMDESK_LOAD_SESSIONS", "40"))
 SECONDS = float(os.environ.get("RMDESK_LOAD_SECONDS", "30"))
 # The server: as production's (4 processes × 9 threads, core/gunicorn_conf.py).
 WORKERS, THREADS = 4, 9
-
-
-def bench_load() -> ModuleType:
-    """``bench/load.py``, the load test the bench bank runs."""
-    if "rmdesk_bench_load" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("rmdesk_bench_load", ROOT / "bench/load.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["rmdesk_bench_load"]
 
 
 @pytest.fixture
@@ -86,7 +71,7 @@ def test_mixed_load_meets_the_g1_and_g2_targets(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    load = bench_load()
+    load = bench_module("load")
     # The real targets, not loosened ones.
     targets = load.Targets()
     assert (targets.reads_p99, targets.mixed_p99, targets.max_error_rate) == (300, 800, 0.001)

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.functional import empty
 
 HISTORY_TABLE = "audit_rowchange"
@@ -299,3 +302,38 @@ class ChangeActorMiddleware:
                 return self.get_response(request)
         finally:
             stamp.reset()
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def history_prune(
+    *, keep_days: int | None = None, batch_size: int = 10_000, now: datetime | None = None
+) -> dict[str, int]:
+    """Delete change-history rows older than ``keep_days`` (``RMDESK_HISTORY_KEEP_DAYS``).
+
+    0 keeps everything. Rows go oldest first, ``batch_size`` at a time, each batch one
+    ``DELETE … WHERE id IN (SELECT … LIMIT n)`` committed on its own, so no lock is held
+    for long and a stopped run leaves what it did. Only ``audit_rowchange``: the audit
+    trail and the access log (hash-chained, append-only) are never pruned.
+    """
+    from rmdesk.audit.models import RowChange
+
+    days = settings.RMDESK_HISTORY_KEEP_DAYS if keep_days is None else keep_days
+    if days < 0:
+        raise ValueError("keep_days is a number of days, 0 or more (0 keeps everything).")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1.")
+    if days == 0:
+        return {"deleted": 0, "batches": 0}
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = RowChange.objects.filter(at__lt=cutoff).order_by("id").values("id")
+    deleted = batches = 0
+    while True:
+        with transaction.atomic():
+            count, _by_model = RowChange.objects.filter(id__in=old[:batch_size]).delete()
+        if not count:
+            break
+        deleted += count
+        batches += 1
+    return {"deleted": deleted, "batches": batches}

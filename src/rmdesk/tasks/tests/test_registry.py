@@ -32,6 +32,8 @@ def test_the_nightly_jobs_start_one_after_another() -> None:
         for name, registered_task in registered().items()
         if registered_task.schedule is not None and registered_task.schedule.at is not None
     }
+    # The change history's pruning deletes in small batches, before the heavy jobs.
+    assert starts["audit.history_prune"] < starts["development.signals_compute"]
     assert (
         starts["development.signals_compute"]
         < starts["quality.scorecards_compute"]
