@@ -975,6 +975,7 @@ def run(
     actions = MIXES[mix]
     server = None
     base = base_url
+    started = time.monotonic()
     try:
         personas = personas_make(sessions, 50, seed, LOAD_TAG + "-" + tag)
         context = context_make(LOAD_TAG + "-" + tag)
@@ -986,7 +987,8 @@ def run(
         pauses = "no pauses (closed loop)" if closed else f"pauses {think[0]:g}–{think[1]:g} s"
         print(
             f"{len(personas)} sessions (managers signed in with bearer tokens), {pauses},"
-            f" mix {mix}, seed {seed}, request ids {tag}…"
+            f" mix {mix}, seed {seed}, request ids {tag}… (set up in"
+            f" {time.monotonic() - started:.1f} s)"
         )
         if not base:
             server, base = server_start(
@@ -995,7 +997,7 @@ def run(
             print(
                 f"rmdesk serve --prod at {base}: {workers} processes × {threads}"
                 f" threads (each admits {max(1, threads - 1)} requests at once),"
-                f" {os.cpu_count()} cores"
+                f" {os.cpu_count()} cores (listening after {time.monotonic() - started:.1f} s)"
             )
         if warm:
             asyncio.run(
@@ -1041,6 +1043,7 @@ def run(
             server.send_signal(signal.SIGTERM)
             server.wait(60)
             server = None
+        print(f"\nServer stopped after {time.monotonic() - started:.1f} s")
         cancelled = pool_requests_cancel(tag)
         if cancelled:
             print(f"\n{cancelled} pool requests of the run cancelled (their holds released)")

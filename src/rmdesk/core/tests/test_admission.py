@@ -214,3 +214,20 @@ def test_a_real_server_error_is_still_logged_as_an_error(
     errors = [r for r in caplog.records if r.name == "django.request"]
     assert [r.levelno for r in errors] == [logging.ERROR]
     assert _requests_counted("/broken", "500") >= 1
+
+
+def test_the_web_application_imports_its_views_before_the_first_request() -> None:
+    """A fresh gunicorn worker answers its first request without importing the URL
+    patterns, the views and the API (seconds on a busy machine)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rmdesk.wsgi; "
+        "print(all(m in sys.modules for m in "
+        "('rmdesk.urls', 'rmdesk.api.v1', 'rmdesk.customers.api', 'rmdesk.web.views')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "True", done.stderr
