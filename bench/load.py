@@ -829,7 +829,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_start(
+def server_spawn(
     url: str,
     workers: int,
     threads: int,
@@ -837,7 +837,7 @@ def server_start(
     timeout: int,
     var: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """``rmdesk serve --prod`` on a free port of 127.0.0.1; its log goes to ``var``."""
+    """Start ``rmdesk serve --prod`` on a free port of 127.0.0.1 (``server_wait`` for it)."""
     port = free_port()
     var = var or HERE / "var" / "load"
     var.mkdir(parents=True, exist_ok=True)
@@ -870,15 +870,20 @@ def server_start(
     ]
     log = open(var / f"server-{port}.log", "wb")  # noqa: SIM115 (kept open for the server)
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-    base = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}"
+
+
+def server_wait(server: subprocess.Popen[bytes], base: str) -> None:
+    """Until the server listens (two minutes at most); SystemExit if it stops or never does."""
+    port = urlsplit(base).port
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server, base
+            with socket.create_connection(("127.0.0.1", port or 80), timeout=1):
+                return
         except OSError:
             if server.poll() is not None:
-                raise SystemExit(f"the server stopped; see {var}") from None
+                raise SystemExit(f"the server stopped (exit {server.returncode})") from None
             time.sleep(0.3)
     server.kill()
     server.wait(30)
@@ -977,6 +982,11 @@ def run(
     base = base_url
     started = time.monotonic()
     try:
+        if not base:
+            # It starts while the sessions are made.
+            server, base = server_spawn(
+                database_url, workers, threads, "rmdesk-" + tag, web_timeout, var
+            )
         personas = personas_make(sessions, 50, seed, LOAD_TAG + "-" + tag)
         context = context_make(LOAD_TAG + "-" + tag)
         context.tag = tag
@@ -990,10 +1000,8 @@ def run(
             f" mix {mix}, seed {seed}, request ids {tag}… (set up in"
             f" {time.monotonic() - started:.1f} s)"
         )
-        if not base:
-            server, base = server_start(
-                database_url, workers, threads, "rmdesk-" + tag, web_timeout, var
-            )
+        if server is not None:
+            server_wait(server, base)
             print(
                 f"rmdesk serve --prod at {base}: {workers} processes × {threads}"
                 f" threads (each admits {max(1, threads - 1)} requests at once),"
