@@ -39,6 +39,10 @@ A broken invariant exits 1. ``--check`` also exits 1 when the latency or error t
 are missed (``--reads-p99``, ``--mixed-p99``, ``--max-error-rate``; 5xx must be 0), so
 the run can gate G1 and G2. ``--json`` writes the figures.
 
+``run()`` is the whole run for a caller that has set Django up: the test suite's
+``tests/ops/test_ops_load.py`` calls it over a small bank seeded into its test database,
+with the same ``Targets``.
+
 To add an action append an ``Action`` to ``ACTIONS``: a name, a weight, its group and a
 function from a ``Persona`` and the run's ``Context`` to a request. Only 127.0.0.1 is
 ever contacted. What the run writes stays in the database: interactions, work orders
