@@ -44,7 +44,9 @@ WORKERS, THREADS = 4, 9
 def bank(settings: Any, tmp_path: Path) -> Scale:
     """One manager per session, 30 customers each, with the duty apps' working day."""
     from django.apps import apps
+    from django.utils import timezone
 
+    from rmdesk.contact import planning
     from rmdesk.coordination.tests.factories import seed_defaults
     from rmdesk.marketing.tests.factories import seeded_defaults
 
@@ -62,6 +64,8 @@ def bank(settings: Any, tmp_path: Path) -> Scale:
         transactions=300 * SESSIONS,
     )
     build(scale=scale)
+    # The morning's contact plans, as the nightly job leaves them (the sessions open them).
+    planning.plans_generate(day=timezone.localdate())
     return scale
 
 
