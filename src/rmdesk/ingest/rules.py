@@ -123,13 +123,18 @@ def sql_code_text(x: str) -> str:
 
 
 def _ymd(year: str, month: str, day: str) -> str:
-    """The date of these digit strings, NULL where there is no such day."""
+    """The date of these digit strings, NULL where there is no such day (integer
+    arithmetic: the calendar's month lengths, leap years by the Gregorian rule)."""
     y, m, d = (f"CAST({part} AS integer)" for part in (year, month, day))
-    last = f"extract(day FROM make_date({y}, {m}, 1) + interval '1 month' - interval '1 day')"
+    leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
+    last = (
+        f"CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 WHEN {m} <> 2 THEN 31"
+        f" WHEN {leap} THEN 29 ELSE 28 END"
+    )
     # Nested, not AND: PostgreSQL may evaluate an AND's operands in any order.
     return (
-        f"CASE WHEN {y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} >= 1"
-        f" THEN CASE WHEN {d} <= {last} THEN make_date({y}, {m}, {d}) END END"
+        f"CASE WHEN {y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {last}"
+        f" THEN make_date({y}, {m}, {d}) END"
     )
 
 
@@ -319,13 +324,12 @@ class IsoDate(Rule):
         return parse_date(cell).isoformat()
 
     def sql_parse(self, v: str) -> str:
+        # The patterns decide the form; the parts are then cut at fixed places (compact)
+        # or at the separators (dashed), cheaper than capturing them again.
         epoch = EXCEL_EPOCH.isoformat()
-
-        def part(pattern: str, index: int) -> str:
-            return f"(regexp_match({v}, {sql_regex(pattern)}))[{index}]"
-
-        compact = _ymd(*(part(DATE_COMPACT, i) for i in (1, 2, 3)))
-        dashed = _ymd(*(part(DATE_DASHED, i) for i in (1, 2, 3)))
+        compact = _ymd(f"substr({v}, 1, 4)", f"substr({v}, 5, 2)", f"substr({v}, 7, 2)")
+        dashed = f"translate({v}, '/.', '--')"
+        dashed = _ymd(*(f"split_part({dashed}, '-', {i})" for i in (1, 2, 3)))
         return (
             f"CASE WHEN {v} ~ {sql_regex(DATE_SERIAL)}"
             f" THEN date '{epoch}' + CAST({v} AS integer)"

@@ -164,15 +164,18 @@ class Loader:
         """The statement that cleans ``ingest_raw`` into ``ingest_stage``: three layers
         of the columns' rules (rules.py), then the staged values and error keys."""
         columns = self.columns
-        layer1, layer2, layer3, final, errors = [], [], [], [], []
+        layer1, layer2, layer3, final, errors, present = [], [], [], [], [], []
         for i, column in enumerate(columns):
             rule = column.parse
             assert isinstance(rule, Rule)  # noqa: S101 (available() says so)
             if column.index >= 0:
                 x = f"r.c{column.index}"
+                # Printable ASCII without spaces is not blank: one test for most cells.
                 layer1.append(
-                    f"CASE WHEN {sql_blank(x)} THEN NULL ELSE {rule.sql_text(x)} END AS t{i}"
+                    f"CASE WHEN {x} ~ '^[!-~]+$' THEN {rule.sql_text(x)}"
+                    f" WHEN {sql_blank(x)} THEN NULL ELSE {rule.sql_text(x)} END AS t{i}"
                 )
+                present.append(f"t{i} IS NULL")
             else:
                 layer1.append(f"CAST(NULL AS text) AS t{i}")
             layer2.append(f"t{i}, {rule.sql_parse(f't{i}')} AS p{i}")
@@ -200,8 +203,9 @@ class Loader:
             f"{', '.join(final)}, {', '.join(errors)} FROM ("
             f"SELECT row_no, extra, {', '.join(layer3)} FROM ("
             f"SELECT row_no, extra, {', '.join(layer2)} FROM ("
-            f"SELECT r.row_no, r.extra, {', '.join(layer1)} FROM {RAW} r"
-            f" WHERE NOT {self.blank()} OFFSET 0) l1 OFFSET 0) l2 OFFSET 0) l3"
+            f"SELECT r.row_no, r.extra, {', '.join(layer1)} FROM {RAW} r OFFSET 0) l1"
+            # A blank line (every cell blank, nothing past the header's width) is skipped.
+            f" WHERE extra OR NOT ({' AND '.join(present)}) OFFSET 0) l2 OFFSET 0) l3"
         )
 
     def stop(self, *, chunk: int, max_errors: int) -> tuple[int, int] | None:
