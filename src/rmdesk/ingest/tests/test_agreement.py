@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from rmdesk.ingest import services
+from rmdesk.ingest import services, setbased
 from rmdesk.ingest.feeds import key_rule
 from rmdesk.ingest.parsing import CellError
 from rmdesk.ingest.rules import Amount, Choice, Code, Currency, FreeText, IsoDate, Rule, sql_blank
@@ -87,8 +87,10 @@ ROWS = [
 ]
 
 
-def transactions(rows: list[str], *, delimiter: str = ",", newline: str = "\n") -> str:
-    lines = [HEADER, *rows[:10], "", *rows[10:]]
+def transactions(
+    rows: list[str], *, delimiter: str = ",", newline: str = "\n", blank: bool = True
+) -> str:
+    lines = [HEADER, *rows[:10], *([""] if blank else []), *rows[10:]]
     if delimiter != ",":
         lines = [line.replace(",", delimiter) for line in lines]
     return newline.join(lines) + newline
@@ -96,6 +98,9 @@ def transactions(rows: list[str], *, delimiter: str = ",", newline: str = "\n") 
 
 # Rows without a comma inside a quoted cell: they read the same with any separator.
 PLAIN = [row for row in ROWS if '"' not in row]
+# Rows of the header's width, no quotes: a file of them (and no blank line) is copied to
+# the server as it is; the others are read record by record first.
+REGULAR = [row for row in PLAIN if row.count(",") == HEADER.count(",")]
 
 FILES: dict[str, bytes] = {
     "utf8": transactions(ROWS).encode(),
@@ -105,7 +110,14 @@ FILES: dict[str, bytes] = {
     "tab": transactions(PLAIN, delimiter="\t").encode(),
     "pipe": transactions(PLAIN, delimiter="|").encode(),
     "full_width": transactions([row.translate(FULL_WIDTH) for row in PLAIN]).encode(),
+    "regular": transactions(REGULAR, blank=False).encode(),
+    "regular_bom_crlf": b"\xef\xbb\xbf"
+    + transactions(REGULAR, blank=False, newline="\r\n").encode(),
+    "regular_gbk_tab": transactions(
+        [row for row in REGULAR if "\u200b" not in row], blank=False, delimiter="\t"
+    ).encode("gbk"),
 }
+DIRECT = {"regular", "regular_bom_crlf", "regular_gbk_tab"}
 
 
 def outcome(content: bytes, *, set_based: bool, **options: object) -> tuple[object, ...]:
@@ -143,8 +155,18 @@ def holders(cast):
 
 
 @pytest.mark.parametrize("name", list(FILES))
-def test_both_paths_agree_on_every_fault(holders, name):
+def test_both_paths_agree_on_every_fault(holders, name, monkeypatch):
+    direct = setbased.Loader.direct
+    taken: list[bool] = []
+
+    def spy(loader: setbased.Loader, *args: object, **kwargs: object) -> bool:
+        taken.append(direct(loader, *args, **kwargs))  # type: ignore[arg-type]
+        return taken[-1]
+
+    monkeypatch.setattr(setbased.Loader, "direct", spy)
     status, _code, rows, new, _changed, _unchanged, rejected, refusals = both(FILES[name])
+    # Regular files are copied as they are; the others fall back to record by record.
+    assert taken == [name in DIRECT]
     assert status == "done"
     assert new > 0
     assert rejected > 0
