@@ -27,7 +27,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core.errors import DomainError
-from rmdesk.customers import identifiers
 from rmdesk.customers.models import Customer, Holding, Transaction
 from rmdesk.customers.services import InvalidFields, _derived, customer_fields_clean
 from rmdesk.ingest.models import Feed
@@ -35,7 +34,6 @@ from rmdesk.ingest.parsing import (
     PLAIN_AMOUNT,
     Cell,
     CellError,
-    amount_text,
     code_text,
     flat_text,
     parse_amount,
@@ -46,12 +44,22 @@ from rmdesk.ingest.parsing import (
     parse_whole,
     text,
 )
+from rmdesk.ingest.rules import (
+    KEY,
+    Amount,
+    Choice,
+    Code,
+    Currency,
+    FreeText,
+    IsoDate,
+    Key,
+    Rule,
+)
 from rmdesk.marketing.models import Product
 from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.roles import Role
 
-_KEY = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-/]*")
-_CURRENCY = re.compile(r"[A-Z]{3}")
+_KEY = re.compile(KEY)
 # Distinct values a column's cache keeps before it starts again (bounds memory).
 CACHE_SIZE = 50_000
 
@@ -64,18 +72,14 @@ class RowError:
     reason: str
 
 
+@functools.cache
+def key_rule(max_length: int) -> Key:
+    return Key(max_length)
+
+
 def key_of(raw: Cell, *, max_length: int) -> str:
     """A core-system key: NFKC, letters, digits and ``_ . - /``. Raises CellError."""
-    if isinstance(raw, str) and len(raw) <= max_length and _KEY.fullmatch(raw):
-        return raw  # already canonical: NFKC and trimming change nothing
-    value = code_text(raw)
-    if not value:
-        raise CellError("REQUIRED", _("A value is required."))
-    if len(value) > max_length:
-        raise CellError("TOO_LONG", _("At most %(n)s characters.") % {"n": max_length})
-    if not _KEY.fullmatch(value):
-        raise CellError("BAD_KEY", _("Letters, digits and _ . - / only."))
-    return value
+    return key_rule(max_length)(raw)
 
 
 # Parsers whose canonical cells are returned as they are: the joined column matches
@@ -85,67 +89,33 @@ def _joined(cell: str) -> re.Pattern[str]:
     return re.compile(f"(?:{cell}\n)*{cell}")
 
 
+# The cell rules (rules.py): each is the Python check and the SQL of its column.
+signed_amount = Amount()
+nonnegative = Amount(nonnegative=True)
+currency = Currency()
+iso_date = IsoDate()
+
 PLAIN_COLUMN: dict[Callable[[Cell], Any], re.Pattern[str]] = {
-    amount_text: _joined(PLAIN_AMOUNT.pattern),
+    signed_amount: _joined(PLAIN_AMOUNT.pattern),
+    nonnegative: _joined(PLAIN_AMOUNT.pattern.removeprefix("-?")),
 }
 
 
-def choice(values: list[str]) -> Callable[[Cell], str]:
-    allowed = frozenset(values)
-
-    def parse(cell: Cell) -> str:
-        value = code_text(cell).lower()
-        if value not in allowed:
-            raise CellError("BAD_CHOICE", _("Not one of the allowed values."))
-        return value
-
-    return parse
+def choice(values: list[str]) -> Choice:
+    return Choice(values)
 
 
-def currency(cell: Cell) -> str:
-    value = code_text(cell).upper()
-    if not _CURRENCY.fullmatch(value):
-        raise CellError("BAD_CURRENCY", _("A three-letter currency code such as CNY."))
-    return value
-
-
-def free_text(max_length: int) -> Callable[[Cell], str]:
+def free_text(max_length: int) -> FreeText:
     """Names and descriptions: NFC, no control characters (the name rules)."""
-
-    def parse(cell: Cell) -> str:
-        try:
-            return identifiers.person_name(flat_text(cell), max_length=max_length)
-        except identifiers.IdentifierError as exc:
-            raise CellError(exc.code, str(exc.message)) from exc
-
-    return parse
+    return FreeText(max_length)
 
 
-@functools.cache  # one parser per length, so PLAIN_COLUMN stays small
-def code(max_length: int) -> Callable[[Cell], str]:
-    def parse(cell: Cell) -> str:
-        value = code_text(cell)
-        if len(value) > max_length:
-            raise CellError("TOO_LONG", _("At most %(n)s characters.") % {"n": max_length})
-        return value
-
+@functools.cache  # one rule per length, so PLAIN_COLUMN stays small
+def code(max_length: int) -> Code:
+    rule = Code(max_length)
     # Printable ASCII without spaces is its own NFKC form and has nothing to trim.
-    PLAIN_COLUMN[parse] = _joined(f"[!-~]{{1,{max_length}}}")
-    return parse
-
-
-def nonnegative(cell: Cell) -> str:
-    amount = amount_text(cell)
-    if amount.startswith("-") and parse_amount(amount) < 0:
-        raise CellError("NEGATIVE_AMOUNT", _("The amount cannot be negative."))
-    return amount
-
-
-PLAIN_COLUMN[nonnegative] = _joined(PLAIN_AMOUNT.pattern.removeprefix("-?"))
-
-
-def iso_date(cell: Cell) -> str:
-    return parse_date(cell).isoformat()
+    PLAIN_COLUMN[rule] = _joined(f"[!-~]{{1,{max_length}}}")
+    return rule
 
 
 _BLANK = object()
@@ -188,11 +158,13 @@ class Column:
         *,
         required: bool = False,
         cached: bool = True,
+        default: Any = None,
     ) -> None:
         self.name = name
         self.parse = parse
         self.required = required
         self.cached = cached
+        self.default = default  # what a blank cell stages as
         self.index = -1
         self.cache = _Cache(self)
 
@@ -201,12 +173,19 @@ class Column:
             pass  # not blank: the common case, without the text() round trip
         elif text(cell).strip() == "":
             if self.required:
-                return CellError("REQUIRED", _("A value is required."))
+                return CellError(*self.errors()["BLANK"])
             return None
         try:
             return self.parse(cell)
         except CellError as exc:
             return exc
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        """Error key → (code, reason): a required cell left blank, and the rule's."""
+        found = {"BLANK": ("REQUIRED", _("A value is required."))}
+        if isinstance(self.parse, Rule):
+            found |= self.parse.errors()
+        return found
 
     def __call__(self, cells: list[Cell]) -> Any:
         cell = cells[self.index] if 0 <= self.index < len(cells) else None
@@ -292,6 +271,9 @@ class Check:
     code: str
     reason: str
     select: str
+    # A pass that the checks of a step share: materialised once as ``ingest_scan``
+    # before the first check naming it, which then selects from ``ingest_scan``.
+    scan: str = ""
 
 
 Chunk = list[tuple[int, list[Cell]]]  # (row number, cells in header order)
@@ -315,6 +297,9 @@ class FeedSpec:
     update_fields: ClassVar[tuple[str, ...]]
     versioned: ClassVar[bool] = False
     stage: ClassVar[tuple[tuple[str, str], ...]]
+    # Cleaned set-based on PostgreSQL (setbased.py): every column a Rule, and every
+    # staged column a parser's value (or its default) under the same name.
+    set_based: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.width = 0
@@ -859,8 +844,26 @@ def unknown_product_check() -> Check:
     )
 
 
+# The rows of a transactions file the reference checks refuse, in one pass: the same
+# conditions as duplicate_key_check, unknown_customer_check, and the account checks.
+TRANSACTION_SCAN = (
+    "SELECT row_no, first, twice, no_customer, no_account, other_customer FROM ("
+    " SELECT s.row_no, d.first, COALESCE(s.row_no > d.first, FALSE) AS twice,"
+    " (s.customer_no <> '' AND c.id IS NULL) AS no_customer,"
+    " (s.account_no <> '' AND h.id IS NULL) AS no_account,"
+    " COALESCE(h.customer_id <> c.id, FALSE) AS other_customer"
+    " FROM ingest_stage s"
+    " LEFT JOIN (SELECT k, min(row_no) AS first FROM ingest_stage GROUP BY k"
+    " HAVING count(*) > 1) d ON d.k = s.k"
+    " LEFT JOIN customers_customer c ON c.customer_no = s.customer_no"
+    " LEFT JOIN customers_holding h ON h.account_no = s.account_no"
+    ") x WHERE twice OR no_customer OR no_account OR other_customer"
+)
+
+
 class TransactionsFeed(FeedSpec):
     feed: ClassVar[Feed] = Feed.TRANSACTIONS
+    set_based: ClassVar[bool] = True
     model: ClassVar[type[models.Model]] = Transaction
     key: ClassVar[str] = "txn_ref"
     required: ClassVar[tuple[str, ...]] = (
@@ -902,9 +905,9 @@ class TransactionsFeed(FeedSpec):
             Column("booked_on", iso_date, required=True),
             Column("kind", choice(Transaction.Kind.values), required=True),
             # Signed: inflows positive, outflows negative.
-            Column("amount", amount_text, required=True, cached=False),
-            Column("currency", currency),
-            Column("counterparty", free_text(200)),
+            Column("amount", signed_amount, required=True, cached=False),
+            Column("currency", currency, default="CNY"),
+            Column("counterparty", free_text(200), default=""),
         ]
 
     def parsers(self) -> list[Column]:
@@ -915,43 +918,52 @@ class TransactionsFeed(FeedSpec):
         values = _values(self.row_parsers, cells, number, errors)
         if len(errors) > before:
             return (values[0], values[1])
-        values[5] = values[5] or "CNY"
-        values[6] = values[6] or ""
-        return tuple(values)
+        return tuple(
+            column.default if value is None else value
+            for column, value in zip(self.row_parsers, values, strict=True)
+        )
 
     def combine(self, parsed: list[list[Any]]) -> list[list[Any]] | None:
-        customer_no, account_no, booked_on, kind, amount, money, counterparty = parsed
         return [
-            customer_no,
-            account_no,
-            booked_on,
-            kind,
-            amount,
-            [value or "CNY" for value in money],
-            [value or "" for value in counterparty],
+            values
+            if column.default is None
+            else [column.default if value is None else value for value in values]
+            for column, values in zip(self.row_parsers, parsed, strict=True)
         ]
 
     def checks(self) -> list[list[Check]]:
+        # One pass over the staging table finds every row a reference check refuses
+        # (a key twice, an unknown customer or account, another customer's account);
+        # each check then reads its rows from that pass's (small) result.
         return [
             [
-                duplicate_key_check(self),
-                unknown_customer_check(),
+                Check(
+                    self.key,
+                    "DUPLICATE_KEY",
+                    _("The same key is on row %(row)s."),
+                    "SELECT row_no, first FROM ingest_scan WHERE twice",
+                    scan=TRANSACTION_SCAN,
+                ),
+                Check(
+                    "customer_no",
+                    "UNKNOWN_CUSTOMER",
+                    _("No customer has this number."),
+                    "SELECT row_no, NULL FROM ingest_scan WHERE no_customer",
+                    scan=TRANSACTION_SCAN,
+                ),
                 Check(
                     "account_no",
                     "UNKNOWN_ACCOUNT",
                     _("No holding has this account number."),
-                    "SELECT s.row_no, NULL FROM ingest_stage s WHERE s.account_no <> ''"
-                    " AND NOT EXISTS (SELECT 1 FROM customers_holding h"
-                    " WHERE h.account_no = s.account_no)",
+                    "SELECT row_no, NULL FROM ingest_scan WHERE no_account",
+                    scan=TRANSACTION_SCAN,
                 ),
                 Check(
                     "account_no",
                     "ACCOUNT_OF_OTHER_CUSTOMER",
                     _("This account belongs to another customer."),
-                    "SELECT s.row_no, NULL FROM ingest_stage s"
-                    " JOIN customers_holding h ON h.account_no = s.account_no"
-                    " JOIN customers_customer c ON c.customer_no = s.customer_no"
-                    " WHERE h.customer_id <> c.id",
+                    "SELECT row_no, NULL FROM ingest_scan WHERE other_customer",
+                    scan=TRANSACTION_SCAN,
                 ),
             ]
         ]

@@ -98,18 +98,28 @@ def insert_select(
     return sql, [*values, *params]
 
 
+SCAN = "ingest_scan"
+
+
 class Stage:
-    def __init__(self, spec: FeedSpec, *, now: datetime) -> None:
+    """The run's staging and refusal tables. ``extra`` adds columns of the loader's own
+    (the set-based path keeps each cell's error key there); ``write`` fills the feed's."""
+
+    def __init__(
+        self, spec: FeedSpec, *, now: datetime, extra: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self.spec = spec
         self.now = now
         self.width = 3 + len(spec.stage)
         self.ord = 0
-        columns = ", ".join(f"{name} {kind}" for name, kind in spec.stage)
+        self.names = ", ".join(["row_no", "k", "ok", *(name for name, _kind in spec.stage)])
+        columns = ", ".join(f"{name} {kind}" for name, kind in (*spec.stage, *extra))
         temp = "ON COMMIT DROP" if _postgres() else ""
         with connection.cursor() as cursor:
             # A leftover of an earlier run on this connection (SQLite keeps temp tables).
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {REJECT}")
+            cursor.execute(f"DROP TABLE IF EXISTS {SCAN}")
             # No indexes, no constraints: COPY streams at full speed.
             cursor.execute(
                 f"CREATE TEMP TABLE {STAGE} (row_no integer, k text, ok boolean, {columns}) {temp}"
@@ -123,6 +133,7 @@ class Stage:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {REJECT}")
+            cursor.execute(f"DROP TABLE IF EXISTS {SCAN}")
 
     # --- loading ------------------------------------------------------------------------
 
@@ -132,12 +143,15 @@ class Stage:
         padded = [row if len(row) == width else row + (None,) * (width - len(row)) for row in rows]
         with connection.cursor() as cursor:
             if _postgres():
-                with cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
+                with cursor.copy(f"COPY {STAGE} ({self.names}) FROM STDIN") as copy:
                     for row in padded:
                         copy.write_row(row)
             else:
                 marks = ", ".join(["%s"] * width)
-                cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})", padded)  # noqa: S608
+                cursor.executemany(
+                    f"INSERT INTO {STAGE} ({self.names}) VALUES ({marks})",  # noqa: S608
+                    padded,
+                )
 
     def reject(self, errors: Sequence[RowError]) -> None:
         """Record refusals found on the rows themselves."""
@@ -169,7 +183,13 @@ class Stage:
                 # Rows refused on their own were staged not ``ok``: only this step's
                 # refusals need marking, and a step that refused nothing needs no pass.
                 refused = False
+                scanned = ""
                 for index, check in enumerate(checks):
+                    if check.scan and check.scan != scanned:
+                        # One pass that the step's checks share (see Check.scan).
+                        cursor.execute(f"DROP TABLE IF EXISTS {SCAN}")
+                        cursor.execute(f"CREATE TEMP TABLE {SCAN} AS {check.scan}")
+                        scanned = check.scan
                     cursor.execute(
                         f"WITH x (row_no, first) AS ({check.select}) "  # noqa: S608
                         f"INSERT INTO {REJECT} (row_no, ord, field, code, reason) "

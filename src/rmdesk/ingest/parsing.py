@@ -66,6 +66,10 @@ class Table:
     format: str
     encoding: str = ""
     delimiter: str = ""
+    # A CSV file's reader past the header, and the header's line: the set-based path
+    # reads records from it in blocks (``rows`` is then not used).
+    reader: Any = None
+    header_row: int = 0
 
 
 def header_name(raw: Cell) -> str:
@@ -235,6 +239,8 @@ def _read_csv(raw: IO[bytes], encoding: str) -> Table:
         format="csv",
         encoding=encoding,
         delimiter=delimiter,
+        reader=reader,
+        header_row=header_row,
     )
 
 
@@ -323,7 +329,17 @@ def code_text(cell: Cell) -> str:
     return unicodedata.normalize("NFKC", text(cell)).strip()
 
 
-_DATE_DASHED = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+# Date forms, in the syntax Python's and PostgreSQL's regular expressions share (the
+# set-based path reads the same patterns): an Excel serial, YYYYMMDD, YYYY-MM-DD.
+DATE_SERIAL = r"[0-9]{1,5}"
+DATE_COMPACT = r"([0-9]{4})([0-9]{2})([0-9]{2})"
+DATE_DASHED = r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})"
+_DATE_FORMS = (re.compile(DATE_COMPACT), re.compile(DATE_DASHED))
+_DATE_SERIAL = re.compile(DATE_SERIAL)
+
+
+def date_reason() -> str:
+    return _("A date as YYYY-MM-DD, YYYYMMDD or an Excel date.")
 
 
 def parse_date(cell: Cell) -> date:
@@ -334,16 +350,15 @@ def parse_date(cell: Cell) -> date:
         return cell
     value = code_text(cell)
     try:
-        if value.isdigit() and len(value) <= 5:
+        if _DATE_SERIAL.fullmatch(value):
             return EXCEL_EPOCH + timedelta(days=int(value))
-        if value.isdigit() and len(value) == 8:
-            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        match = _DATE_DASHED.fullmatch(value)
-        if match:
-            return date(*(int(part) for part in match.groups()))
+        for form in _DATE_FORMS:
+            match = form.fullmatch(value)
+            if match:
+                return date(*(int(part) for part in match.groups()))
     except (ValueError, OverflowError):
         pass
-    raise CellError("BAD_DATE", _("A date as YYYY-MM-DD, YYYYMMDD or an Excel date."))
+    raise CellError("BAD_DATE", date_reason())
 
 
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -406,7 +421,16 @@ def parse_rate(cell: Cell) -> Decimal:
     return Decimal(value)
 
 
-_AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+AMOUNT = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+_AMOUNT = re.compile(AMOUNT)
+
+
+def amount_errors() -> dict[str, tuple[str, str]]:
+    """The refusals of an amount: error key → (code, reason)."""
+    return {
+        "BAD_AMOUNT": ("BAD_AMOUNT", _("An amount such as 1234.50 or 1,234.50.")),
+        "PLACES": ("BAD_AMOUNT", _("At most two decimal places.")),
+    }
 
 
 def parse_amount(cell: Cell) -> Decimal:
@@ -416,15 +440,15 @@ def parse_amount(cell: Cell) -> Decimal:
     else:
         value = code_text(cell).replace(" ", "")
     if not _AMOUNT.fullmatch(value) and not isinstance(cell, float):
-        raise CellError("BAD_AMOUNT", _("An amount such as 1234.50 or 1,234.50."))
+        raise CellError(*amount_errors()["BAD_AMOUNT"])
     try:
         amount = Decimal(value.replace(",", ""))
     except InvalidOperation as exc:
-        raise CellError("BAD_AMOUNT", _("An amount such as 1234.50 or 1,234.50.")) from exc
+        raise CellError(*amount_errors()["BAD_AMOUNT"]) from exc
     if not amount.is_finite() or abs(amount) >= Decimal("1e16"):
-        raise CellError("BAD_AMOUNT", _("An amount such as 1234.50 or 1,234.50."))
+        raise CellError(*amount_errors()["BAD_AMOUNT"])
     if amount != amount.quantize(Decimal("0.01")):
-        raise CellError("BAD_AMOUNT", _("At most two decimal places."))
+        raise CellError(*amount_errors()["PLACES"])
     return amount.quantize(Decimal("0.01"))
 
 

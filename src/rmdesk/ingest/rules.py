@@ -1,0 +1,390 @@
+"""Cell rules, each declared once and read two ways: as Python and as SQL.
+
+A rule (a code of at most n characters, one of a list of values, an amount, a date …)
+is an object. Called on a cell, it returns the clean value or raises CellError — the
+check of the row-by-row path (SQLite, XLSX files, the feeds without a set-based path).
+Its ``sql_*`` methods give the same rule as SQL expressions over a staged text column,
+for the set-based path on PostgreSQL, which validates a whole file in one statement.
+Both readings take their patterns, limits, values and refusal messages from the same
+object, so there is one rule to change; the agreement tests run the same files, faults
+of every kind included, through both paths and compare every refusal.
+
+The SQL is built in three layers, each a column of a subquery fenced with ``OFFSET 0``
+(so PostgreSQL computes it once per row, not once per use):
+
+1. ``sql_text(x)`` — the cell's text as the rule reads it (``x`` is a non-blank cell);
+2. ``sql_parse(v)`` — the parsed value, NULL where it cannot be parsed;
+3. ``sql_error(v, p)`` — an error key (see ``errors``) or NULL; ``sql_value(v, p)`` —
+   the staged value.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from rmdesk.customers import identifiers
+from rmdesk.ingest.parsing import (
+    AMOUNT,
+    DATE_COMPACT,
+    DATE_DASHED,
+    DATE_SERIAL,
+    EXCEL_EPOCH,
+    Cell,
+    CellError,
+    amount_errors,
+    amount_text,
+    code_text,
+    date_reason,
+    flat_text,
+    parse_amount,
+    parse_date,
+)
+
+KEY = r"[0-9A-Za-z][0-9A-Za-z_./-]*"
+CURRENCY = r"[A-Za-z]{3}"
+
+
+# --- SQL helpers ------------------------------------------------------------------------
+
+
+def sql_string(value: str) -> str:
+    """A PostgreSQL string literal of any text (escapes for everything not plain ASCII)."""
+    out = []
+    for ch in value:
+        if " " <= ch <= "~" and ch not in "'\\%":
+            out.append(ch)
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return "E'" + "".join(out) + "'"
+
+
+def sql_class(chars: Iterable[str]) -> str:
+    """A regular-expression bracket of these characters (ranges where they run on).
+
+    NUL is left out: no text value holds it (files with NUL are refused whole)."""
+    points = sorted({ord(ch) for ch in chars} - {0})
+
+    def escape(point: int) -> str:
+        return f"\\u{point:04x}" if point <= 0xFFFF else f"\\U{point:08x}"
+
+    parts = []
+    start = previous = points[0]
+    for point in [*points[1:], -1]:
+        if point == previous + 1:
+            previous = point
+            continue
+        parts.append(escape(start) if start == previous else f"{escape(start)}-{escape(previous)}")
+        start = previous = point
+    return "[" + "".join(parts) + "]"
+
+
+def sql_regex(pattern: str) -> str:
+    """A whole-string match of a Python pattern (written in the syntax both share)."""
+    return sql_string(f"^(?:{pattern})$")
+
+
+@functools.cache
+def whitespace() -> str:
+    """The characters Python's ``str.strip`` and ``str.isspace`` take for whitespace."""
+    return "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
+
+
+@functools.cache
+def _category_class(categories: frozenset[str]) -> str:
+    found = [
+        chr(point)
+        for point in range(sys.maxunicode + 1)
+        if not 0xD800 <= point <= 0xDFFF and unicodedata.category(chr(point)) in categories
+    ]
+    return sql_class(found)
+
+
+def sql_trim(x: str) -> str:
+    return f"btrim({x}, {sql_string(whitespace())})"
+
+
+def sql_blank(x: str) -> str:
+    """True where the cell is blank: nothing but whitespace (``str.strip``)."""
+    return f"({sql_trim(x)} = '')"
+
+
+def sql_code_text(x: str) -> str:
+    """``parsing.code_text``: NFKC, trimmed. Printable ASCII without spaces is as it is."""
+    return f"CASE WHEN {x} ~ '^[!-~]*$' THEN {x} ELSE {sql_trim(f'normalize({x}, NFKC)')} END"
+
+
+def _ymd(year: str, month: str, day: str) -> str:
+    """The date of these digit strings, NULL where there is no such day (integer
+    arithmetic: the calendar's month lengths, leap years by the Gregorian rule)."""
+    y, m, d = (f"CAST({part} AS integer)" for part in (year, month, day))
+    leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
+    last = (
+        f"CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 WHEN {m} <> 2 THEN 31"
+        f" WHEN {leap} THEN 29 ELSE 28 END"
+    )
+    # Nested, not AND: PostgreSQL may evaluate an AND's operands in any order.
+    return (
+        f"CASE WHEN {y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {last}"
+        f" THEN make_date({y}, {m}, {d}) END"
+    )
+
+
+# --- Rules ------------------------------------------------------------------------------
+
+
+class Rule:
+    """One column's rule. Subclasses give the Python check and the SQL layers."""
+
+    def __call__(self, cell: Cell) -> Any:
+        raise NotImplementedError
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        """Error key → (code, reason), in the language of the run."""
+        raise NotImplementedError
+
+    def refuse(self, key: str) -> CellError:
+        code, reason = self.errors()[key]
+        return CellError(code, reason)
+
+    def sql_text(self, x: str) -> str:
+        return sql_code_text(x)
+
+    def sql_parse(self, v: str) -> str:
+        return v
+
+    def sql_error(self, v: str, p: str) -> str:
+        raise NotImplementedError
+
+    def sql_value(self, v: str, p: str) -> str:
+        return p
+
+
+class Code(Rule):
+    """A code: NFKC, trimmed, at most ``max_length`` characters."""
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        return {"TOO_LONG": ("TOO_LONG", _("At most %(n)s characters.") % {"n": self.max_length})}
+
+    def __call__(self, cell: Cell) -> str:
+        value = code_text(cell)
+        if len(value) > self.max_length:
+            raise self.refuse("TOO_LONG")
+        return value
+
+    def sql_error(self, v: str, p: str) -> str:
+        return f"CASE WHEN length({v}) > {self.max_length} THEN 'TOO_LONG' END"
+
+
+class Key(Rule):
+    """A core-system key: NFKC, letters, digits and ``_ . - /``, at most ``max_length``."""
+
+    pattern = re.compile(KEY)
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        return {
+            "REQUIRED": ("REQUIRED", _("A value is required.")),
+            "TOO_LONG": ("TOO_LONG", _("At most %(n)s characters.") % {"n": self.max_length}),
+            "BAD_KEY": ("BAD_KEY", _("Letters, digits and _ . - / only.")),
+        }
+
+    def __call__(self, cell: Cell) -> str:
+        if isinstance(cell, str) and len(cell) <= self.max_length and self.pattern.fullmatch(cell):
+            return cell  # already canonical: NFKC and trimming change nothing
+        value = code_text(cell)
+        if not value:
+            raise self.refuse("REQUIRED")
+        if len(value) > self.max_length:
+            raise self.refuse("TOO_LONG")
+        if not self.pattern.fullmatch(value):
+            raise self.refuse("BAD_KEY")
+        return value
+
+    def sql_error(self, v: str, p: str) -> str:
+        return (
+            f"CASE WHEN {v} = '' THEN 'REQUIRED' WHEN length({v}) > {self.max_length}"
+            f" THEN 'TOO_LONG' WHEN {v} !~ {sql_regex(KEY)} THEN 'BAD_KEY' END"
+        )
+
+
+class Choice(Rule):
+    """One of a list of (lower-case ASCII) values, in any case."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.values = tuple(values)
+        self.allowed = frozenset(self.values)
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        return {"BAD_CHOICE": ("BAD_CHOICE", _("Not one of the allowed values."))}
+
+    def __call__(self, cell: Cell) -> str:
+        value = code_text(cell)
+        lowered = value.lower()
+        if not value.isascii() or lowered not in self.allowed:
+            raise self.refuse("BAD_CHOICE")
+        return lowered
+
+    def sql_parse(self, v: str) -> str:
+        values = ", ".join(sql_string(value) for value in self.values)
+        ascii_only = "'^[\\u0001-\\u007f]*$'"
+        return f"CASE WHEN {v} ~ {ascii_only} AND lower({v}) IN ({values}) THEN lower({v}) END"
+
+    def sql_error(self, v: str, p: str) -> str:
+        return f"CASE WHEN {p} IS NULL THEN 'BAD_CHOICE' END"
+
+
+class Currency(Rule):
+    """A three-letter currency code, in capitals."""
+
+    pattern = re.compile(CURRENCY)
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        return {
+            "BAD_CURRENCY": (
+                "BAD_CURRENCY",
+                _("A three-letter currency code such as CNY."),
+            )
+        }
+
+    def __call__(self, cell: Cell) -> str:
+        value = code_text(cell)
+        if not self.pattern.fullmatch(value):
+            raise self.refuse("BAD_CURRENCY")
+        return value.upper()
+
+    def sql_error(self, v: str, p: str) -> str:
+        return f"CASE WHEN {v} !~ {sql_regex(CURRENCY)} THEN 'BAD_CURRENCY' END"
+
+    def sql_value(self, v: str, p: str) -> str:
+        return f"upper({v})"
+
+
+class Amount(Rule):
+    """An amount: ``1234.5``, ``1,234.50``, full-width digits; at most two decimals.
+
+    ``nonnegative`` refuses amounts below zero. The value is the amount's text for the
+    database (a plain amount as it is).
+    """
+
+    def __init__(self, *, nonnegative: bool = False) -> None:
+        self.nonnegative = nonnegative
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        found = amount_errors()
+        if self.nonnegative:
+            found["NEGATIVE"] = ("NEGATIVE_AMOUNT", _("The amount cannot be negative."))
+        return found
+
+    def __call__(self, cell: Cell) -> str:
+        amount = amount_text(cell)  # refusals: parsing.amount_errors(), as errors() says
+        if self.nonnegative and amount.startswith("-") and parse_amount(amount) < 0:
+            raise self.refuse("NEGATIVE")
+        return amount
+
+    def sql_text(self, x: str) -> str:
+        return f"replace({sql_code_text(x)}, ' ', '')"
+
+    def sql_parse(self, v: str) -> str:
+        return (
+            f"CASE WHEN {v} ~ {sql_regex(AMOUNT)} THEN CAST(replace({v}, ',', '') AS numeric) END"
+        )
+
+    def sql_error(self, v: str, p: str) -> str:
+        negative = f" WHEN {p} < 0 THEN 'NEGATIVE'" if self.nonnegative else ""
+        return (
+            f"CASE WHEN {p} IS NULL OR abs({p}) >= 1e16 THEN 'BAD_AMOUNT'"
+            f" WHEN {p} <> round({p}, 2) THEN 'PLACES'{negative} END"
+        )
+
+    def sql_value(self, v: str, p: str) -> str:
+        return f"round({p}, 2)"
+
+
+class IsoDate(Rule):
+    """A date: ``2026-11-28`` (or with / or .), ``20261128``, an Excel serial, an XLSX date."""
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        return {"BAD_DATE": ("BAD_DATE", date_reason())}
+
+    def __call__(self, cell: Cell) -> str:
+        return parse_date(cell).isoformat()
+
+    def sql_parse(self, v: str) -> str:
+        # The patterns decide the form; the parts are then cut at fixed places (compact)
+        # or at the separators (dashed), cheaper than capturing them again.
+        epoch = EXCEL_EPOCH.isoformat()
+        compact = _ymd(f"substr({v}, 1, 4)", f"substr({v}, 5, 2)", f"substr({v}, 7, 2)")
+        dashed = f"translate({v}, '/.', '--')"
+        dashed = _ymd(*(f"split_part({dashed}, '-', {i})" for i in (1, 2, 3)))
+        return (
+            f"CASE WHEN {v} ~ {sql_regex(DATE_SERIAL)}"
+            f" THEN date '{epoch}' + CAST({v} AS integer)"
+            f" WHEN {v} ~ {sql_regex(DATE_COMPACT)} THEN {compact}"
+            f" WHEN {v} ~ {sql_regex(DATE_DASHED)} THEN {dashed} END"
+        )
+
+    def sql_error(self, v: str, p: str) -> str:
+        return f"CASE WHEN {p} IS NULL THEN 'BAD_DATE' END"
+
+
+def _name_reason(sample: str, max_length: int) -> str:
+    """The name rules' own refusal message for a sample that breaks one of them."""
+    try:
+        identifiers.person_name(sample, max_length=max_length)
+    except identifiers.IdentifierError as exc:
+        return str(exc.message)
+    raise AssertionError(sample)  # pragma: no cover (every sample is refused)
+
+
+class FreeText(Rule):
+    """Names and descriptions: the name rules (``identifiers.person_name``) on the text
+    with line breaks made spaces: NFC, trimmed, no invisible or control characters,
+    runs of spaces made one, at most ``max_length`` characters."""
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+
+    def errors(self) -> dict[str, tuple[str, str]]:
+        n = self.max_length
+        return {
+            "INVISIBLE": ("BAD_CHARSET", _name_reason("a\u200bb", n)),
+            "CONTROL": ("BAD_CHARSET", _name_reason("a\u0001b", n)),
+            "REQUIRED": ("REQUIRED", _name_reason(" ", n)),
+            "TOO_LONG": ("TOO_LONG", _name_reason("x" * (n + 1), n)),
+        }
+
+    def __call__(self, cell: Cell) -> str:
+        try:
+            return identifiers.person_name(flat_text(cell), max_length=self.max_length)
+        except identifiers.IdentifierError as exc:
+            raise CellError(exc.code, str(exc.message)) from exc
+
+    def sql_text(self, x: str) -> str:
+        flat = f"regexp_replace({x}, '\\r\\n|\\r|\\n', ' ', 'g')"
+        return sql_trim(f"normalize({flat}, NFC)")
+
+    def sql_parse(self, v: str) -> str:
+        return f"regexp_replace({v}, {sql_string(sql_class(whitespace()))} || '+', ' ', 'g')"
+
+    def sql_error(self, v: str, p: str) -> str:
+        invisible = sql_string(sql_class(identifiers._INVISIBLE))
+        control = sql_string(_category_class(identifiers._REFUSED_CATEGORIES - {"Cs"}))
+        return (
+            f"CASE WHEN {v} ~ {invisible} THEN 'INVISIBLE' WHEN {v} ~ {control} THEN 'CONTROL'"
+            f" WHEN {p} = '' THEN 'REQUIRED' WHEN length({p}) > {self.max_length}"
+            " THEN 'TOO_LONG' END"
+        )
