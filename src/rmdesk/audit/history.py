@@ -45,6 +45,10 @@ def _pg_function(
 
     The columns are written out (rather than compared as JSON) because comparing two
     typed values is far cheaper than building and walking a JSON document per row.
+    Without JIT: the planner has no statistics for transition tables and guesses their
+    join at millions of rows whatever their size, so a statement of tens of thousands
+    of rows paid more than a second compiling expressions (measured on a 100,000-row
+    AUM refresh: 1.4 s of the trigger's 2.8 s).
     """
     compared = [c for c in columns if c != "id" and c not in untracked]
     changed = ", ".join(
@@ -58,7 +62,8 @@ def _pg_function(
         f"INSERT INTO {HISTORY_TABLE} (table_name, row_id, operation, fields, old, at, actor_id)"
     )
     return f"""
-CREATE OR REPLACE FUNCTION {_function_name(table)}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {_function_name(table)}() RETURNS trigger LANGUAGE plpgsql
+SET jit = off AS $$
 DECLARE
     who bigint := NULLIF(current_setting('rmdesk.actor', true), '')::bigint;
 BEGIN

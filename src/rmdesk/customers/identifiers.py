@@ -304,7 +304,10 @@ def mobile(value: str) -> str:
     text = normalise_text(value)
     if not text:
         raise IdentifierError(IdentifierCode.REQUIRED, _("The mobile number is required."))
-    compact = "".join(ch for ch in text if not ch.isspace() and ch not in _MOBILE_SEPARATORS)
+    if _ASCII_DIGITS.fullmatch(text):
+        compact = text  # digits only: nothing to take out
+    else:
+        compact = "".join(ch for ch in text if not ch.isspace() and ch not in _MOBILE_SEPARATORS)
     international = compact.startswith("+")
     digits = compact[1:] if international else compact
     if not _ASCII_DIGITS.fullmatch(digits):
@@ -397,15 +400,19 @@ def person_name(value: str, *, max_length: int = 100) -> str:
     """
     # Outer whitespace of any kind (a pasted trailing newline) is noise, not a bad character.
     name = unicodedata.normalize("NFC", value).strip()
-    if any(ch in _INVISIBLE for ch in name):
-        raise IdentifierError(
-            IdentifierCode.BAD_CHARSET,
-            _("The name contains invisible or text-direction characters."),
-        )
-    if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in name):
-        raise IdentifierError(
-            IdentifierCode.BAD_CHARSET, _("The name contains control characters.")
-        )
+    # The common case in one C-level pass: a printable string has no character of the
+    # Other or Separator categories but the ASCII space, so none of the refused ones
+    # (the invisible characters are all Cf).
+    if not name.isprintable():
+        if any(ch in _INVISIBLE for ch in name):
+            raise IdentifierError(
+                IdentifierCode.BAD_CHARSET,
+                _("The name contains invisible or text-direction characters."),
+            )
+        if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in name):
+            raise IdentifierError(
+                IdentifierCode.BAD_CHARSET, _("The name contains control characters.")
+            )
     name = _SPACE_RUN.sub(" ", name)
     if not name:
         raise IdentifierError(IdentifierCode.REQUIRED, _("The name is required."))

@@ -82,7 +82,9 @@ class Customer(BaseModel):
         C4 = 4, _("C4 growth")
         C5 = 5, _("C5 aggressive")
 
-    customer_no = models.CharField(_("customer number"), max_length=32, unique=True)
+    # Unique through the named constraint below (no pattern-ops copy: nothing searches it
+    # by prefix).
+    customer_no = models.CharField(_("customer number"), max_length=32)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     display_name = models.CharField(_("name"), max_length=200)
     home_unit = models.ForeignKey(
@@ -90,6 +92,8 @@ class Customer(BaseModel):
         on_delete=models.PROTECT,
         related_name="customers",
         verbose_name=_("home org unit"),
+        # Indexed as the prefix of (home_unit, display_name, id).
+        db_index=False,
     )
     # The lead manager (主办) and, where there is one, the assisting manager (协办).
     # The assignment history is in CustomerAssignment; these are its open rows.
@@ -100,6 +104,8 @@ class Customer(BaseModel):
         blank=True,
         related_name="customers",
         verbose_name=_("account manager"),
+        # Indexed as the prefix of (primary_manager, display_name, id).
+        db_index=False,
     )
     assisting_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -108,6 +114,8 @@ class Customer(BaseModel):
         blank=True,
         related_name="assisted_customers",
         verbose_name=_("assisting manager"),
+        # Indexed where set (customers_cust_assisting): the only values looked up.
+        db_index=False,
     )
     # Optimistic lock: every edit must name the version it read.
     version = models.PositiveIntegerField(default=1)
@@ -207,6 +215,7 @@ class Customer(BaseModel):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["customer_no"], name="customers_customer_no_unique"),
             models.CheckConstraint(condition=Q(version__gte=1), name="customers_cust_version"),
             models.CheckConstraint(condition=Q(aum__gte=0), name="customers_cust_aum_nonneg"),
             models.CheckConstraint(
@@ -565,7 +574,10 @@ class CustomerAssignment(models.Model):
         LEAD = "lead", _("Lead manager")
         ASSISTING = "assisting", _("Assisting manager")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    # Indexed as the prefix of (customer, -started_at).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
     )

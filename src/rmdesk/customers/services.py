@@ -84,6 +84,7 @@ EDITABLE_FIELDS = (
     "marketing_consent",
     "do_not_contact",
 )
+_EDITABLE = frozenset(EDITABLE_FIELDS)
 TEXT_LIMITS = {
     "province": 32,
     "city": 32,
@@ -125,7 +126,7 @@ def customer_fields_clean(
     def refuse(field: str, code: str, reason: Any) -> None:
         errors.append({"field": field, "code": code, "reason": str(reason)})
 
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
+    unknown = sorted(data.keys() - _EDITABLE)
     for field in unknown:
         refuse(field, "NOT_EDITABLE", _("This field cannot be set here."))
 
@@ -243,7 +244,8 @@ def _clean_one(kind: str, field: str, raw: Any, *, today: date) -> Any:
     text = identifiers.normalise_text(str(raw))
     if len(text) > TEXT_LIMITS.get(field, 200):
         raise identifiers.IdentifierError("TOO_LONG", _("Too long."))
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
+    # A printable string holds no control character (Cc is in the Other category).
+    if not text.isprintable() and any(unicodedata.category(ch) == "Cc" for ch in text):
         raise identifiers.IdentifierError("BAD_CHARSET", _("Control characters are not allowed."))
     return text
 

@@ -459,6 +459,13 @@ def _managers(usernames: set[str]) -> dict[str, int]:
     )
 
 
+def _free(cell: Cell) -> str:
+    """``flat_text``, without its round trips for a text cell on one line (most are)."""
+    if cell.__class__ is str and "\n" not in cell and "\r" not in cell:  # type: ignore[operator]
+        return cell  # type: ignore[return-value]
+    return flat_text(cell)
+
+
 def _db_date(value: Any) -> Any:
     return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
 
@@ -558,12 +565,13 @@ class CustomersFeed(FeedSpec):
                 return None
 
         kind = get(self.kind)
-        name = cells[self.name_index] if self.name_index < len(cells) else None
-        data: dict[str, Any] = {"display_name": flat_text(name)}
+        width = len(cells)
+        name = cells[self.name_index] if self.name_index < width else None
+        data: dict[str, Any] = {"display_name": _free(name)}
         for column, index in self.present:
-            cell = cells[index] if index < len(cells) else None
-            raw = text(cell)
-            if not raw.strip():
+            cell = cells[index] if index < width else None
+            raw = cell if cell.__class__ is str else text(cell)
+            if not raw.strip():  # type: ignore[union-attr]
                 continue
             if column in CUSTOMER_CHOICES:
                 value = code_text(cell).lower()
@@ -572,7 +580,7 @@ class CustomersFeed(FeedSpec):
                     continue
                 data[column] = value
             else:
-                data[column] = flat_text(cell)
+                data[column] = _free(cell)
         birth_date = get(self.dates)
         capital = get(self.capital)
         if birth_date is not None:
@@ -602,6 +610,7 @@ class CustomersFeed(FeedSpec):
         if len(errors) > before:
             return ()
         values = CUSTOMER_DEFAULTS | clean
+        values["birth_date"] = _db_date(values["birth_date"])
         derived = SimpleNamespace(
             id_number=values["id_number"],
             mobile=values["mobile"],
@@ -613,10 +622,7 @@ class CustomersFeed(FeedSpec):
             values["display_name"],
             unit,
             manager,
-            *(
-                _db_date(values[name]) if name == "birth_date" else values[name]
-                for name in CUSTOMER_FIELDS
-            ),
+            *map(values.__getitem__, CUSTOMER_FIELDS),
             derived.id_digest,
             derived.mobile_digest,
             derived.search_tokens,

@@ -621,36 +621,50 @@ def _assignments_sync(*, now: Any) -> None:
         cursor.execute(sql, params)
 
 
+# A staged holding that changes what its customers hold (AUM, liabilities, tier follow
+# from these columns of the active holdings): new, or moved, retyped, closed or
+# re-valued. ``h`` is the stored holding (NULL when the account is new), ``c`` the
+# customer the file names.
+CHANGED_HOLDINGS = (
+    "ingest_stage s JOIN customers_customer c ON c.customer_no = s.customer_no"
+    " LEFT JOIN customers_holding h ON h.account_no = s.k"
+    " WHERE s.ok AND (h.id IS NULL OR h.customer_id <> c.id OR h.product_type <> s.product_type"
+    " OR h.status <> s.status OR h.balance_cny IS DISTINCT FROM s.balance_cny)"
+)
+
+
 def _touched_before(stage: Stage) -> None:
-    """The present holders of the accounts in the file (an account may move)."""
+    """The customers whose figures the file changes, collected before the merge: the
+    present and the new holder of every account whose row differs from what is stored
+    in a column the figures read. Accounts the file repeats as they are touch no one."""
     temp = "ON COMMIT DROP" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS ingest_touched")
         cursor.execute(f"CREATE TEMP TABLE ingest_touched (id bigint) {temp}")
+        # One pass over the file's rows (the CTE is read twice, computed once).
         cursor.execute(
-            "INSERT INTO ingest_touched SELECT h.customer_id FROM customers_holding h"
-            " JOIN ingest_stage s ON s.k = h.account_no WHERE s.ok"
+            "INSERT INTO ingest_touched WITH m (held_by, holder) AS"  # noqa: S608 (constants)
+            f" (SELECT c.id, h.customer_id FROM {CHANGED_HOLDINGS})"
+            " SELECT held_by FROM m UNION SELECT holder FROM m WHERE holder IS NOT NULL"
         )
 
 
 def _derived_refresh() -> None:
-    """AUM, liabilities and tier of the customers whose holdings the file touched.
+    """AUM, liabilities and tier of the customers whose holdings the file changed.
 
-    The touched customers (present and former holders) are collected in SQL, then
-    refreshed by the customer services' set-based statements over that set: each
-    customer's figures computed in one aggregate, its row written once if they changed,
-    its tier moves recorded in the history.
+    Only the customers ``_touched_before`` collected (the holders, before and after, of
+    the accounts whose row changed) are recomputed, by the customer services' set-based
+    statement over that set: each customer's figures computed in one aggregate, its row
+    written once and only if they changed, its tier moves recorded in the history. The
+    others' figures are what a refresh of the whole bank would give them already: their
+    active holdings are as they were.
     """
     analyze(Holding)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO ingest_touched SELECT c.id FROM ingest_stage s"
-            " JOIN customers_customer c ON c.customer_no = s.customer_no WHERE s.ok"
-        )
-        cursor.execute("CREATE INDEX ingest_touched_id ON ingest_touched (id)")
+        cursor.execute("CREATE UNIQUE INDEX ingest_touched_id ON ingest_touched (id)")
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE ingest_touched")
-    touched = RawSQL("SELECT DISTINCT id FROM ingest_touched", [])  # noqa: S611 (a constant)
+    touched = RawSQL("SELECT id FROM ingest_touched", [])  # noqa: S611 (a constant)
     customer_holdings_refresh(customer_ids=touched)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS ingest_touched")

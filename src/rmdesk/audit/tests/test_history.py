@@ -171,3 +171,20 @@ def test_the_triggers_compare_every_column_of_the_model() -> None:
         columns = {field.column for field in model._meta.concrete_fields}
         untracked = DERIVED if model is Customer else set()
         assert trigger_columns(model._meta.db_table) == columns - untracked
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a setting of PostgreSQL functions")
+def test_the_trigger_functions_run_without_jit() -> None:
+    """Their transition tables have no statistics: JIT would compile for every big write."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE proname LIKE %s ORDER BY proname",
+            ["rmdesk_history_%"],
+        )
+        found = cursor.fetchall()
+    assert [name for name, _config in found] == [
+        "rmdesk_history_customers_customer",
+        "rmdesk_history_customers_customerassignment",
+    ]
+    assert all(config == ["jit=off"] for _name, config in found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -627,6 +628,30 @@ def test_inner_space_is_exactly_str_isspace() -> None:
     for point in range(0x110000):
         char = chr(point)
         assert identifiers._has_inner_space(f"a{char}b") is char.isspace(), hex(point)
+
+
+def test_printable_strings_hold_no_refused_character() -> None:
+    # The name and text rules skip their per-character checks for a printable string:
+    # every character they refuse must make a string unprintable.
+    refused = identifiers._REFUSED_CATEGORIES | {"Cc"}
+    for point in range(0x110000):
+        char = chr(point)
+        if char in identifiers._INVISIBLE or unicodedata.category(char) in refused:
+            assert not f"a{char}b".isprintable(), hex(point)
+
+
+def test_names_and_texts_with_refused_characters_are_refused() -> None:
+    from rmdesk.customers.services import _clean_one
+
+    for char in ("\u200b", "\u202e", "\ufeff", "\x07", "\u2028", "\ud800"):
+        with pytest.raises(identifiers.IdentifierError):
+            identifiers.person_name(f"王{char}小明")
+    assert identifiers.person_name("王\u3000小明 ") == "王 小明"
+    with pytest.raises(identifiers.IdentifierError):
+        _clean_one("individual", "address", "建国路\x0b1号", today=date(2026, 1, 1))
+    assert _clean_one("individual", "address", "建国路\u30001号", today=date(2026, 1, 1)) == (
+        "建国路 1号"
+    )
 
 
 def test_lookup_digest_follows_a_changed_key(settings: Any) -> None:

@@ -6,10 +6,16 @@ import io
 import zipfile
 from decimal import Decimal
 
+from django.db import connection
 from openpyxl import Workbook
 
 from rmdesk.audit.models import AuditEvent
-from rmdesk.customers.models import Customer, CustomerAssignment, Holding, TierRule
+from rmdesk.customers.models import Customer, CustomerAssignment, Holding, TierChange, TierRule
+from rmdesk.customers.services import (
+    customer_balances_refresh,
+    customer_holdings_refresh,
+    customer_tiers_refresh,
+)
 from rmdesk.ingest.models import ImportRun
 from rmdesk.ingest.services import Limits
 from rmdesk.ingest.tests.helpers import counts, errors, run_import
@@ -162,3 +168,78 @@ def test_interrupted_runs_are_marked_failed_on_the_next(cast):
     stale.refresh_from_db()
     # Only a run of the same file is known to be dead; this one had another hash.
     assert stale.status == "running"
+
+
+def _figures() -> dict[int, tuple[Decimal, Decimal, str, object]]:
+    return {
+        pk: (aum, liabilities, tier, since)
+        for pk, aum, liabilities, tier, since in Customer.objects.values_list(
+            "pk", "aum", "liabilities", "tier", "tier_since"
+        )
+    }
+
+
+def _row_versions(ids: list[int]) -> dict[int, str]:
+    """PostgreSQL's row version of each customer (it changes whenever a row is written)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, xmin::text FROM customers_customer WHERE id = ANY(%s)", [ids])
+        return dict(cursor.fetchall())
+
+
+def test_holdings_refresh_only_the_changed_customers_as_a_full_refresh_would(cast):
+    """The figures after an import are those of a refresh of the whole bank, and the
+    customers none of whose holdings changed are not written."""
+    TierRule.objects.update_or_create(tier="gold", defaults={"min_aum": Decimal("1000000")})
+    TierRule.objects.exclude(tier="gold").update(min_aum=Decimal("1e12"))
+    n = {name: customer.customer_no for name, customer in cast.customers().items()}
+    header = "account_no,customer_no,product_type,balance,opened_on,status\n"
+    run_import(
+        cast.ops_officer,
+        "holdings",
+        header + f"G1,{n['own']},wealth,900000,2024-01-01,\n"  # raised to gold below
+        f"S1,{n['other']},demand_deposit,300000,2024-01-01,\n"  # repeated as it is
+        f"S2,{n['other']},loan,50000,2024-01-01,\n"  # repeated as it is
+        f"M1,{n['pool']},fund,1500000,2024-01-01,\n"  # moves from pool (gold) to a2
+        f"C1,{n['far']},time_deposit,2000000,2024-01-01,\n"  # closed below
+        f"K1,{n['company']},demand_deposit,10,2024-01-01,\n",  # not in the next file
+    )
+    assert _figures()[cast.pool.pk][2] == "gold"
+    untouched = [cast.other.pk, cast.company.pk]
+    versions = _row_versions(untouched) if connection.vendor == "postgresql" else {}
+    moves = TierChange.objects.count()
+    run = run_import(
+        cast.ops_officer,
+        "holdings",
+        header + f"G1,{n['own']},wealth,1200000,2024-01-01,\n"
+        f"S1,{n['other']},demand_deposit,300000,2024-01-01,\n"
+        f"S2,{n['other']},loan,50000,2024-01-01,\n"
+        f"M1,{n['a2']},fund,1500000,2024-01-01,\n"
+        f"C1,{n['far']},time_deposit,2000000,2024-01-01,closed\n"
+        f"N1,{n['own']},credit_card,7000,2024-01-01,\n",
+    )
+    assert counts(run) == ("done", 6, 1, 3, 2, 0)
+    after = _figures()
+    assert after[cast.own.pk][:3] == (Decimal("1200000.00"), Decimal("7000.00"), "gold")
+    assert after[cast.other.pk][:3] == (Decimal("300000.00"), Decimal("50000.00"), "mass")
+    assert after[cast.pool.pk][:3] == (Decimal("0.00"), Decimal("0.00"), "mass")
+    assert after[cast.a2.pk][:3] == (Decimal("1500000.00"), Decimal("0.00"), "gold")
+    assert after[cast.far.pk][:3] == (Decimal("0.00"), Decimal("0.00"), "mass")
+    assert after[cast.company.pk][:3] == (Decimal("10.00"), Decimal("0.00"), "mass")
+    moved = set(
+        TierChange.objects.order_by("pk")[moves:].values_list("customer_id", "from_tier", "to_tier")
+    )
+    assert moved == {
+        (cast.own.pk, "mass", "gold"),
+        (cast.pool.pk, "gold", "mass"),
+        (cast.a2.pk, "mass", "gold"),
+        (cast.far.pk, "gold", "mass"),
+    }
+    if versions:
+        assert _row_versions(untouched) == versions
+    # A refresh of the whole bank finds nothing to change and no tier to move.
+    moves = TierChange.objects.count()
+    customer_balances_refresh()
+    assert customer_tiers_refresh() == 0
+    assert customer_holdings_refresh(customer_ids=list(after)) == 0
+    assert _figures() == after
+    assert TierChange.objects.count() == moves
