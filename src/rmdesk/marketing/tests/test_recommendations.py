@@ -92,9 +92,12 @@ def test_refresh_is_repeatable_and_has_a_task_and_a_command(cast: Cast, shelf: S
     Customer.objects.update(aum=Decimal("100000"))
     assessment_make(cast.own, level=3)
     first = recommendations_refresh()
+    assert first["customers_written"] == Customer.objects.count()
     call_command("recommendations-refresh", stdout=open("/dev/null", "w"))  # noqa: SIM115
     discover()
-    assert get("marketing.recommendations_refresh").function() == first
+    again = get("marketing.recommendations_refresh").function()
+    # The same lists, and nothing rewritten for customers whose facts did not change.
+    assert again == {**first, "customers_written": 0}
     assert Recommendation.objects.count() == first["recommendations"]
 
 
