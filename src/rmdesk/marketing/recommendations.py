@@ -420,6 +420,8 @@ def _refresh(
         if pg:
             for setting in ("jit", "work_mem"):
                 cursor.execute(f"RESET {setting}")
+            # Rewritten whole: fresh statistics keep a customer's read on its indexes.
+            cursor.execute(f"ANALYZE {profile_table}, {item_table}")
     return {
         "products": len(rows),
         "profiles": profiles,
