@@ -12,8 +12,10 @@ evidence for customers holding CNY 3 million or more: the facts recommendations 
 
 Measures (wall time, best of ``--repeat``):
 
-- recommendations: ``marketing.recommendations_refresh`` — every customer × every
-  product on sale, eligibility, score, rank, top 5 written (one transaction);
+- recommendations: ``marketing.recommendations_refresh`` — every customer's profile
+  from their facts, every distinct profile × every product on sale, eligibility, score,
+  rank, each profile's top 5 written, and the customers whose profile changed (one
+  transaction); each of ``--repeat`` runs is printed with what it wrote;
 - segment: a campaign's launch — the segment (tiers, AUM band, holding type, risk
   level, consent) evaluated bank-wide and its target list frozen with INSERT … SELECT,
   rolled back after timing;
