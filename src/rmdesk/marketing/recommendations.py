@@ -278,6 +278,32 @@ def _refresh(
     evidence = QualifiedInvestorEvidence._meta.db_table
     sale = Sale._meta.db_table
     product = Product._meta.db_table
+    if pg:
+        # The latest (assessed_at, id) with its level and expiry as one array's maximum:
+        # a plain grouped pass in customer order, where numbering the rows of each
+        # customer sorts them and walks them twice.
+        latest_assessment = f"""
+            SELECT customer_id, latest[3] AS risk_level,
+                   DATE '2000-01-01' + CAST(latest[4] AS integer) AS expires_on, branch
+            FROM (
+                SELECT customer_id,
+                       MAX(ARRAY[CAST(EXTRACT(EPOCH FROM assessed_at) * 1000000 AS bigint),
+                                 id, risk_level, expires_on - DATE '2000-01-01']) AS latest,
+                       MAX(CASE WHEN channel = 'branch' THEN 1 ELSE 0 END) AS branch
+                FROM {assessment} GROUP BY customer_id
+            ) grouped_assessments
+        """  # noqa: S608 - table names are ours
+    else:
+        latest_assessment = f"""
+            SELECT customer_id, risk_level, expires_on, branch FROM (
+                SELECT customer_id, risk_level, expires_on,
+                       MAX(CASE WHEN channel = 'branch' THEN 1 ELSE 0 END)
+                           OVER (PARTITION BY customer_id) AS branch,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY customer_id ORDER BY assessed_at DESC, id DESC) AS n
+                FROM {assessment}
+            ) ranked_assessments WHERE n = 1
+        """  # noqa: S608 - table names are ours
     # Each table is read once: the customers, their active holdings, their assessments
     # (the latest one decides, as in the engine; any at a branch counts for S6), their
     # current evidence, their active purchases of the bank's own WM, and the profile
@@ -301,20 +327,11 @@ def _refresh(
         LEFT JOIN (
             -- The kinds held, and the money maturing soon (summed only where some is).
             SELECT customer_id, {held_mask} AS held,
-                   SUM(CASE WHEN matures_on >= {day} AND matures_on <= {day}
-                            THEN balance_cny END) AS maturing
+                   SUM(balance_cny) FILTER (
+                       WHERE matures_on >= {day} AND matures_on <= {day}) AS maturing
             FROM {holding} WHERE status = 'active' GROUP BY customer_id
         ) h ON h.customer_id = c.id
-        LEFT JOIN (
-            SELECT customer_id, risk_level, expires_on, branch FROM (
-                SELECT customer_id, risk_level, expires_on,
-                       MAX(CASE WHEN channel = 'branch' THEN 1 ELSE 0 END)
-                           OVER (PARTITION BY customer_id) AS branch,
-                       ROW_NUMBER() OVER (
-                           PARTITION BY customer_id ORDER BY assessed_at DESC, id DESC) AS n
-                FROM {assessment}
-            ) ranked_assessments WHERE n = 1
-        ) a ON a.customer_id = c.id
+        LEFT JOIN ({latest_assessment}) a ON a.customer_id = c.id
         LEFT JOIN (
             SELECT DISTINCT customer_id FROM {evidence}
             WHERE evidenced_on >= {day}
