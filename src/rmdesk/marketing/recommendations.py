@@ -70,6 +70,10 @@ RECOMMENDABLE = frozenset(HOLDING_TYPE)
 
 # Each customer's profile key, new and stored, for the refresh's one transaction.
 FACTS = "marketing_recommendation_facts"
+# The profiles and their ranked products as this refresh finds them, compared with the
+# stored ones so that only what changed is written.
+PROFILES = "marketing_recommendation_profiles_new"
+ITEMS = "marketing_recommendation_items_new"
 
 REASONS = ("liquidity", "tier", "risk_match", "familiar", "fit")
 
@@ -209,8 +213,10 @@ def _refresh(
     """Rank per profile; write the profiles, their items and the customers that changed.
 
     Each table is read once into a temporary table of (customer, profile key, the key
-    stored last time). The profiles are rebuilt from it (tens of thousands of rows),
-    ranked against the shelf, and only the customers whose key differs are written.
+    stored last time). The profiles are grouped from it (tens of thousands of rows) and
+    ranked against the shelf into two more temporary tables; only the profiles, profile
+    items and customers that differ from the stored rows are written, so a rerun over
+    unchanged facts writes nothing.
     """
     pg = connection.vendor == "postgresql"
     profile_table = RecommendationProfile._meta.db_table
@@ -220,9 +226,10 @@ def _refresh(
         if pg:
             # One refresh at a time (the next waits); readers are not held up.
             cursor.execute(f"LOCK TABLE {profile_table} IN EXCLUSIVE MODE")
-        cursor.execute(f"DELETE FROM {item_table}")  # noqa: S608 - table names are ours
-        cursor.execute(f"DELETE FROM {profile_table}")  # noqa: S608 - table names are ours
     if not rows:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {item_table}")  # noqa: S608 - table names are ours
+            cursor.execute(f"DELETE FROM {profile_table}")  # noqa: S608 - table names are ours
         # Nothing on sale: every customer's list is empty; their rows stay until a
         # shelf gives their profiles products again.
         return {"products": 0, "profiles": 0, "recommendations": 0, "customers_written": 0}
@@ -363,17 +370,18 @@ def _refresh(
         else "''"
     )
     profiles_sql = f"""
-    INSERT INTO {profile_table} (key, tier, risk_level, assessment_valid, qualified,
-        branch_ok, held_kinds, aum_bucket, maturing_bucket, customers, refreshed_at)
-    SELECT pkey, {tier_name}, {key.decode("pkey", "risk")}, {flag("valid")},
-           {flag("qualified")}, {flag("branch_ok")}, {key.decode("pkey", "held")},
-           {key.decode("pkey", "aum_b")}, {key.decode("pkey", "mat_b")}, customers, %s
+    CREATE TEMP TABLE {PROFILES} AS
+    SELECT pkey AS key, {tier_name} AS tier, {key.decode("pkey", "risk")} AS risk_level,
+           {flag("valid")} AS assessment_valid, {flag("qualified")} AS qualified,
+           {flag("branch_ok")} AS branch_ok, {key.decode("pkey", "held")} AS held_kinds,
+           {key.decode("pkey", "aum_b")} AS aum_bucket,
+           {key.decode("pkey", "mat_b")} AS maturing_bucket, customers
     FROM (SELECT pkey, COUNT(*) AS customers FROM {FACTS} GROUP BY pkey) grouped
     """  # noqa: S608 - table names are ours; values are parameters
     stamp = now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
-    profiles_params: list[Any] = [*key.tiers, stamp]
+    profiles_params: list[Any] = [*key.tiers]
     items_sql = f"""
-    INSERT INTO {item_table} (profile_id, product_id, score, rank, reason, refreshed_at)
+    CREATE TEMP TABLE {ITEMS} AS
     WITH p(product_id, risk_level, min_idx, needs_assessment, is_private, bank_wm, tiers,
            hbit) AS (VALUES {values}),
     ranked AS (
@@ -388,7 +396,7 @@ def _refresh(
                  WHEN p.needs_assessment = 1 AND k.risk_level = p.risk_level THEN 'risk_match'
                  WHEN (k.held_kinds / p.hbit) %% 2 = 1 THEN 'familiar'
                  ELSE 'fit' END AS reason
-        FROM {profile_table} k CROSS JOIN p
+        FROM {PROFILES} k CROSS JOIN p
         -- Never a product the customer may not buy, nor one above their level (S3).
         WHERE k.aum_bucket >= p.min_idx
           AND (p.tiers = '' OR p.tiers LIKE '%%,' || k.tier || ',%%')
@@ -397,18 +405,19 @@ def _refresh(
           AND (p.is_private = 0 OR k.qualified)
           AND (p.bank_wm = 0 OR k.branch_ok)
     )
-    SELECT key, product_id, score, rank, reason, %s FROM (
+    SELECT key AS profile_id, product_id, score, rank, reason FROM (
         SELECT r.*, ROW_NUMBER() OVER (
             PARTITION BY key ORDER BY score DESC, product_id) AS rank
         FROM ranked r
     ) numbered WHERE rank <= %s
     """  # noqa: S608 - table names and bit values are ours; values are parameters
-    items_params: list[Any] = [*product_params, stamp, top_n]
+    items_params: list[Any] = [*product_params, top_n]
     if not pg:
         facts_params = _sqlite_params(facts_params)
         items_params = _sqlite_params(items_params)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
+        for table in (FACTS, PROFILES, ITEMS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
         if pg:
             # A rebuild of derived tables, in this transaction only: no JIT (compiling
             # the wide statements costs seconds and saves nothing).
@@ -420,25 +429,35 @@ def _refresh(
             cursor.execute("SET LOCAL enable_hashjoin = off")
             cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(facts_sql, facts_params)
+        # PostgreSQL reports the rows a CREATE TABLE … AS wrote; SQLite does not.
+        customers = int(cursor.rowcount)
+        if customers < 0:
+            cursor.execute(f"SELECT COUNT(*) FROM {FACTS}")  # noqa: S608 - table names are ours
+            customers = int(cursor.fetchone()[0])
         if pg:
             for setting in ("enable_hashagg", "enable_hashjoin", "enable_nestloop"):
                 cursor.execute(f"RESET {setting}")
-            cursor.execute(f"ANALYZE {FACTS}")
         cursor.execute(profiles_sql, profiles_params)
-        profiles = int(cursor.rowcount)
+        cursor.execute(f"SELECT COUNT(*) FROM {PROFILES}")  # noqa: S608 - table names are ours
+        profiles = int(cursor.fetchone()[0])
         cursor.execute(items_sql, items_params)
-        written = _customers_write(cursor, customer_table=customer_table)
+        ranked = _profiles_write(
+            cursor, profile_table=profile_table, item_table=item_table, stamp=stamp
+        )
+        written = _customers_write(cursor, customer_table=customer_table, customers=customers)
         cursor.execute(f"""
-            SELECT COALESCE(SUM(k.customers), 0) FROM {item_table} i
-            JOIN {profile_table} k ON k.key = i.profile_id
+            SELECT COALESCE(SUM(k.customers), 0) FROM {ITEMS} i
+            JOIN {PROFILES} k ON k.key = i.profile_id
         """)  # noqa: S608 - table names are ours
         recommendations = int(cursor.fetchone()[0])
-        cursor.execute(f"DROP TABLE {FACTS}")
+        for table in (FACTS, PROFILES, ITEMS):
+            cursor.execute(f"DROP TABLE {table}")
         if pg:
             for setting in ("jit", "work_mem"):
                 cursor.execute(f"RESET {setting}")
-            # Rewritten whole: fresh statistics keep a customer's read on its indexes.
-            cursor.execute(f"ANALYZE {profile_table}, {item_table}")
+            if ranked:
+                # Fresh statistics keep a customer's read on its indexes.
+                cursor.execute(f"ANALYZE {profile_table}, {item_table}")
     return {
         "products": len(rows),
         "profiles": profiles,
@@ -447,7 +466,72 @@ def _refresh(
     }
 
 
-def _customers_write(cursor: Any, *, customer_table: str) -> int:
+def _profiles_write(cursor: Any, *, profile_table: str, item_table: str, stamp: Any) -> int:
+    """Make the stored profiles and items equal the new ones, writing only the differences.
+
+    An item is unchanged when its profile, rank, product, score and reason all are; its
+    ``refreshed_at`` says when it was last written. Returns the rows written (deleted,
+    updated or inserted): none on a rerun over unchanged facts and shelf.
+    """
+    same_item = """n.profile_id = {t}.profile_id AND n.rank = {t}.rank
+        AND n.product_id = {t}.product_id AND n.score = {t}.score AND n.reason = {t}.reason"""
+    # Items first (the old ones out before the new take their ranks), then the profiles
+    # no customer has any more; their items went with the first statement.
+    cursor.execute(f"""
+        DELETE FROM {item_table} WHERE NOT EXISTS (
+            SELECT 1 FROM {ITEMS} n WHERE {same_item.format(t=item_table)})
+    """)  # noqa: S608 - table names are ours
+    written = int(cursor.rowcount)
+    cursor.execute(f"""
+        DELETE FROM {profile_table} WHERE NOT EXISTS (
+            SELECT 1 FROM {PROFILES} n WHERE n.key = {profile_table}.key)
+    """)  # noqa: S608 - table names are ours
+    written += int(cursor.rowcount)
+    # A key's facts hold for one shelf: a new shelf may give a stored key other facts.
+    columns = (
+        "tier",
+        "risk_level",
+        "assessment_valid",
+        "qualified",
+        "branch_ok",
+        "held_kinds",
+        "aum_bucket",
+        "maturing_bucket",
+        "customers",
+    )
+    cursor.execute(
+        f"""
+        UPDATE {profile_table} SET {", ".join(f"{c} = n.{c}" for c in columns)},
+            refreshed_at = %s
+        FROM {PROFILES} n WHERE n.key = {profile_table}.key
+          AND ({" OR ".join(f"{profile_table}.{c} <> n.{c}" for c in columns)})
+        """,  # noqa: S608 - table and column names are ours
+        [stamp],
+    )
+    written += int(cursor.rowcount)
+    cursor.execute(
+        f"""
+        INSERT INTO {profile_table} (key, {", ".join(columns)}, refreshed_at)
+        SELECT key, {", ".join(columns)}, %s FROM {PROFILES} n
+        WHERE NOT EXISTS (SELECT 1 FROM {profile_table} k WHERE k.key = n.key)
+        """,  # noqa: S608 - table and column names are ours
+        [stamp],
+    )
+    written += int(cursor.rowcount)
+    cursor.execute(
+        f"""
+        INSERT INTO {item_table} (profile_id, product_id, score, rank, reason, refreshed_at)
+        SELECT profile_id, product_id, score, rank, reason, %s FROM {ITEMS} n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {item_table} WHERE {same_item.format(t=item_table)})
+        """,  # noqa: S608 - table names are ours
+        [stamp],
+    )
+    written += int(cursor.rowcount)
+    return written
+
+
+def _customers_write(cursor: Any, *, customer_table: str, customers: int) -> int:
     """Write the customers whose profile is new or changed; drop those of gone customers.
 
     Returns how many rows were written. A rerun over unchanged facts writes none.
@@ -463,8 +547,6 @@ def _customers_write(cursor: Any, *, customer_table: str) -> int:
     """)  # noqa: S608 - table names are ours
     written += int(cursor.rowcount)
     # Rows of customers deleted since (rare): only looked for when the counts differ.
-    cursor.execute(f"SELECT COUNT(*) FROM {FACTS}")  # noqa: S608 - table names are ours
-    customers = int(cursor.fetchone()[0])
     cursor.execute(f"SELECT COUNT(*) FROM {customer_table}")  # noqa: S608 - table names are ours
     if int(cursor.fetchone()[0]) > customers:
         cursor.execute(f"""
