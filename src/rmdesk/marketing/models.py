@@ -380,7 +380,8 @@ class DualRecording(BaseModel):
 class RecommendationProfile(models.Model):
     """One distinct set of ranking inputs, shared by every customer who has it.
 
-    Rebuilt with its ranked products by ``recommendations_refresh``. ``key`` encodes the
+    Kept with its ranked products by ``recommendations_refresh``, which writes a profile
+    or an item only when it changed (``refreshed_at``: when it was). ``key`` encodes the
     facts below (see ``recommendations.profile_key``); its meaning holds for one shelf,
     and the refresh re-ranks every profile against the shelf of the day.
     """

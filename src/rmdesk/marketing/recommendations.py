@@ -7,8 +7,9 @@ the kinds of product held, where AUM and maturing money fall among the shelf's
 minimums, and the tier where a product targets it. Customers with the same facts get
 the same ranking, so the refresh stores each distinct profile's ranked products once
 (``RecommendationProfile`` and its items: tens of thousands of rows, not millions) and
-one short row per customer naming their profile (``CustomerRecommendationProfile``),
-rewritten only for customers whose profile changed. ``Recommendation`` is the view that
+one short row per customer naming their profile (``CustomerRecommendationProfile``).
+Each is compared with what is stored and written only where it changed: a night on
+which nobody's facts moved writes nothing. ``Recommendation`` is the view that
 joins the two back: one customer's list is two index lookups.
 
 Each product's fixed facts (effective minimum, whether it needs an assessment, is
@@ -16,7 +17,7 @@ private, is bank-issued WM, its target tiers) are worked out in Python once and 
 in as a VALUES list. Each customer's profile comes from one pass over each table into a
 temporary table; the profiles × products pairing, the eligibility, the score and the
 ranking happen in the database, once per profile — the same statements on SQLite and
-PostgreSQL.
+PostgreSQL, but for how the latest assessment is picked.
 
 Eligibility is the engine's (``suitability_check`` at the product's minimum: it reads
 the latest assessment, as the engine does), made stricter: a product above the
