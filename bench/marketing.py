@@ -12,8 +12,10 @@ evidence for customers holding CNY 3 million or more: the facts recommendations 
 
 Measures (wall time, best of ``--repeat``):
 
-- recommendations: ``marketing.recommendations_refresh`` — every customer × every
-  product on sale, eligibility, score, rank, top 5 written (one transaction);
+- recommendations: ``marketing.recommendations_refresh`` — every customer's profile
+  from their facts, every distinct profile × every product on sale, eligibility, score,
+  rank, each profile's top 5 written, and the customers whose profile changed (one
+  transaction); each of ``--repeat`` runs is printed with what it wrote;
 - segment: a campaign's launch — the segment (tiers, AUM band, holding type, risk
   level, consent) evaluated bank-wide and its target list frozen with INSERT … SELECT,
   rolled back after timing;
@@ -303,7 +305,12 @@ def main() -> None:
 
     floor, _ = best_of(args.repeat, floor_scan)
     seg_floor, _ = best_of(args.repeat, floor_scan_segment)
-    reco, outcome = best_of(args.repeat, recommendations_refresh)
+    # Each run on its own: the first after a change of shelf or facts writes every
+    # customer whose profile moved (all of them on a fresh table), a rerun none.
+    runs = []
+    for _ in range(args.repeat):
+        wall, outcome = best_of(1, recommendations_refresh)
+        runs.append((wall, outcome))
     floor_after, _ = best_of(args.repeat, floor_scan)
     seg_floor_after, _ = best_of(args.repeat, floor_scan_segment)
     seg, targeted = best_of(args.repeat, segment_launch)
@@ -314,8 +321,14 @@ def main() -> None:
     print(f"{label:<48} {floor:>8.2f} {floor:>8.2f} {1:>6.1f}")
     label = "one scan: customers + active holdings"
     print(f"{label:<48} {seg_floor:>8.2f} {seg_floor:>8.2f} {1:>6.1f}")
-    label = f"recommendations ({outcome['recommendations']:,} rows)"  # type: ignore[index]
-    print(f"{label:<48} {reco:>8.2f} {floor:>8.2f} {reco / floor:>6.1f}")
+    for n, (wall, outcome) in enumerate(runs, start=1):
+        label = f"recommendations, run {n}"
+        print(f"{label:<48} {wall:>8.2f} {floor:>8.2f} {wall / floor:>6.1f}")
+        print(
+            f"  {outcome['recommendations']:,} recommendations over "  # type: ignore[index]
+            f"{outcome['profiles']:,} profiles; "  # type: ignore[index]
+            f"{outcome['customers_written']:,} customers written"  # type: ignore[index]
+        )
     label = f"segment evaluated and frozen ({targeted:,})"
     print(f"{label:<48} {seg:>8.2f} {seg_floor:>8.2f} {seg / seg_floor:>6.1f}")
     print(f"\nPeak memory: {peak_memory()}")

@@ -377,18 +377,46 @@ class DualRecording(BaseModel):
         return self.file_name
 
 
-class Recommendation(models.Model):
-    """Next best products per customer, rebuilt set-based by ``recommendations_refresh``."""
+class RecommendationProfile(models.Model):
+    """One distinct set of ranking inputs, shared by every customer who has it.
 
-    # Derived and rebuilt in bulk: no database foreign keys (their per-row checks would
-    # cost more than the rebuild); the ORM still cascades deletes.
-    customer = models.ForeignKey(
-        "customers.Customer",
+    Kept with its ranked products by ``recommendations_refresh``, which writes a profile
+    or an item only when it changed (``refreshed_at``: when it was). ``key`` encodes the
+    facts below (see ``recommendations.profile_key``); its meaning holds for one shelf,
+    and the refresh re-ranks every profile against the shelf of the day.
+    """
+
+    key = models.BigIntegerField(primary_key=True)
+    # "" when no product on the shelf targets the customers' tier: all such tiers rank alike.
+    tier = models.CharField(max_length=12, blank=True)
+    risk_level = models.PositiveSmallIntegerField()  # 0: never assessed
+    assessment_valid = models.BooleanField()
+    qualified = models.BooleanField()
+    branch_ok = models.BooleanField()  # S6: may buy the bank's own WM
+    held_kinds = models.IntegerField()  # a bit per kind of holding
+    aum_bucket = models.PositiveSmallIntegerField()  # how many of the shelf's minimums AUM reaches
+    maturing_bucket = models.PositiveSmallIntegerField()  # the same for money maturing soon
+    customers = models.IntegerField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("recommendation profile")
+        verbose_name_plural = _("recommendation profiles")
+
+    def __str__(self) -> str:
+        return f"profile {self.key} ({self.customers})"
+
+
+class RecommendationProfileItem(models.Model):
+    """One of a profile's next best products, with its score, rank and reason."""
+
+    profile = models.ForeignKey(
+        RecommendationProfile,
         on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # the unique (customer, product) index leads with it
+        related_name="items",
+        db_index=False,  # the unique (profile, rank) index leads with it
     )
+    # Derived and rebuilt in bulk: no database foreign key; the ORM still cascades deletes.
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
@@ -398,14 +426,71 @@ class Recommendation(models.Model):
     refreshed_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = _("recommendation")
-        verbose_name_plural = _("recommendations")
+        verbose_name = _("recommendation profile item")
+        verbose_name_plural = _("recommendation profile items")
         constraints = [
-            # Also serves a customer's list: WHERE customer_id = ? (five rows, sorted).
+            # Serves a customer's list: WHERE profile_id = ? ORDER BY rank (five rows).
             models.UniqueConstraint(
-                fields=["customer", "product"], name="marketing_recommendation_unique"
+                fields=["profile", "rank"], name="marketing_recommendationprofileitem_rank"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} #{self.rank} → {self.product_id} ({self.score})"
+
+
+class CustomerRecommendationProfile(models.Model):
+    """Which profile's ranking a customer is shown; rewritten only when it changes."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    # Kept consistent by the refresh, which writes profiles and customers together; no
+    # database key or index (a million rows, checked and indexed for nothing).
+    profile = models.ForeignKey(
+        RecommendationProfile,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("customer's recommendation profile")
+        verbose_name_plural = _("customers' recommendation profiles")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → profile {self.profile_id}"
+
+
+class Recommendation(models.Model):
+    """Next best products per customer: a database view of each customer's profile's items.
+
+    Read-only (``managed = False``); ``recommendations_refresh`` writes the tables under
+    it. Reading one customer's list is two index lookups.
+    """
+
+    pk = models.CompositePrimaryKey("customer", "product")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    score = models.IntegerField()
+    rank = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=24)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "marketing_recommendation"
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
 
     def __str__(self) -> str:
         return f"{self.customer_id} → {self.product_id} ({self.score})"

@@ -1,12 +1,23 @@
 """Next best products for every customer of the bank, set-based, in one transaction.
 
-The products are few (a shelf of tens), the customers many: each product's fixed facts
-(effective minimum, whether it needs an assessment, is private, is bank-issued WM, its
-target tiers) are worked out in Python once and passed in as a VALUES list. Each
-customer's facts come from one pass over each table into a temporary table of profiles;
-the profiles × products pairing, the eligibility, the score and the ranking happen in
-the database, once per distinct profile, and one INSERT … SELECT hands every customer
-their profile's top products — the same statements on SQLite and PostgreSQL.
+The products are few (a shelf of tens), the customers many, and what decides a
+customer's ranking is a handful of facts — the latest assessment's level and whether it
+is current, qualified-investor evidence, whether the bank's own WM may be bought (S6),
+the kinds of product held, where AUM and maturing money fall among the shelf's
+minimums, and the tier where a product targets it. Customers with the same facts get
+the same ranking, so the refresh stores each distinct profile's ranked products once
+(``RecommendationProfile`` and its items: tens of thousands of rows, not millions) and
+one short row per customer naming their profile (``CustomerRecommendationProfile``).
+Each is compared with what is stored and written only where it changed: a night on
+which nobody's facts moved writes nothing. ``Recommendation`` is the view that
+joins the two back: one customer's list is two index lookups.
+
+Each product's fixed facts (effective minimum, whether it needs an assessment, is
+private, is bank-issued WM, its target tiers) are worked out in Python once and passed
+in as a VALUES list. Each customer's profile comes from one pass over each table into a
+temporary table; the profiles × products pairing, the eligibility, the score and the
+ranking happen in the database, once per profile — the same statements on SQLite and
+PostgreSQL, but for how the latest assessment is picked.
 
 Eligibility is the engine's (``suitability_check`` at the product's minimum: it reads
 the latest assessment, as the engine does), made stricter: a product above the
@@ -19,6 +30,7 @@ the two to agreement pair by pair.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,9 +42,11 @@ from rmdesk.customers.models import Holding
 from rmdesk.marketing import selectors
 from rmdesk.marketing.models import (
     Assessment,
+    CustomerRecommendationProfile,
     Product,
     QualifiedInvestorEvidence,
-    Recommendation,
+    RecommendationProfile,
+    RecommendationProfileItem,
     Sale,
 )
 from rmdesk.marketing.suitability import WM_TYPES
@@ -55,8 +69,12 @@ HOLDING_TYPE: dict[str, str] = {
 # Loans and cards are offered through credit, not recommended as investments.
 RECOMMENDABLE = frozenset(HOLDING_TYPE)
 
-# Each customer's profile, for the rebuild's one transaction.
+# Each customer's profile key, new and stored, for the refresh's one transaction.
 FACTS = "marketing_recommendation_facts"
+# The profiles and their ranked products as this refresh finds them, compared with the
+# stored ones so that only what changed is written.
+PROFILES = "marketing_recommendation_profiles_new"
+ITEMS = "marketing_recommendation_items_new"
 
 REASONS = ("liquidity", "tier", "risk_match", "familiar", "fit")
 
@@ -72,9 +90,11 @@ def _on_sale(product: Product, now: dt.datetime) -> bool:
 def recommendations_refresh(
     *, now: dt.datetime | None = None, top_n: int = TOP_N
 ) -> dict[str, int]:
-    """Rebuild every customer's recommendations (their best ``top_n`` products).
+    """Re-rank every profile and name every customer's (their best ``top_n`` products).
 
-    Idempotent; one transaction.
+    Idempotent; one transaction. Returns the products ranked, the profiles, the customer
+    × product recommendations they amount to, and the customers whose row was written
+    (inserted, changed or removed).
     """
     now = now or timezone.now()
     rules = selectors.rules_current()
@@ -94,31 +114,22 @@ def recommendations_refresh(
         )
         if product.quota is not None and product.quota - product.quota_used < minimum:
             continue
-        tiers = "," + ",".join(product.target_tiers) + "," if product.target_tiers else ""
         rows.append(
-            (
-                product.pk,
-                product.risk_level,
-                minimum,
-                int(product.type in rules.assessed_types),
-                int(product.type in rules.private_types),
-                int(product.type in WM_TYPES and product.issuer_type == Product.Issuer.BANK),
-                tiers,
-                HOLDING_TYPE[product.type],
+            ProductRow(
+                product_id=product.pk,
+                risk_level=product.risk_level,
+                minimum=minimum,
+                assessed=int(product.type in rules.assessed_types),
+                private=int(product.type in rules.private_types),
+                bank_wm=int(
+                    product.type in WM_TYPES and product.issuer_type == Product.Issuer.BANK
+                ),
+                tiers=tuple(product.target_tiers),
+                kind=HOLDING_TYPE[product.type],
             )
         )
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # A nightly rebuild of a derived table: TRUNCATE is instant where DELETE
-            # would write every old row's death (readers wait for the commit). The new
-            # rows are numbered from 1 as they are written.
-            with connection.cursor() as cursor:
-                cursor.execute(f"TRUNCATE {Recommendation._meta.db_table} RESTART IDENTITY")
-        else:
-            Recommendation.objects.all().delete()
-        if not rows:
-            return {"products": 0, "recommendations": 0}
-        inserted = _insert(
+        return _refresh(
             rows=rows,
             now=now,
             today=today,
@@ -126,96 +137,172 @@ def recommendations_refresh(
             min_years=rules.qualified_min_experience_years,
             top_n=top_n,
         )
-    return {"products": len(rows), "recommendations": inserted}
 
 
-def _insert(
+@dataclass(frozen=True)
+class ProductRow:
+    """What the ranking needs of one product on sale."""
+
+    product_id: int
+    risk_level: int
+    minimum: Decimal
+    assessed: int
+    private: int
+    bank_wm: int
+    tiers: tuple[str, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class ProfileKey:
+    """A profile's facts as one number, in mixed radix, for one shelf.
+
+    AUM and maturing money count as the number of the shelf's distinct minimums they
+    reach (0 … len(thresholds)): the shelf never asks more of them. A tier counts only
+    if some product targets it; every other tier ranks alike (0).
+    """
+
+    thresholds: list[Decimal]
+    tiers: list[str]
+    kinds: list[str]
+
+    def digits(self) -> list[tuple[str, int]]:
+        """(fact, radix), least significant first; the last digit is unbounded."""
+        span = len(self.thresholds) + 1
+        return [
+            ("tier_code", len(self.tiers) + 1),
+            ("branch_ok", 2),
+            ("qualified", 2),
+            ("valid", 2),
+            ("risk", 6),
+            ("mat_b", span),
+            ("aum_b", span),
+            ("held", 0),
+        ]
+
+    def encode(self) -> str:
+        """The key from columns named after the facts."""
+        expression = ""
+        for fact, radix in reversed(self.digits()):
+            expression = fact if not expression else f"({expression}) * {radix} + {fact}"
+        return expression
+
+    def decode(self, column: str, fact: str) -> str:
+        """One fact from a key column (integer division on both databases)."""
+        weight = 1
+        for name, radix in self.digits():
+            if name == fact:
+                shifted = f"{column} / {weight}" if weight > 1 else column
+                # "%%": the statements carry parameters.
+                return f"({shifted}) %% {radix}" if radix else f"({shifted})"
+            weight *= radix
+        raise KeyError(fact)
+
+    def bit(self, kind: str) -> int:
+        return 1 << self.kinds.index(kind)
+
+
+def _refresh(
     *,
-    rows: list[tuple[int, int, Decimal, int, int, int, str, str]],
+    rows: list[ProductRow],
     now: dt.datetime,
     today: dt.date,
     rules_valid_days: int,
     min_years: int,
     top_n: int,
-) -> int:
-    """Rank per customer profile, then hand each customer their profile's ranking.
+) -> dict[str, int]:
+    """Rank per profile; write the profiles, their items and the customers that changed.
 
-    Eligibility and score depend on a customer only through a few facts: the latest
-    assessment's level and whether it is current, tier, evidence, whether the bank's own
-    WM may be bought (S6), the kinds of product held, and where AUM and maturing money
-    fall among the shelf's minimums. Customers with the same facts get the same ranking,
-    so the products are ranked once per distinct profile (thousands, not a million) and
-    the result joined back to every customer by the profile's number and tier.
+    Each table is read once into a temporary table of (customer, profile key, the key
+    stored last time). The profiles are grouped from it (tens of thousands of rows) and
+    ranked against the shelf into two more temporary tables; only the profiles, profile
+    items and customers that differ from the stored rows are written, so a rerun over
+    unchanged facts writes nothing.
     """
     pg = connection.vendor == "postgresql"
+    profile_table = RecommendationProfile._meta.db_table
+    item_table = RecommendationProfileItem._meta.db_table
+    customer_table = CustomerRecommendationProfile._meta.db_table
+    with connection.cursor() as cursor:
+        if pg:
+            # One refresh at a time (the next waits); readers are not held up.
+            cursor.execute(f"LOCK TABLE {profile_table} IN EXCLUSIVE MODE")
+    if not rows:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {item_table}")  # noqa: S608 - table names are ours
+            cursor.execute(f"DELETE FROM {profile_table}")  # noqa: S608 - table names are ours
+        # Nothing on sale: every customer's list is empty; their rows stay until a
+        # shelf gives their profiles products again.
+        return {"products": 0, "profiles": 0, "recommendations": 0, "customers_written": 0}
+
+    key = ProfileKey(
+        thresholds=sorted({row.minimum for row in rows}),
+        tiers=sorted({tier for row in rows for tier in row.tiers}),
+        kinds=sorted(set(HOLDING_TYPE.values())),
+    )
     day = "CAST(%s AS date)" if pg else "%s"
-    kinds = sorted(set(HOLDING_TYPE.values()))
-    bits = {kind: 1 << n for n, kind in enumerate(kinds)}
-    # The distinct minimums: a customer's AUM (or maturing money) "reaches" a product
-    # exactly when its bucket (how many of these it reaches) is ≥ the product's index.
-    thresholds = sorted({row[2] for row in rows})
-    index = {amount: n + 1 for n, amount in enumerate(thresholds)}
+    index = {amount: n + 1 for n, amount in enumerate(key.thresholds)}
     values = ", ".join("(%s, %s, %s, %s, %s, %s, %s, %s)" for _ in rows)
-    params: list[Any] = []
-    for product_id, risk, minimum, assessed, private, bank_wm, tiers, kind in rows:
-        params += [product_id, risk, index[minimum], assessed, private, bank_wm, tiers, bits[kind]]
+    product_params: list[Any] = []
+    for row in rows:
+        tiers = "," + ",".join(row.tiers) + "," if row.tiers else ""
+        product_params += [
+            row.product_id,
+            row.risk_level,
+            index[row.minimum],
+            row.assessed,
+            row.private,
+            row.bank_wm,
+            tiers,
+            key.bit(row.kind),
+        ]
 
     def bucket(column: str) -> str:
         if pg:
             # How many of the sorted minimums the amount reaches, by binary search.
             return f"width_bucket({column}, CAST(%s AS numeric[]))"
         return " + ".join(
-            f"(CASE WHEN {column} >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)" for _ in thresholds
+            f"(CASE WHEN {column} >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)" for _ in key.thresholds
         )
 
-    bucket_params: list[Any] = [thresholds] if pg else list(thresholds)
-
+    bucket_params: list[Any] = [key.thresholds] if pg else list(key.thresholds)
     if pg:
-        cases = " ".join(f"WHEN '{kind}' THEN {bit}" for kind, bit in bits.items())
+        cases = " ".join(f"WHEN '{kind}' THEN {key.bit(kind)}" for kind in key.kinds)
         held_mask = f"BIT_OR(CASE product_type {cases} ELSE 0 END)"
     else:
         held_mask = " + ".join(
-            f"MAX(CASE WHEN product_type = '{kind}' THEN {bit} ELSE 0 END)"
-            for kind, bit in bits.items()
+            f"MAX(CASE WHEN product_type = '{kind}' THEN {key.bit(kind)} ELSE 0 END)"
+            for kind in key.kinds
         )
-    # One number per profile (tier aside): the facts in mixed radix.
-    span = len(thresholds) + 1
-    key = (
-        f"((((((held * {span} + aum_b) * {span} + mat_b) * 6 + risk) * 2 + valid) * 2"
-        " + qualified) * 2 + branch_ok)"
+    tier_code = (
+        "CASE c.tier "
+        + " ".join(f"WHEN %s THEN {n}" for n in range(1, len(key.tiers) + 1))
+        + " ELSE 0 END"
+        if key.tiers
+        else "0"
     )
     holding = Holding._meta.db_table
     assessment = Assessment._meta.db_table
     evidence = QualifiedInvestorEvidence._meta.db_table
     sale = Sale._meta.db_table
     product = Product._meta.db_table
-    reco = Recommendation._meta.db_table
-    # Each table is read once: the customers, their active holdings, their assessments
-    # (the latest one decides, as in the engine; any at a branch counts for S6), their
-    # current evidence and their active purchases of the bank's own WM.
-    facts_sql = f"""
-    CREATE TEMP TABLE {FACTS} AS
-    SELECT id, tier, risk, valid, qualified, branch_ok, held, aum_b, mat_b, {key} AS pkey
-    FROM (
-        SELECT c.id, c.tier,
-               COALESCE(a.risk_level, 0) AS risk,
-               CASE WHEN a.expires_on >= {day} THEN 1 ELSE 0 END AS valid,
-               CASE WHEN q.customer_id IS NULL THEN 0 ELSE 1 END AS qualified,
-               -- S6: a first purchase of the bank's own WM needs a branch assessment.
-               CASE WHEN a.customer_id IS NULL OR a.branch = 1 OR w.customer_id IS NOT NULL
-                    THEN 1 ELSE 0 END AS branch_ok,
-               COALESCE(h.held, 0) AS held,
-               {bucket("c.aum")} AS aum_b,
-               CASE WHEN h.maturing IS NULL THEN 0 ELSE {bucket("h.maturing")} END AS mat_b
-        FROM customers_customer c
-        LEFT JOIN (
-            -- The kinds held, and the money maturing soon (summed only where some is).
-            SELECT customer_id, {held_mask} AS held,
-                   SUM(CASE WHEN matures_on >= {day} AND matures_on <= {day}
-                            THEN balance_cny END) AS maturing
-            FROM {holding} WHERE status = 'active' GROUP BY customer_id
-        ) h ON h.customer_id = c.id
-        LEFT JOIN (
+    if pg:
+        # The latest (assessed_at, id) with its level and expiry as one array's maximum:
+        # a plain grouped pass in customer order, where numbering the rows of each
+        # customer sorts them and walks them twice.
+        latest_assessment = f"""
+            SELECT customer_id, latest[3] AS risk_level,
+                   DATE '2000-01-01' + CAST(latest[4] AS integer) AS expires_on, branch
+            FROM (
+                SELECT customer_id,
+                       MAX(ARRAY[CAST(EXTRACT(EPOCH FROM assessed_at) * 1000000 AS bigint),
+                                 id, risk_level, expires_on - DATE '2000-01-01']) AS latest,
+                       MAX(CASE WHEN channel = 'branch' THEN 1 ELSE 0 END) AS branch
+                FROM {assessment} GROUP BY customer_id
+            ) grouped_assessments
+        """  # noqa: S608 - table names are ours
+    else:
+        latest_assessment = f"""
             SELECT customer_id, risk_level, expires_on, branch FROM (
                 SELECT customer_id, risk_level, expires_on,
                        MAX(CASE WHEN channel = 'branch' THEN 1 ELSE 0 END)
@@ -224,7 +311,35 @@ def _insert(
                            PARTITION BY customer_id ORDER BY assessed_at DESC, id DESC) AS n
                 FROM {assessment}
             ) ranked_assessments WHERE n = 1
-        ) a ON a.customer_id = c.id
+        """  # noqa: S608 - table names are ours
+    # Each table is read once: the customers, their active holdings, their assessments
+    # (the latest one decides, as in the engine; any at a branch counts for S6), their
+    # current evidence, their active purchases of the bank's own WM, and the profile
+    # they were given last time.
+    facts_sql = f"""
+    CREATE TEMP TABLE {FACTS} AS
+    SELECT id, {key.encode()} AS pkey, stored
+    FROM (
+        SELECT c.id, {tier_code} AS tier_code,
+               COALESCE(a.risk_level, 0) AS risk,
+               CASE WHEN a.expires_on >= {day} THEN 1 ELSE 0 END AS valid,
+               CASE WHEN q.customer_id IS NULL THEN 0 ELSE 1 END AS qualified,
+               -- S6: a first purchase of the bank's own WM needs a branch assessment.
+               CASE WHEN a.customer_id IS NULL OR a.branch = 1 OR w.customer_id IS NOT NULL
+                    THEN 1 ELSE 0 END AS branch_ok,
+               COALESCE(h.held, 0) AS held,
+               {bucket("c.aum")} AS aum_b,
+               CASE WHEN h.maturing IS NULL THEN 0 ELSE {bucket("h.maturing")} END AS mat_b,
+               s.profile_id AS stored
+        FROM customers_customer c
+        LEFT JOIN (
+            -- The kinds held, and the money maturing soon (summed only where some is).
+            SELECT customer_id, {held_mask} AS held,
+                   SUM(balance_cny) FILTER (
+                       WHERE matures_on >= {day} AND matures_on <= {day}) AS maturing
+            FROM {holding} WHERE status = 'active' GROUP BY customer_id
+        ) h ON h.customer_id = c.id
+        LEFT JOIN ({latest_assessment}) a ON a.customer_id = c.id
         LEFT JOIN (
             SELECT DISTINCT customer_id FROM {evidence}
             WHERE evidenced_on >= {day}
@@ -236,94 +351,211 @@ def _insert(
             WHERE s.status = 'active' AND sp.issuer_type = 'bank'
               AND sp.type IN ('wm_public', 'wm_private')
         ) w ON w.customer_id = c.id
+        LEFT JOIN {customer_table} s ON s.customer_id = c.id
     ) facts
     """  # noqa: S608 - table names are ours; values are parameters
-    sql = f"""
-    INSERT INTO {reco} ({"id, " if pg else ""}customer_id, product_id, score, rank, reason,
-                        refreshed_at)
-    WITH p(product_id, risk_level, min_idx, needs_assessment, is_private, bank_wm, tiers,
-           hbit) AS (VALUES {values}),
-    profiles AS (
-        SELECT DISTINCT pkey, tier, risk, valid, qualified, branch_ok, held, aum_b, mat_b
-        FROM {FACTS}
-    ),
-    ranked AS (
-        SELECT k.pkey, k.tier, p.product_id,
-            (CASE WHEN p.needs_assessment = 1 THEN 40 - 10 * (k.risk - p.risk_level)
-                  ELSE 15 END)
-            + (CASE WHEN k.mat_b >= p.min_idx THEN 25 ELSE 0 END)
-            + (CASE WHEN p.tiers <> '' THEN 15 ELSE 0 END)
-            + (CASE WHEN (k.held / p.hbit) %% 2 = 1 THEN 10 ELSE 0 END) AS score,
-            CASE WHEN k.mat_b >= p.min_idx THEN 'liquidity'
-                 WHEN p.tiers <> '' THEN 'tier'
-                 WHEN p.needs_assessment = 1 AND k.risk = p.risk_level THEN 'risk_match'
-                 WHEN (k.held / p.hbit) %% 2 = 1 THEN 'familiar'
-                 ELSE 'fit' END AS reason
-        FROM profiles k CROSS JOIN p
-        -- Never a product the customer may not buy, nor one above their level (S3).
-        WHERE k.aum_b >= p.min_idx
-          AND (p.tiers = '' OR p.tiers LIKE '%%,' || k.tier || ',%%')
-          AND (p.needs_assessment = 0 OR (k.risk > 0 AND k.valid = 1 AND p.risk_level <= k.risk))
-          AND (p.is_private = 0 OR k.qualified = 1)
-          AND (p.bank_wm = 0 OR k.branch_ok = 1)
-    ),
-    top AS (
-        SELECT * FROM (
-            SELECT r.*, ROW_NUMBER() OVER (
-                PARTITION BY pkey, tier ORDER BY score DESC, product_id) AS rank
-            FROM ranked r
-        ) numbered WHERE rank <= %s
-    )
-    SELECT {"ROW_NUMBER() OVER ()," if pg else ""}
-           f.id, t.product_id, t.score, t.rank, t.reason, %s
-    FROM {FACTS} f JOIN top t ON t.pkey = f.pkey AND t.tier = f.tier
-    """  # noqa: S608 - table names and bit values are ours; values are parameters
-    facts_params: list[Any] = [today, *bucket_params, *bucket_params]
+    facts_params: list[Any] = [*key.tiers, today, *bucket_params, *bucket_params]
     facts_params += [today, today + dt.timedelta(days=LIQUIDITY_DAYS)]
     facts_params += [today - dt.timedelta(days=rules_valid_days), min_years]
-    params += [top_n]
-    params += [now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")]
+
+    def flag(fact: str) -> str:
+        return f"{key.decode('pkey', fact)} = 1"
+
+    tier_name = (
+        "CASE "
+        + key.decode("pkey", "tier_code")
+        + " "
+        + " ".join(f"WHEN {n} THEN %s" for n in range(1, len(key.tiers) + 1))
+        + " ELSE '' END"
+        if key.tiers
+        else "''"
+    )
+    profiles_sql = f"""
+    CREATE TEMP TABLE {PROFILES} AS
+    SELECT pkey AS key, {tier_name} AS tier, {key.decode("pkey", "risk")} AS risk_level,
+           {flag("valid")} AS assessment_valid, {flag("qualified")} AS qualified,
+           {flag("branch_ok")} AS branch_ok, {key.decode("pkey", "held")} AS held_kinds,
+           {key.decode("pkey", "aum_b")} AS aum_bucket,
+           {key.decode("pkey", "mat_b")} AS maturing_bucket, customers
+    FROM (SELECT pkey, COUNT(*) AS customers FROM {FACTS} GROUP BY pkey) grouped
+    """  # noqa: S608 - table names are ours; values are parameters
+    stamp = now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    profiles_params: list[Any] = [*key.tiers]
+    items_sql = f"""
+    CREATE TEMP TABLE {ITEMS} AS
+    WITH p(product_id, risk_level, min_idx, needs_assessment, is_private, bank_wm, tiers,
+           hbit) AS (VALUES {values}),
+    ranked AS (
+        SELECT k.key, p.product_id,
+            (CASE WHEN p.needs_assessment = 1 THEN 40 - 10 * (k.risk_level - p.risk_level)
+                  ELSE 15 END)
+            + (CASE WHEN k.maturing_bucket >= p.min_idx THEN 25 ELSE 0 END)
+            + (CASE WHEN p.tiers <> '' THEN 15 ELSE 0 END)
+            + (CASE WHEN (k.held_kinds / p.hbit) %% 2 = 1 THEN 10 ELSE 0 END) AS score,
+            CASE WHEN k.maturing_bucket >= p.min_idx THEN 'liquidity'
+                 WHEN p.tiers <> '' THEN 'tier'
+                 WHEN p.needs_assessment = 1 AND k.risk_level = p.risk_level THEN 'risk_match'
+                 WHEN (k.held_kinds / p.hbit) %% 2 = 1 THEN 'familiar'
+                 ELSE 'fit' END AS reason
+        FROM {PROFILES} k CROSS JOIN p
+        -- Never a product the customer may not buy, nor one above their level (S3).
+        WHERE k.aum_bucket >= p.min_idx
+          AND (p.tiers = '' OR p.tiers LIKE '%%,' || k.tier || ',%%')
+          AND (p.needs_assessment = 0
+               OR (k.risk_level > 0 AND k.assessment_valid AND p.risk_level <= k.risk_level))
+          AND (p.is_private = 0 OR k.qualified)
+          AND (p.bank_wm = 0 OR k.branch_ok)
+    )
+    SELECT key AS profile_id, product_id, score, rank, reason FROM (
+        SELECT r.*, ROW_NUMBER() OVER (
+            PARTITION BY key ORDER BY score DESC, product_id) AS rank
+        FROM ranked r
+    ) numbered WHERE rank <= %s
+    """  # noqa: S608 - table names and bit values are ours; values are parameters
+    items_params: list[Any] = [*product_params, top_n]
     if not pg:
         facts_params = _sqlite_params(facts_params)
-        params = _sqlite_params(params)
+        items_params = _sqlite_params(items_params)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
-        if not pg:
-            cursor.execute(facts_sql, facts_params)
-            cursor.execute(sql, params)
-            inserted = int(cursor.rowcount)
-            cursor.execute(f"DROP TABLE {FACTS}")
-            return inserted
-        # A rebuild of a derived table, in this transaction only: no JIT (compiling the
-        # wide statements costs seconds and saves nothing) and room to sort in memory.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        # The facts: every table walked once in customer order and merged as it comes,
-        # rather than a million customers' holdings hashed in memory.
-        cursor.execute("SET LOCAL enable_hashagg = off")
-        cursor.execute("SET LOCAL enable_hashjoin = off")
-        cursor.execute("SET LOCAL enable_nestloop = off")
+        for table in (FACTS, PROFILES, ITEMS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if pg:
+            # A rebuild of derived tables, in this transaction only: no JIT (compiling
+            # the wide statements costs seconds and saves nothing).
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # The facts: every table walked once in customer order and merged as it
+            # comes, rather than a million customers' holdings hashed in memory.
+            cursor.execute("SET LOCAL enable_hashagg = off")
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(facts_sql, facts_params)
-        for setting in ("enable_hashagg", "enable_hashjoin", "enable_nestloop"):
-            cursor.execute(f"RESET {setting}")
-        cursor.execute(f"ANALYZE {FACTS}")
-        # The table was just emptied: fill it without its indexes and build them once,
-        # sorted, rather than insert millions of rows into two B-trees one by one.
-        indexes = _indexes_drop(cursor, reco)
-        cursor.execute(sql, params)
-        inserted = int(cursor.rowcount)
-        # The rows carry their own numbers (no sequence call per row): move it past them.
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, %s)",
-            [reco, max(inserted, 1), inserted > 0],
+        # PostgreSQL reports the rows a CREATE TABLE … AS wrote; SQLite does not.
+        customers = int(cursor.rowcount)
+        if customers < 0:
+            cursor.execute(f"SELECT COUNT(*) FROM {FACTS}")  # noqa: S608 - table names are ours
+            customers = int(cursor.fetchone()[0])
+        if pg:
+            for setting in ("enable_hashagg", "enable_hashjoin", "enable_nestloop"):
+                cursor.execute(f"RESET {setting}")
+        cursor.execute(profiles_sql, profiles_params)
+        cursor.execute(f"SELECT COUNT(*) FROM {PROFILES}")  # noqa: S608 - table names are ours
+        profiles = int(cursor.fetchone()[0])
+        cursor.execute(items_sql, items_params)
+        ranked = _profiles_write(
+            cursor, profile_table=profile_table, item_table=item_table, stamp=stamp
         )
-        for statement in indexes:
-            cursor.execute(statement)
-        cursor.execute(f"DROP TABLE {FACTS}")
-        for setting in ("jit", "work_mem", "maintenance_work_mem"):
-            cursor.execute(f"RESET {setting}")
-        return inserted
+        written = _customers_write(cursor, customer_table=customer_table, customers=customers)
+        cursor.execute(f"""
+            SELECT COALESCE(SUM(k.customers), 0) FROM {ITEMS} i
+            JOIN {PROFILES} k ON k.key = i.profile_id
+        """)  # noqa: S608 - table names are ours
+        recommendations = int(cursor.fetchone()[0])
+        for table in (FACTS, PROFILES, ITEMS):
+            cursor.execute(f"DROP TABLE {table}")
+        if pg:
+            for setting in ("jit", "work_mem"):
+                cursor.execute(f"RESET {setting}")
+            if ranked:
+                # Fresh statistics keep a customer's read on its indexes.
+                cursor.execute(f"ANALYZE {profile_table}, {item_table}")
+    return {
+        "products": len(rows),
+        "profiles": profiles,
+        "recommendations": recommendations,
+        "customers_written": written,
+    }
+
+
+def _profiles_write(cursor: Any, *, profile_table: str, item_table: str, stamp: Any) -> int:
+    """Make the stored profiles and items equal the new ones, writing only the differences.
+
+    An item is unchanged when its profile, rank, product, score and reason all are; its
+    ``refreshed_at`` says when it was last written. Returns the rows written (deleted,
+    updated or inserted): none on a rerun over unchanged facts and shelf.
+    """
+    same_item = """n.profile_id = {t}.profile_id AND n.rank = {t}.rank
+        AND n.product_id = {t}.product_id AND n.score = {t}.score AND n.reason = {t}.reason"""
+    # Items first (the old ones out before the new take their ranks), then the profiles
+    # no customer has any more; their items went with the first statement.
+    cursor.execute(f"""
+        DELETE FROM {item_table} WHERE NOT EXISTS (
+            SELECT 1 FROM {ITEMS} n WHERE {same_item.format(t=item_table)})
+    """)  # noqa: S608 - table names are ours
+    written = int(cursor.rowcount)
+    cursor.execute(f"""
+        DELETE FROM {profile_table} WHERE NOT EXISTS (
+            SELECT 1 FROM {PROFILES} n WHERE n.key = {profile_table}.key)
+    """)  # noqa: S608 - table names are ours
+    written += int(cursor.rowcount)
+    # A key's facts hold for one shelf: a new shelf may give a stored key other facts.
+    columns = (
+        "tier",
+        "risk_level",
+        "assessment_valid",
+        "qualified",
+        "branch_ok",
+        "held_kinds",
+        "aum_bucket",
+        "maturing_bucket",
+        "customers",
+    )
+    cursor.execute(
+        f"""
+        UPDATE {profile_table} SET {", ".join(f"{c} = n.{c}" for c in columns)},
+            refreshed_at = %s
+        FROM {PROFILES} n WHERE n.key = {profile_table}.key
+          AND ({" OR ".join(f"{profile_table}.{c} <> n.{c}" for c in columns)})
+        """,  # noqa: S608 - table and column names are ours
+        [stamp],
+    )
+    written += int(cursor.rowcount)
+    cursor.execute(
+        f"""
+        INSERT INTO {profile_table} (key, {", ".join(columns)}, refreshed_at)
+        SELECT key, {", ".join(columns)}, %s FROM {PROFILES} n
+        WHERE NOT EXISTS (SELECT 1 FROM {profile_table} k WHERE k.key = n.key)
+        """,  # noqa: S608 - table and column names are ours
+        [stamp],
+    )
+    written += int(cursor.rowcount)
+    cursor.execute(
+        f"""
+        INSERT INTO {item_table} (profile_id, product_id, score, rank, reason, refreshed_at)
+        SELECT profile_id, product_id, score, rank, reason, %s FROM {ITEMS} n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {item_table} WHERE {same_item.format(t=item_table)})
+        """,  # noqa: S608 - table names are ours
+        [stamp],
+    )
+    written += int(cursor.rowcount)
+    return written
+
+
+def _customers_write(cursor: Any, *, customer_table: str, customers: int) -> int:
+    """Write the customers whose profile is new or changed; drop those of gone customers.
+
+    Returns how many rows were written. A rerun over unchanged facts writes none.
+    """
+    cursor.execute(f"""
+        UPDATE {customer_table} SET profile_id = f.pkey FROM {FACTS} f
+        WHERE f.id = {customer_table}.customer_id AND f.stored <> f.pkey
+    """)  # noqa: S608 - table names are ours
+    written = int(cursor.rowcount)
+    cursor.execute(f"""
+        INSERT INTO {customer_table} (customer_id, profile_id)
+        SELECT id, pkey FROM {FACTS} WHERE stored IS NULL
+    """)  # noqa: S608 - table names are ours
+    written += int(cursor.rowcount)
+    # Rows of customers deleted since (rare): only looked for when the counts differ.
+    cursor.execute(f"SELECT COUNT(*) FROM {customer_table}")  # noqa: S608 - table names are ours
+    if int(cursor.fetchone()[0]) > customers:
+        cursor.execute(f"""
+            DELETE FROM {customer_table} WHERE NOT EXISTS (
+                SELECT 1 FROM {FACTS} f WHERE f.id = {customer_table}.customer_id)
+        """)  # noqa: S608 - table names are ours
+        written += int(cursor.rowcount)
+    return written
 
 
 def _sqlite_params(params: list[Any]) -> list[Any]:
@@ -335,35 +567,3 @@ def _sqlite_params(params: list[Any]) -> list[Any]:
         else p
         for p in params
     ]
-
-
-def _indexes_drop(cursor: Any, table: str) -> list[str]:
-    """Drop ``table``'s constraints' and indexes (PostgreSQL); return how to rebuild them."""
-    cursor.execute(
-        """
-        SELECT con.conname, pg_get_constraintdef(con.oid)
-        FROM pg_constraint con
-        WHERE con.conrelid = CAST(%s AS regclass) AND con.contype IN ('p', 'u')
-        ORDER BY con.contype, con.conname
-        """,
-        [table],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i
-        WHERE i.indrelid = CAST(%s AS regclass)
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
-        """,
-        [table],
-    )
-    plain = cursor.fetchall()
-    rebuild = []
-    for name, definition in constraints:
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    for name, definition in plain:
-        cursor.execute(f"DROP INDEX {name}")
-        rebuild.append(definition)
-    return rebuild

@@ -12,7 +12,13 @@ from rmdesk.conftest import Cast
 from rmdesk.customers.models import Customer, Holding
 from rmdesk.marketing import selectors
 from rmdesk.marketing import suitability as s
-from rmdesk.marketing.models import Product, Recommendation
+from rmdesk.marketing.models import (
+    CustomerRecommendationProfile,
+    Product,
+    Recommendation,
+    RecommendationProfile,
+    RecommendationProfileItem,
+)
 from rmdesk.marketing.recommendations import recommendations_refresh
 from rmdesk.marketing.tests.conftest import Shelf
 from rmdesk.marketing.tests.factories import ProductFactory, assessment_make, evidence_make
@@ -92,10 +98,50 @@ def test_refresh_is_repeatable_and_has_a_task_and_a_command(cast: Cast, shelf: S
     Customer.objects.update(aum=Decimal("100000"))
     assessment_make(cast.own, level=3)
     first = recommendations_refresh()
+    assert first["customers_written"] == Customer.objects.count()
     call_command("recommendations-refresh", stdout=open("/dev/null", "w"))  # noqa: SIM115
     discover()
-    assert get("marketing.recommendations_refresh").function() == first
+    again = get("marketing.recommendations_refresh").function()
+    # The same lists, and nothing rewritten for customers whose facts did not change.
+    assert again == {**first, "customers_written": 0}
     assert Recommendation.objects.count() == first["recommendations"]
+
+
+def test_a_rerun_rewrites_only_the_rankings_that_changed(cast: Cast, shelf: Shelf) -> None:
+    Customer.objects.update(aum=Decimal("100000"))
+    assessment_make(cast.own, level=3)
+    assessment_make(cast.other, level=5)
+    recommendations_refresh()
+
+    def stored() -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+        return (
+            set(RecommendationProfile.objects.values_list("key", "customers", "refreshed_at")),
+            set(
+                RecommendationProfileItem.objects.values_list(
+                    "pk", "profile_id", "rank", "product_id", "score", "reason", "refreshed_at"
+                )
+            ),
+        )
+
+    before = stored()
+    recommendations_refresh(now=timezone.now() + dt.timedelta(minutes=1))
+    # Nothing changed: the very same rows, not rewritten with a later time.
+    assert stored() == before
+
+    # One customer reassessed: their old and new profiles are written, no other.
+    old_key = CustomerRecommendationProfile.objects.get(customer=cast.other).profile_id
+    assessment_make(cast.other, level=1)
+    later = timezone.now() + dt.timedelta(minutes=2)
+    recommendations_refresh(now=later)
+    new_key = CustomerRecommendationProfile.objects.get(customer=cast.other).profile_id
+    assert new_key != old_key
+    profiles, items = stored()
+    others = {item for item in before[1] if item[1] not in (old_key, new_key)}
+    assert others
+    assert others <= items
+    assert {item[6] for item in items if item[1] == new_key} == {later}
+    assert all(item[1] in (old_key, new_key) for item in items - before[1])
+    assert {key for key, _, at in profiles if at == later} <= {old_key, new_key}
 
 
 def test_suspended_or_full_products_are_not_recommended(cast: Cast, shelf: Shelf) -> None:

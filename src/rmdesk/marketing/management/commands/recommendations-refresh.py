@@ -18,5 +18,6 @@ class Command(BaseCommand):
         result = recommendations_refresh()
         self.stdout.write(
             f"{result['recommendations']} recommendations over {result['products']} products "
-            f"in {time.monotonic() - started:.1f} s."
+            f"and {result['profiles']} profiles, {result['customers_written']} customers "
+            f"written, in {time.monotonic() - started:.1f} s."
         )
