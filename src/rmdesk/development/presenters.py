@@ -144,7 +144,12 @@ def signal_out(signal: Signal) -> dict[str, Any]:
         "id": signal.pk,
         "code": signal.code,
         "label": str(SignalCode(signal.code).label),
-        "as_of": signal.as_of,
+        # The latest day it was found: the day of its evidence.
+        "as_of": signal.seen_until,
+        "first_seen": signal.first_seen,
+        "last_seen": signal.seen_until,
+        # Still found by its rule's latest run.
+        "open": signal.last_seen is None,
         "customer": customer_ref(signal.customer),
         "subject": signal.subject,
         "reason": signal_reason(signal),

@@ -11,7 +11,7 @@ from rmdesk.conftest import Cast
 from rmdesk.customers.models import Transaction
 from rmdesk.development.flow import COLUMNS, SUMMARY
 from rmdesk.development.models import DailyFlow, FlowDirty, Signal
-from rmdesk.development.signals import signals_compute
+from rmdesk.development.signals import found_on_q, runs_through, signals_compute
 from rmdesk.development.tests.factories import holding, txn
 from rmdesk.ingest.tests.helpers import counts, run_import
 
@@ -45,9 +45,9 @@ def from_scratch(start: date) -> set[tuple[Any, ...]]:
 
 def attrition(customer_id: int) -> list[dict[str, Any]]:
     return list(
-        Signal.objects.filter(code="attrition", as_of=DAY, customer_id=customer_id).values_list(
-            "evidence", flat=True
-        )
+        Signal.objects.filter(
+            found_on_q(DAY, runs_through()), code="attrition", customer_id=customer_id
+        ).values_list("evidence", flat=True)
     )
 
 

@@ -12,7 +12,7 @@ from rmdesk.customers.models import Customer, Holding
 from rmdesk.customers.tests.factories import CustomerFactory
 from rmdesk.development import presenters
 from rmdesk.development.models import Opportunity, Signal, SignalRule
-from rmdesk.development.signals import signal_list, signals_compute
+from rmdesk.development.signals import found_on_q, runs_through, signal_list, signals_compute
 from rmdesk.development.tests.factories import holding, txn
 
 DAY = date(2026, 11, 20)
@@ -23,7 +23,7 @@ def ago(n: int) -> date:
 
 
 def found(code: str, customer: Customer | None = None) -> list[dict[str, Any]]:
-    rows = Signal.objects.filter(code=code, as_of=DAY)
+    rows = Signal.objects.filter(found_on_q(DAY, runs_through()), code=code)
     if customer is not None:
         rows = rows.filter(customer=customer)
     return [
@@ -289,7 +289,7 @@ def _person(name: str, **fields: Any) -> Customer:
 def every_signal() -> dict[tuple[str, int, str], dict[str, Any]]:
     return {
         (s.code, s.customer_id, s.subject): presenters.evidence_out(s)
-        for s in Signal.objects.filter(as_of=DAY)
+        for s in Signal.objects.filter(found_on_q(DAY, runs_through()))
     }
 
 
@@ -374,7 +374,7 @@ def test_every_rule_at_once_then_a_rerun_writes_only_what_changed(cast: Cast) ->
     }
     assert run.counts == dict.fromkeys(run.counts, 1)
     assert len(run.counts) == 9
-    for signal in Signal.objects.filter(as_of=DAY):
+    for signal in Signal.objects.all():
         assert presenters.signal_reason(signal)  # every signal reads in plain words
 
     # A rerun with the same data writes nothing; one after changes writes just them.
