@@ -16,10 +16,17 @@ it: it is the run's own derived table, read in place of the transactions.
 
 The first run on a bank builds the daily summary from the transactions of the window;
 later runs fold in only the transactions booked since (by id) and the customer-days
-an import changed, which is the nightly case. The day's signals are cleared first (but
-those an opportunity was raised from) and the table vacuumed, so the first run writes
-every signal into a settled table, as a night does; ``--runs 2`` runs the day again:
-the rerun finds the same signals and writes nothing.
+an import changed, which is the nightly case.
+
+Signals are stored one row per episode (the consecutive runs that found a need), so a
+night's work depends on the night before: the day before the last booked day is
+computed first, untimed (its time is printed, as "the night before"; if the bank has
+runs of later days it takes the rules back to that day), then run 1 is the night of
+the last booked day, which extends the open episodes, closes the ones no longer found,
+opens the new ones and updates the evidence that changed. ``--runs 2`` runs the day
+again: the rerun finds the same signals and writes nothing. ``--from-empty`` clears the
+signals first (but those an opportunity was raised from) and vacuums the table, so the
+night before is a first run on a bank, which writes every episode.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
@@ -91,12 +99,33 @@ class BackendMemory:
         self._thread.join()
 
 
+def _mark(connection: Any) -> int:
+    """The next transaction id (the low 32 bits a row's xmin holds)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current() % 4294967296")
+        (txid,) = cursor.fetchone()
+    return int(txid)
+
+
+def _written(connection: Any, mark: int) -> tuple[int, int]:
+    """The signal rows written (inserted or updated) since ``mark``, and the rows now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE xmin::text::bigint > %s), count(*) "
+            "FROM development_signal",
+            [mark],
+        )
+        written, rows = cursor.fetchone()
+    return int(written), int(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/rmdesk_bench")
     parser.add_argument("--var-dir", default=str(HERE / "var" / "rmdesk_bench"))
     parser.add_argument("--floor", choices=("all", "transactions"), default="all")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--from-empty", action="store_true")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rmdesk.settings")
@@ -130,21 +159,33 @@ def main() -> None:
     for table, seconds in floors.items():
         print(f"  floor scan {table:<24} {seconds:7.2f} s")
     print(f"floor (one scan of each input) {floor:7.2f} s")
-    with connection.cursor() as cursor:
-        # The nightly case: a day with no signals yet, so run 1 writes every one.
-        cursor.execute(
-            "DELETE FROM development_signal s WHERE s.as_of = %s AND NOT EXISTS "
-            "(SELECT 1 FROM development_opportunity o WHERE o.signal_id = s.id)",
-            [as_of],
-        )
-        # Settled, as a night finds it (earlier bench runs leave dead rows behind).
-        cursor.execute("VACUUM (ANALYZE) development_signal")
+    from datetime import timedelta
+
+    if args.from_empty:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM development_signal s WHERE NOT EXISTS "
+                "(SELECT 1 FROM development_opportunity o WHERE o.signal_id = s.id)"
+            )
+            cursor.execute("DELETE FROM development_signalrun")
+            cursor.execute("VACUUM (ANALYZE) development_signal")
+    with BackendMemory(backend) as memory:
+        started = time.monotonic()
+        before = signals_compute(as_of=as_of - timedelta(days=1))
+        wall = time.monotonic() - started
+    print(
+        f"the night before ({before.as_of}): {sum(before.counts.values()):,} signals"
+        f"  {wall:.2f} s ({wall / floor:.2f}x), untimed"
+        f"  peak memory {memory.peak_kib / 1024:,.0f} MiB"
+    )
     for number in range(1, args.runs + 1):
+        mark = _mark(connection)
         with BackendMemory(backend) as memory:
             started = time.monotonic()
             run = signals_compute(as_of=as_of)
             wall = time.monotonic() - started
-        print(f"run {number}:" + (" a rerun of the day" if number > 1 else " the day's first"))
+        written, rows = _written(connection, mark)
+        print(f"run {number}:" + (" a rerun of the day" if number > 1 else " the night"))
         for phase in ("summary", "window"):
             label = f"({phase})"
             print(f"  {label:<20} {'':>9}          {run.seconds[phase]:7.2f} s")
@@ -152,6 +193,7 @@ def main() -> None:
             print(f"  {code:<20} {count:>9,} signals  {run.seconds[code]:7.2f} s")
         found = sum(run.counts.values())
         print(f"  {'(write)':<20} {found:>9,} found    {run.seconds['write']:7.2f} s")
+        print(f"  signal rows written (new or updated) {written:,} of {rows:,}")
         print(f"  signals_compute   {wall:8.2f} s, commit included")
         print(f"  ratio             {wall / floor:8.2f}x  (target <= 3x)")
         print(f"  peak memory: database backend and workers {memory.peak_kib / 1024:,.0f} MiB")
