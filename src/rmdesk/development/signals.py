@@ -177,14 +177,16 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
     if code == SignalCode.IDLE_DEPOSIT:
         # The customers with an outflow after ``since`` go first (most customers have
         # one), then the rest's balances are summed in whole cents (bigint: small hash
-        # states rather than numeric ones).
+        # states rather than numeric ones). The evidence holds the window's length, not
+        # its first day, so it stays the same from one night to the next (the readers
+        # give the day from the signal's last day, ``presenters.evidence_out``).
         since = as_of - timedelta(days=p["days"])
         cents = "CAST(ROUND(h.balance_cny * 100) AS BIGINT)"
         return (
             f"""
             SELECT dd.customer_id, '' AS subject,
                    {o}('balance', {m("dd.cents / 100.0")}, 'accounts', dd.accounts,
-                       'since', CAST(%s AS TEXT),
+                       'days', CAST(%s AS INTEGER),
                        'last_outflow_on', (SELECT MAX(f.day) FROM development_dailyflow f
                                            WHERE f.customer_id = dd.customer_id
                                              AND f.day = %s AND f.outflows > 0)) AS evidence
@@ -198,7 +200,7 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                   GROUP BY h.customer_id
                   HAVING SUM({cents}) >= CAST(%s AS NUMERIC) * 100) dd
             """,
-            [since.isoformat(), since, since, since, as_of, str(p["min_balance"])],
+            [p["days"], since, since, since, as_of, str(p["min_balance"])],
         )
     if code == SignalCode.MATURITY:
         until = as_of + timedelta(days=p["days"])
@@ -625,7 +627,8 @@ def found_since_q(day: date, through: dict[str, date]) -> Q:
     return Q(last_seen__gte=day) | Q(last_seen__isnull=True, code__in=still)
 
 
-def _until(signals: list[Signal], through: dict[str, date]) -> list[Signal]:
+def seen_until_set(signals: list[Signal], through: dict[str, date]) -> list[Signal]:
+    """Give each signal the last day it was found (``through``: runs_through())."""
     for signal in signals:
         signal.seen_until = signal.last_seen or through.get(signal.code)
     return signals
@@ -653,7 +656,7 @@ def signal_list(
     if customer_id is not None:
         rows = rows.filter(customer_id=customer_id)
     found = list(rows.order_by("code", "customer_id", "subject")[offset : offset + limit + 1])
-    return _until(found[:limit], through), len(found) > limit
+    return seen_until_set(found[:limit], through), len(found) > limit
 
 
 def signal_get(*, actor: Staff, signal_id: int) -> Signal:
@@ -667,4 +670,4 @@ def signal_get(*, actor: Staff, signal_id: int) -> Signal:
     )
     if found is None:
         raise Http404
-    return _until([found], runs_through())[0]
+    return seen_until_set([found], runs_through())[0]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from rmdesk.conftest import Cast
 from rmdesk.customers.models import Holding
+from rmdesk.development import presenters
 from rmdesk.development.models import Opportunity, Signal, SignalRun
 from rmdesk.development.signals import runs_through, signal_list, signals_compute
 from rmdesk.development.tests.factories import holding
@@ -76,13 +77,21 @@ def test_consecutive_days_extend_one_episode_without_rewriting_it(cast: Cast) ->
     assert (signal_rows(), run_rows()) == (signals, runs)
 
 
-def test_evidence_that_changes_is_the_latest_days(cast: Cast) -> None:
+def test_an_idle_deposit_is_not_rewritten_each_night_and_reads_its_window(cast: Cast) -> None:
     holding(cast.own, "demand_deposit", "300000.00")
     signals_compute(as_of=ago(1), codes=["idle_deposit"])
+    before = signal_rows()
     signals_compute(as_of=DAY, codes=["idle_deposit"])
+    assert signal_rows() == before
     [signal] = Signal.objects.all()
     assert (signal.first_seen, signal.last_seen) == (ago(1), None)
-    assert signal.evidence["since"] == ago(60).isoformat()
+    # The window's length is stored, the same each night: the episode was not rewritten.
+    assert signal.evidence["days"] == 60
+    [listed] = signal_list(actor=cast.manager)[0]
+    assert presenters.evidence_out(listed)["since"] == ago(60).isoformat()
+    assert ago(60).isoformat() in presenters.signal_reason(listed)
+    [older] = signal_list(actor=cast.manager, as_of=ago(1))[0]
+    assert older.seen_until == DAY  # the evidence is the latest day's
 
 
 def test_a_gap_closes_the_episode_and_a_new_one_opens(cast: Cast) -> None:
