@@ -4,8 +4,9 @@
 
 Needs the seeded bench bank and the development app's migrations
 (``rmdesk migrate development``). Prints the wall time of ``signals_compute`` for the
-last booked day, each phase's share, the floor measured in the same run and the ratio
-(DESIGN.md: at most 3x), and the peak memory of the run: this process and the
+last booked day, each phase's share, the floor measured in the same run (before the
+runs and again after each) and the ratio to the mean of the floors either side of the
+run (DESIGN.md: at most 3x), and the peak memory of the run: this process and the
 database backend serving it, parallel workers included (private memory; the shared
 buffer cache is not counted).
 
@@ -99,6 +100,18 @@ class BackendMemory:
         self._thread.join()
 
 
+def _floors(connection: Any, scans: dict[str, str]) -> dict[str, float]:
+    """Each floor scan's time (the cache warmed by an earlier pass)."""
+    floors: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        for table, sql in scans.items():
+            started = time.monotonic()
+            cursor.execute(sql)
+            cursor.fetchone()
+            floors[table] = time.monotonic() - started
+    return floors
+
+
 def _mark(connection: Any) -> int:
     """The next transaction id (the low 32 bits a row's xmin holds)."""
     with connection.cursor() as cursor:
@@ -138,7 +151,6 @@ def main() -> None:
     from rmdesk.development.signals import signals_compute
 
     scans = FLOOR_SCANS if args.floor == "all" else dict(list(FLOOR_SCANS.items())[:1])
-    floors: dict[str, float] = {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT max(booked_on) FROM customers_transaction")
         (as_of,) = cursor.fetchone()
@@ -146,13 +158,11 @@ def main() -> None:
         (rows,) = cursor.fetchone()
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
-        for table, sql in scans.items():
+        for sql in scans.values():
             # Warm the cache the same way for both: each floor scan first, once untimed.
             cursor.execute(sql)
-            started = time.monotonic()
-            cursor.execute(sql)
             cursor.fetchone()
-            floors[table] = time.monotonic() - started
+    floors = _floors(connection, scans)
     floor = sum(floors.values())
 
     print(f"transactions: {rows:,}  as of {as_of}")
@@ -194,8 +204,13 @@ def main() -> None:
         found = sum(run.counts.values())
         print(f"  {'(write)':<20} {found:>9,} found    {run.seconds['write']:7.2f} s")
         print(f"  signal rows written (new or updated) {written:,} of {rows:,}")
+        # The floor again right after, so a change of load during the run shows.
+        after = sum(_floors(connection, scans).values())
+        mean = (floor + after) / 2
         print(f"  signals_compute   {wall:8.2f} s, commit included")
-        print(f"  ratio             {wall / floor:8.2f}x  (target <= 3x)")
+        print(f"  floor before/after {floor:.2f} s / {after:.2f} s")
+        print(f"  ratio             {wall / mean:8.2f}x  to their mean (target <= 3x)")
+        floor = after
         print(f"  peak memory: database backend and workers {memory.peak_kib / 1024:,.0f} MiB")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: this process {own:,.0f} MiB  (target: both <= 2 GiB)")
