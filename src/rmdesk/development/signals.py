@@ -225,7 +225,10 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
         # One pass over the window's salaries at the threshold, grouped by customer: a
         # month counts when it has one (one flag per calendar month of the window, added
         # up), and the same group gives the total and the transactions. Wealth holders
-        # are left out after grouping.
+        # are left out before grouping, so the transactions and the holdings are read
+        # side by side (on PostgreSQL one parallel hash anti-join under the grouping,
+        # rather than a hash of the holdings built by one process after it) and only
+        # the other customers' salaries are grouped.
         since = as_of - timedelta(days=p["days"])
         months = _months(since + timedelta(days=1), as_of) or [(as_of, as_of)]
         flag = "MAX(CASE WHEN t.booked_on >= %s AND t.booked_on <= %s THEN 1 ELSE 0 END)"
@@ -241,11 +244,12 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                   FROM customers_transaction t
                   WHERE t.booked_on > %s AND t.booked_on <= %s AND t.kind = 'salary'
                     AND t.amount >= CAST(%s AS NUMERIC)
+                    AND NOT EXISTS (SELECT 1 FROM customers_holding h
+                                    WHERE h.customer_id = t.customer_id
+                                      AND h.status = 'active'
+                                      AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
                   GROUP BY t.customer_id
                   HAVING {counted} >= %s) g
-            WHERE NOT EXISTS (SELECT 1 FROM customers_holding h
-                              WHERE h.customer_id = g.customer_id AND h.status = 'active'
-                                AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
             """,
             [*bounds, since, as_of, str(p["min_amount"]), *bounds, p["months"]],
         )
