@@ -308,30 +308,33 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             month_days,
         )
     if code == SignalCode.SETTLEMENT_GROWTH:
+        # Summed in whole cents (bigint: small hash states rather than numeric ones, as
+        # for the idle deposits); the thresholds are compared in cents too, exactly.
         recent_from = as_of - timedelta(days=p["days"])
         previous_from = as_of - timedelta(days=2 * p["days"])
-        recent = "SUM(CASE WHEN f.day > %s THEN f.settlement ELSE 0 END)"
-        previous = "SUM(CASE WHEN f.day <= %s THEN f.settlement ELSE 0 END)"
+        cents = "CAST(ROUND(f.settlement * 100) AS BIGINT)"
         return (
             f"""
-            SELECT f.customer_id, '' AS subject,
-                   {o}('recent', {m(recent)}, 'previous', {m(previous)}) AS evidence
-            FROM development_dailyflow f JOIN customers_customer c ON c.id = f.customer_id
-            WHERE c.kind = 'corporate' AND f.day > %s AND f.day <= %s AND f.settlement > 0
-            GROUP BY f.customer_id
-            HAVING {recent} >= CAST(%s AS NUMERIC) AND {previous} > 0
-               AND {recent} * 100 >= {previous} * (100 + %s)
+            SELECT g.customer_id, '' AS subject,
+                   {o}('recent', {m("g.recent / 100.0")},
+                       'previous', {m("g.previous / 100.0")}) AS evidence
+            FROM (SELECT f.customer_id,
+                         SUM(CASE WHEN f.day > %s THEN {cents} ELSE 0 END) AS recent,
+                         SUM(CASE WHEN f.day <= %s THEN {cents} ELSE 0 END) AS previous
+                  FROM development_dailyflow f
+                  JOIN customers_customer c ON c.id = f.customer_id
+                  WHERE c.kind = 'corporate' AND f.day > %s AND f.day <= %s
+                    AND f.settlement > 0
+                  GROUP BY f.customer_id) g
+            WHERE g.recent >= CAST(%s AS NUMERIC) * 100 AND g.previous > 0
+              AND g.recent * 100 >= g.previous * (100 + %s)
             """,
             [
                 recent_from,
                 recent_from,
                 previous_from,
                 as_of,
-                recent_from,
                 str(p["min_volume"]),
-                recent_from,
-                recent_from,
-                recent_from,
                 p["growth_pct"],
             ],
         )
@@ -353,18 +356,23 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [since, p["count"]],
         )
     if code == SignalCode.COUNTERPARTY:
+        # The volume is summed in whole cents (bigint hash states, as for settlement
+        # growth): most (customer, counterparty) pairs are kept by none of the
+        # thresholds, and numeric states for each of them cost twice the memory and time.
         since = as_of - timedelta(days=p["days"])
         return (
             f"""
-            SELECT w.customer_id, w.counterparty AS subject,
-                   {o}('counterparty', w.counterparty, 'transactions', COUNT(*),
-                       'volume', {m("SUM(ABS(w.amount))")}) AS evidence
-            FROM dev_win w
-            WHERE w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')
-            GROUP BY w.customer_id, w.counterparty
-            HAVING COUNT(*) >= %s AND SUM(ABS(w.amount)) >= CAST(%s AS NUMERIC)
-               AND NOT EXISTS (SELECT 1 FROM customers_customer k
-                               WHERE k.display_name = w.counterparty)
+            SELECT g.customer_id, g.counterparty AS subject,
+                   {o}('counterparty', g.counterparty, 'transactions', g.n,
+                       'volume', {m("g.cents / 100.0")}) AS evidence
+            FROM (SELECT w.customer_id, w.counterparty, COUNT(*) AS n,
+                         SUM(CAST(ROUND(ABS(w.amount) * 100) AS BIGINT)) AS cents
+                  FROM dev_win w
+                  WHERE w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')
+                  GROUP BY w.customer_id, w.counterparty) g
+            WHERE g.n >= %s AND g.cents >= CAST(%s AS NUMERIC) * 100
+              AND NOT EXISTS (SELECT 1 FROM customers_customer k
+                              WHERE k.display_name = g.counterparty)
             """,
             [since, p["count"], str(p["min_volume"])],
         )
