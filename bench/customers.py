@@ -9,9 +9,10 @@ Creates and migrates the database if need be, seeds the scale if the database is
   the seeded tables to a file, then copied into unindexed temporary tables) — for the
   customer rows alone and for every table the seed writes (DESIGN.md: ≤ 2×);
 - the API, in process with Django's test client: the customer 360 view
-  (``GET /api/v1/customers/{id}``), the first page of a manager's list, and search by
-  name and by mobile, each as p50/p99 beside a minimal Django view that does one
-  primary-key select (through the same middleware).
+  (``GET /api/v1/customers/{id}``), the first page of a manager's list, search by
+  name and by mobile, and the first page of the manager's signals
+  (``GET /api/v1/signals``), each as p50/p99 beside a minimal Django view that does
+  one primary-key select (through the same middleware).
 
 Every figure is printed beside a floor measured in the same run. See bench/README.md.
 """
@@ -329,6 +330,7 @@ def api_report(count: int) -> None:
                 "search by mobile  ?q=<mobile>",
                 lambda n: f"/api/v1/customers?q={sample.mobiles[n] or sample.names[n]}",
             ),
+            ("signals, first page  GET /signals", lambda n: "/api/v1/signals"),
         ]
         for name, url in measures:
             requests = [(url(n), sample.headers[n]) for n in range(len(ids))]

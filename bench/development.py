@@ -4,8 +4,9 @@
 
 Needs the seeded bench bank and the development app's migrations
 (``rmdesk migrate development``). Prints the wall time of ``signals_compute`` for the
-last booked day, each phase's share, the floor measured in the same run and the ratio
-(DESIGN.md: at most 3x), and the peak memory of the run: this process and the
+last booked day, each phase's share, the floor measured in the same run (before the
+runs and again after each) and the ratio to the mean of the floors either side of the
+run (DESIGN.md: at most 3x), and the peak memory of the run: this process and the
 database backend serving it, parallel workers included (private memory; the shared
 buffer cache is not counted).
 
@@ -16,10 +17,17 @@ it: it is the run's own derived table, read in place of the transactions.
 
 The first run on a bank builds the daily summary from the transactions of the window;
 later runs fold in only the transactions booked since (by id) and the customer-days
-an import changed, which is the nightly case. The day's signals are cleared first (but
-those an opportunity was raised from) and the table vacuumed, so the first run writes
-every signal into a settled table, as a night does; ``--runs 2`` runs the day again:
-the rerun finds the same signals and writes nothing.
+an import changed, which is the nightly case.
+
+Signals are stored one row per episode (the consecutive runs that found a need), so a
+night's work depends on the night before: the day before the last booked day is
+computed first, untimed (its time is printed, as "the night before"; if the bank has
+runs of later days it takes the rules back to that day), then run 1 is the night of
+the last booked day, which extends the open episodes, closes the ones no longer found,
+opens the new ones and updates the evidence that changed. ``--runs 2`` runs the day
+again: the rerun finds the same signals and writes nothing. ``--from-empty`` clears the
+signals first (but those an opportunity was raised from) and vacuums the table, so the
+night before is a first run on a bank, which writes every episode.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
@@ -91,12 +100,45 @@ class BackendMemory:
         self._thread.join()
 
 
+def _floors(connection: Any, scans: dict[str, str]) -> dict[str, float]:
+    """Each floor scan's time (the cache warmed by an earlier pass)."""
+    floors: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        for table, sql in scans.items():
+            started = time.monotonic()
+            cursor.execute(sql)
+            cursor.fetchone()
+            floors[table] = time.monotonic() - started
+    return floors
+
+
+def _mark(connection: Any) -> int:
+    """The next transaction id (the low 32 bits a row's xmin holds)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current() % 4294967296")
+        (txid,) = cursor.fetchone()
+    return int(txid)
+
+
+def _written(connection: Any, mark: int) -> tuple[int, int]:
+    """The signal rows written (inserted or updated) since ``mark``, and the rows now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE xmin::text::bigint > %s), count(*) "
+            "FROM development_signal",
+            [mark],
+        )
+        written, rows = cursor.fetchone()
+    return int(written), int(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/rmdesk_bench")
     parser.add_argument("--var-dir", default=str(HERE / "var" / "rmdesk_bench"))
     parser.add_argument("--floor", choices=("all", "transactions"), default="all")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--from-empty", action="store_true")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rmdesk.settings")
@@ -109,7 +151,6 @@ def main() -> None:
     from rmdesk.development.signals import signals_compute
 
     scans = FLOOR_SCANS if args.floor == "all" else dict(list(FLOOR_SCANS.items())[:1])
-    floors: dict[str, float] = {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT max(booked_on) FROM customers_transaction")
         (as_of,) = cursor.fetchone()
@@ -117,34 +158,44 @@ def main() -> None:
         (rows,) = cursor.fetchone()
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
-        for table, sql in scans.items():
+        for sql in scans.values():
             # Warm the cache the same way for both: each floor scan first, once untimed.
             cursor.execute(sql)
-            started = time.monotonic()
-            cursor.execute(sql)
             cursor.fetchone()
-            floors[table] = time.monotonic() - started
+    floors = _floors(connection, scans)
     floor = sum(floors.values())
 
     print(f"transactions: {rows:,}  as of {as_of}")
     for table, seconds in floors.items():
         print(f"  floor scan {table:<24} {seconds:7.2f} s")
     print(f"floor (one scan of each input) {floor:7.2f} s")
-    with connection.cursor() as cursor:
-        # The nightly case: a day with no signals yet, so run 1 writes every one.
-        cursor.execute(
-            "DELETE FROM development_signal s WHERE s.as_of = %s AND NOT EXISTS "
-            "(SELECT 1 FROM development_opportunity o WHERE o.signal_id = s.id)",
-            [as_of],
-        )
-        # Settled, as a night finds it (earlier bench runs leave dead rows behind).
-        cursor.execute("VACUUM (ANALYZE) development_signal")
+    from datetime import timedelta
+
+    if args.from_empty:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM development_signal s WHERE NOT EXISTS "
+                "(SELECT 1 FROM development_opportunity o WHERE o.signal_id = s.id)"
+            )
+            cursor.execute("DELETE FROM development_signalrun")
+            cursor.execute("VACUUM (ANALYZE) development_signal")
+    with BackendMemory(backend) as memory:
+        started = time.monotonic()
+        before = signals_compute(as_of=as_of - timedelta(days=1))
+        wall = time.monotonic() - started
+    print(
+        f"the night before ({before.as_of}): {sum(before.counts.values()):,} signals"
+        f"  {wall:.2f} s ({wall / floor:.2f}x), untimed"
+        f"  peak memory {memory.peak_kib / 1024:,.0f} MiB"
+    )
     for number in range(1, args.runs + 1):
+        mark = _mark(connection)
         with BackendMemory(backend) as memory:
             started = time.monotonic()
             run = signals_compute(as_of=as_of)
             wall = time.monotonic() - started
-        print(f"run {number}:" + (" a rerun of the day" if number > 1 else " the day's first"))
+        written, rows = _written(connection, mark)
+        print(f"run {number}:" + (" a rerun of the day" if number > 1 else " the night"))
         for phase in ("summary", "window"):
             label = f"({phase})"
             print(f"  {label:<20} {'':>9}          {run.seconds[phase]:7.2f} s")
@@ -152,8 +203,14 @@ def main() -> None:
             print(f"  {code:<20} {count:>9,} signals  {run.seconds[code]:7.2f} s")
         found = sum(run.counts.values())
         print(f"  {'(write)':<20} {found:>9,} found    {run.seconds['write']:7.2f} s")
+        print(f"  signal rows written (new or updated) {written:,} of {rows:,}")
+        # The floor again right after, so a change of load during the run shows.
+        after = sum(_floors(connection, scans).values())
+        mean = (floor + after) / 2
         print(f"  signals_compute   {wall:8.2f} s, commit included")
-        print(f"  ratio             {wall / floor:8.2f}x  (target <= 3x)")
+        print(f"  floor before/after {floor:.2f} s / {after:.2f} s")
+        print(f"  ratio             {wall / mean:8.2f}x  to their mean (target <= 3x)")
+        floor = after
         print(f"  peak memory: database backend and workers {memory.peak_kib / 1024:,.0f} MiB")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: this process {own:,.0f} MiB  (target: both <= 2 GiB)")

@@ -424,7 +424,10 @@ class SignalOut(Schema):
     id: int
     code: str
     label: str
-    as_of: date
+    as_of: date | None
+    first_seen: date
+    last_seen: date | None
+    open: bool
     customer: dict[str, Any] | None
     subject: str
     reason: str

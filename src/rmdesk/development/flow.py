@@ -6,7 +6,8 @@ A transaction an import changed keeps its id: the import marks its old and new
 customer-day dirty (``mark_changed_transactions``, a hook run before the merge), and the
 next run rebuilds exactly those customer-days from the transactions (by the customer
 and date index). Days before the longest rule window are dropped, so the table holds
-about one row per customer and active day of the window.
+about one row per customer and active day of the window; an earlier day computed again
+adds back the days before the window from the transactions already read.
 """
 
 # The SQL is assembled from constants (our own enums); dates and ids go in as parameters.
@@ -59,13 +60,23 @@ def _greatest() -> str:
 def flow_refresh(cursor: Any, *, start: date) -> dict[str, int]:
     """Bring the summary up to date for the days from ``start``; returns what it did."""
     mark = FlowMark.objects.select_for_update().first()
+    earlier = 0
     if mark is None:
         mark = FlowMark.objects.create(through_id=0, kept_from=start)
         cursor.execute("DELETE FROM development_dailyflow")
-    elif mark.kept_from is None or start < mark.kept_from:
-        # An earlier window than the summary holds: read it again from the start.
+    elif mark.kept_from is None or (start < mark.kept_from and mark.through_id == 0):
         cursor.execute("DELETE FROM development_dailyflow")
         mark.through_id, mark.kept_from = 0, start
+    elif start < mark.kept_from:
+        # An earlier window than the summary holds (an earlier day computed again): the
+        # days before it, from the transactions already read (the later ones follow).
+        cursor.execute(
+            INSERT + SUMMARY + "WHERE t.booked_on >= %s AND t.booked_on < %s AND t.id <= %s "
+            "GROUP BY t.booked_on, t.customer_id",
+            [start, mark.kept_from, mark.through_id],
+        )
+        earlier = cursor.rowcount
+        mark.kept_from = start
     elif start > mark.kept_from:
         cursor.execute("DELETE FROM development_dailyflow WHERE day < %s", [start])
         cursor.execute("DELETE FROM development_flowdirty WHERE day < %s", [start])
@@ -73,7 +84,7 @@ def flow_refresh(cursor: Any, *, start: date) -> dict[str, int]:
     cursor.execute("SELECT MAX(id) FROM customers_transaction")
     (through,) = cursor.fetchone()
     through = through or 0
-    done = {"added": 0, "rebuilt": 0}
+    done = {"added": earlier, "rebuilt": 0}
     if mark.through_id == 0:
         # Empty: one plain aggregate over the window's transactions.
         cursor.execute(
@@ -81,7 +92,7 @@ def flow_refresh(cursor: Any, *, start: date) -> dict[str, int]:
             "GROUP BY t.booked_on, t.customer_id",
             [start, through],
         )
-        done["added"] = cursor.rowcount
+        done["added"] += cursor.rowcount
     elif through > mark.through_id:
         greatest = _greatest()
         merged = ", ".join(
@@ -96,7 +107,7 @@ def flow_refresh(cursor: Any, *, start: date) -> dict[str, int]:
             f"ON CONFLICT (day, customer_id) DO UPDATE SET {merged}",
             [mark.through_id, through, start],
         )
-        done["added"] = cursor.rowcount
+        done["added"] += cursor.rowcount
     # Customer-days an import changed: rebuilt whole (after the additions, so nothing
     # new is counted twice).
     cursor.execute(

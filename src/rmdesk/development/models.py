@@ -8,6 +8,8 @@ prospect and a customer are matched by digest without reading either number.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -342,34 +344,74 @@ class SignalRule(BaseModel):
         return self.code
 
 
-class Signal(models.Model):
-    """A latent need found in one customer's data on one day, with the evidence for it."""
+class SignalRun(models.Model):
+    """A day a rule was computed for. An open signal (``last_seen`` null) is one its
+    rule's latest run still found, so a night writes nothing for a need that persists."""
 
-    # No index of its own: the customer-first indexes below serve every lookup by customer,
-    # and a nightly run writes hundreds of thousands of signals.
+    code = models.CharField(max_length=24, choices=SignalCode.choices)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code", "day"], name="development_signalrun_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.day}"
+
+
+class Signal(models.Model):
+    """A latent need found in one customer's data: one row per episode, the consecutive
+    runs of its rule that found it, with the evidence of the latest of them."""
+
+    # No index of its own: the customer-first index below serves every lookup by customer.
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     code = models.CharField(max_length=24, choices=SignalCode.choices)
-    as_of = models.DateField()
     # What distinguishes two signals of one kind for one customer (a counterparty's name).
     subject = models.CharField(max_length=200, default="", blank=True)
+    # The first run day that found it.
+    first_seen = models.DateField()
+    # The last run day that found it; null while the latest run of its rule (SignalRun)
+    # still finds it.
+    last_seen = models.DateField(null=True, blank=True)
     evidence = models.JSONField(default=dict)
+
+    # Not stored: the last day it was found, its rule's latest run day while open (set
+    # by the reads in signals.py).
+    seen_until: date | None = None
 
     class Meta:
         indexes = [
-            # A day's signals by kind (the list and the conversion report).
-            models.Index(fields=["as_of", "code"], name="development_signal_day"),
-            models.Index(fields=["customer", "-as_of"], name="development_signal_customer"),
+            # A customer's signals (and the cascade when a customer goes).
+            models.Index(
+                fields=["customer", "code", "subject", "first_seen"],
+                name="development_signal_key",
+            ),
+            # The closed episodes by their last day (a past day's list, the nightly run's
+            # episodes closed the run before).
+            models.Index(
+                fields=["last_seen"],
+                name="development_signal_closed",
+                condition=Q(last_seen__isnull=False),
+            ),
         ]
         constraints = [
+            # One open episode per need; in list order (code, customer, subject).
             models.UniqueConstraint(
-                fields=["customer", "code", "as_of", "subject"], name="development_signal_once"
+                fields=["code", "customer", "subject"],
+                condition=Q(last_seen__isnull=True),
+                name="development_signal_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_seen__isnull=True) | Q(last_seen__gte=models.F("first_seen")),
+                name="development_signal_seen",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.code} {self.as_of}"
+        return f"{self.customer_id} {self.code} {self.first_seen}–{self.last_seen or ''}"
 
 
 class Opportunity(BaseModel):

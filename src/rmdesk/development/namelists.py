@@ -21,7 +21,7 @@ from rmdesk.customers.selectors import customer_visible_to
 from rmdesk.customers.services import InvalidFields
 from rmdesk.development.access import can_issue_name_lists, has_scope, prospect_q
 from rmdesk.development.models import NameList, NameListEntry, Outcome, Prospect, Signal
-from rmdesk.development.signals import latest_as_of
+from rmdesk.development.signals import found_on_q, runs_through
 from rmdesk.notify.services import notify
 from rmdesk.org.models import OrgUnit, Staff
 from rmdesk.org.policy import Scope, can_modify_customers
@@ -141,7 +141,8 @@ def name_list_issue(
     """Issue a list of customers and prospects the actor may see, each entry dispatched to
     the manager who owns it (unassigned ones stay with the home unit, undispatched).
 
-    ``signal_code`` adds every visible customer with that signal on the latest day.
+    ``signal_code`` adds every visible customer with that signal found by its rule's latest
+    run.
     Raises PermissionDenied, InvalidFields (a target not found or not visible, no entries).
     Notifies the managers after commit.
     """
@@ -169,11 +170,16 @@ def name_list_issue(
         if missing:
             raise _invalid("customer_ids", "NOT_FOUND", _("Not found: %(ids)s") % {"ids": missing})
     if signal_code:
-        day = latest_as_of()
+        through = runs_through()
+        day = through.get(signal_code)
         seen = {row[0] for row in customer_rows}
         if day is not None:
             signalled = customers.filter(
-                Exists(Signal.objects.filter(customer=OuterRef("pk"), code=signal_code, as_of=day))
+                Exists(
+                    Signal.objects.filter(
+                        found_on_q(day, through), customer=OuterRef("pk"), code=signal_code
+                    )
+                )
             ).values_list(
                 "pk", "primary_manager_id", "primary_manager__org_unit_id", "home_unit_id"
             )

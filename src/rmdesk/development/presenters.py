@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -73,6 +74,18 @@ def _money(value: Any) -> str:
     return str(value) if value is not None else ""
 
 
+def _idle_since(signal: Signal) -> str | None:
+    """The first day of an idle-deposit window: the evidence holds its length (the same
+    every night), the day is counted back from the last day the signal was found."""
+    e = signal.evidence or {}
+    if "since" in e:
+        return str(e["since"])
+    days = e.get("days")
+    if signal.seen_until is None or not isinstance(days, int):
+        return None
+    return (signal.seen_until - timedelta(days=days)).isoformat()
+
+
 def signal_reason(signal: Signal) -> str:
     """The signal in plain words, from its evidence."""
     e = signal.evidence or {}
@@ -80,7 +93,7 @@ def signal_reason(signal: Signal) -> str:
     if code == SignalCode.IDLE_DEPOSIT:
         return _("%(balance)s CNY in demand deposits with no outflow since %(since)s.") % {
             "balance": e.get("balance"),
-            "since": e.get("since"),
+            "since": _idle_since(signal),
         }
     if code == SignalCode.MATURITY:
         holdings = e.get("holdings") or []
@@ -126,6 +139,8 @@ def signal_reason(signal: Signal) -> str:
 def evidence_out(signal: Signal) -> dict[str, Any]:
     """The evidence with its id lists in id order (SQLite cannot order inside aggregates)."""
     evidence = dict(signal.evidence or {})
+    if signal.code == SignalCode.IDLE_DEPOSIT:
+        evidence["since"] = _idle_since(signal)
     items = evidence.get("transactions")
     if isinstance(items, list):
         evidence["transactions"] = sorted(
@@ -144,7 +159,12 @@ def signal_out(signal: Signal) -> dict[str, Any]:
         "id": signal.pk,
         "code": signal.code,
         "label": str(SignalCode(signal.code).label),
-        "as_of": signal.as_of,
+        # The latest day it was found: the day of its evidence.
+        "as_of": signal.seen_until,
+        "first_seen": signal.first_seen,
+        "last_seen": signal.seen_until,
+        # Still found by its rule's latest run.
+        "open": signal.last_seen is None,
         "customer": customer_ref(signal.customer),
         "subject": signal.subject,
         "reason": signal_reason(signal),

@@ -8,9 +8,11 @@ one pass that touches only what changed (``_write``). The few differences betwee
 SQLite and PostgreSQL (JSON building, money as text, month-day formatting, the working
 tables) are the ``Dialect`` below; the SQL is otherwise the same, and so are the results.
 
-A run is idempotent for its date: unchanged signals stay as they are, changed evidence
-is updated, signals no longer found go (but those an opportunity was raised from) and
-new ones are added, one row per (customer, code, date, subject).
+A signal is stored once per episode: one row per (customer, code, subject) and run of
+consecutive days its rule found it (``first_seen``, ``last_seen``, the latest evidence).
+While its rule's latest run (SignalRun) still finds it, ``last_seen`` is null, so a
+night writes only what changed: new episodes, closed ones, changed evidence. A run is
+idempotent for its date: a rerun with the same data writes nothing.
 """
 
 # The SQL below is assembled from constants (our own enums and dialect snippets); every
@@ -25,15 +27,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core.errors import DomainError
-from rmdesk.customers.models import Holding
+from rmdesk.customers.models import Customer, Holding
 from rmdesk.development.flow import INFLOW_KINDS, flow_refresh
-from rmdesk.development.models import Signal, SignalCode, SignalRule
+from rmdesk.development.models import Signal, SignalCode, SignalRule, SignalRun
 from rmdesk.org.models import Staff
 from rmdesk.org.policy import customer_q
 
@@ -175,14 +177,16 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
     if code == SignalCode.IDLE_DEPOSIT:
         # The customers with an outflow after ``since`` go first (most customers have
         # one), then the rest's balances are summed in whole cents (bigint: small hash
-        # states rather than numeric ones).
+        # states rather than numeric ones). The evidence holds the window's length, not
+        # its first day, so it stays the same from one night to the next (the readers
+        # give the day from the signal's last day, ``presenters.evidence_out``).
         since = as_of - timedelta(days=p["days"])
         cents = "CAST(ROUND(h.balance_cny * 100) AS BIGINT)"
         return (
             f"""
             SELECT dd.customer_id, '' AS subject,
                    {o}('balance', {m("dd.cents / 100.0")}, 'accounts', dd.accounts,
-                       'since', CAST(%s AS TEXT),
+                       'days', CAST(%s AS INTEGER),
                        'last_outflow_on', (SELECT MAX(f.day) FROM development_dailyflow f
                                            WHERE f.customer_id = dd.customer_id
                                              AND f.day = %s AND f.outflows > 0)) AS evidence
@@ -196,7 +200,7 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                   GROUP BY h.customer_id
                   HAVING SUM({cents}) >= CAST(%s AS NUMERIC) * 100) dd
             """,
-            [since.isoformat(), since, since, since, as_of, str(p["min_balance"])],
+            [p["days"], since, since, since, as_of, str(p["min_balance"])],
         )
     if code == SignalCode.MATURITY:
         until = as_of + timedelta(days=p["days"])
@@ -221,7 +225,10 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
         # One pass over the window's salaries at the threshold, grouped by customer: a
         # month counts when it has one (one flag per calendar month of the window, added
         # up), and the same group gives the total and the transactions. Wealth holders
-        # are left out after grouping.
+        # are left out before grouping, so the transactions and the holdings are read
+        # side by side (on PostgreSQL one parallel hash anti-join under the grouping,
+        # rather than a hash of the holdings built by one process after it) and only
+        # the other customers' salaries are grouped.
         since = as_of - timedelta(days=p["days"])
         months = _months(since + timedelta(days=1), as_of) or [(as_of, as_of)]
         flag = "MAX(CASE WHEN t.booked_on >= %s AND t.booked_on <= %s THEN 1 ELSE 0 END)"
@@ -237,11 +244,12 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                   FROM customers_transaction t
                   WHERE t.booked_on > %s AND t.booked_on <= %s AND t.kind = 'salary'
                     AND t.amount >= CAST(%s AS NUMERIC)
+                    AND NOT EXISTS (SELECT 1 FROM customers_holding h
+                                    WHERE h.customer_id = t.customer_id
+                                      AND h.status = 'active'
+                                      AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
                   GROUP BY t.customer_id
                   HAVING {counted} >= %s) g
-            WHERE NOT EXISTS (SELECT 1 FROM customers_holding h
-                              WHERE h.customer_id = g.customer_id AND h.status = 'active'
-                                AND h.product_type IN ({_sql_list(WEALTH_TYPES)}))
             """,
             [*bounds, since, as_of, str(p["min_amount"]), *bounds, p["months"]],
         )
@@ -300,30 +308,33 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             month_days,
         )
     if code == SignalCode.SETTLEMENT_GROWTH:
+        # Summed in whole cents (bigint: small hash states rather than numeric ones, as
+        # for the idle deposits); the thresholds are compared in cents too, exactly.
         recent_from = as_of - timedelta(days=p["days"])
         previous_from = as_of - timedelta(days=2 * p["days"])
-        recent = "SUM(CASE WHEN f.day > %s THEN f.settlement ELSE 0 END)"
-        previous = "SUM(CASE WHEN f.day <= %s THEN f.settlement ELSE 0 END)"
+        cents = "CAST(ROUND(f.settlement * 100) AS BIGINT)"
         return (
             f"""
-            SELECT f.customer_id, '' AS subject,
-                   {o}('recent', {m(recent)}, 'previous', {m(previous)}) AS evidence
-            FROM development_dailyflow f JOIN customers_customer c ON c.id = f.customer_id
-            WHERE c.kind = 'corporate' AND f.day > %s AND f.day <= %s AND f.settlement > 0
-            GROUP BY f.customer_id
-            HAVING {recent} >= CAST(%s AS NUMERIC) AND {previous} > 0
-               AND {recent} * 100 >= {previous} * (100 + %s)
+            SELECT g.customer_id, '' AS subject,
+                   {o}('recent', {m("g.recent / 100.0")},
+                       'previous', {m("g.previous / 100.0")}) AS evidence
+            FROM (SELECT f.customer_id,
+                         SUM(CASE WHEN f.day > %s THEN {cents} ELSE 0 END) AS recent,
+                         SUM(CASE WHEN f.day <= %s THEN {cents} ELSE 0 END) AS previous
+                  FROM development_dailyflow f
+                  JOIN customers_customer c ON c.id = f.customer_id
+                  WHERE c.kind = 'corporate' AND f.day > %s AND f.day <= %s
+                    AND f.settlement > 0
+                  GROUP BY f.customer_id) g
+            WHERE g.recent >= CAST(%s AS NUMERIC) * 100 AND g.previous > 0
+              AND g.recent * 100 >= g.previous * (100 + %s)
             """,
             [
                 recent_from,
                 recent_from,
                 previous_from,
                 as_of,
-                recent_from,
                 str(p["min_volume"]),
-                recent_from,
-                recent_from,
-                recent_from,
                 p["growth_pct"],
             ],
         )
@@ -345,18 +356,23 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [since, p["count"]],
         )
     if code == SignalCode.COUNTERPARTY:
+        # The volume is summed in whole cents (bigint hash states, as for settlement
+        # growth): most (customer, counterparty) pairs are kept by none of the
+        # thresholds, and numeric states for each of them cost twice the memory and time.
         since = as_of - timedelta(days=p["days"])
         return (
             f"""
-            SELECT w.customer_id, w.counterparty AS subject,
-                   {o}('counterparty', w.counterparty, 'transactions', COUNT(*),
-                       'volume', {m("SUM(ABS(w.amount))")}) AS evidence
-            FROM dev_win w
-            WHERE w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')
-            GROUP BY w.customer_id, w.counterparty
-            HAVING COUNT(*) >= %s AND SUM(ABS(w.amount)) >= CAST(%s AS NUMERIC)
-               AND NOT EXISTS (SELECT 1 FROM customers_customer k
-                               WHERE k.display_name = w.counterparty)
+            SELECT g.customer_id, g.counterparty AS subject,
+                   {o}('counterparty', g.counterparty, 'transactions', g.n,
+                       'volume', {m("g.cents / 100.0")}) AS evidence
+            FROM (SELECT w.customer_id, w.counterparty, COUNT(*) AS n,
+                         SUM(CAST(ROUND(ABS(w.amount) * 100) AS BIGINT)) AS cents
+                  FROM dev_win w
+                  WHERE w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')
+                  GROUP BY w.customer_id, w.counterparty) g
+            WHERE g.n >= %s AND g.cents >= CAST(%s AS NUMERIC) * 100
+              AND NOT EXISTS (SELECT 1 FROM customers_customer k
+                              WHERE k.display_name = g.counterparty)
             """,
             [since, p["count"], str(p["min_volume"])],
         )
@@ -460,57 +476,184 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
 
 
 def _write(cursor: Any, d: Dialect, as_of: date, codes: list[str]) -> dict[str, int]:
-    """Make the day's signals of ``codes`` what ``dev_found`` holds, touching only the
-    rows that change: a rerun for the same day with the same data writes nothing.
+    """Make the signals of ``codes`` found on ``as_of`` what ``dev_found`` holds, one row
+    per episode, touching only the rows that change.
 
-    One join of the findings with the day's signals (``dev_diff``) tells each apart:
-    signals no longer found go, unless an opportunity was raised from them; changed
-    evidence is updated; new signals are inserted in customer order (their foreign-key
-    checks then read the customers in order).
+    A night after the last run extends the open episodes by recording the day
+    (SignalRun) rather than writing them, updates the evidence that changed, opens the
+    new episodes and closes the ones no longer found. A rerun of the day with the same
+    data writes nothing. An earlier day first takes its rules back to how its own run
+    left them (``_rewind``), then is computed the same way.
     """
     counts = dict.fromkeys(codes, 0)
     if not codes:
         return counts
     marks = ", ".join(["%s"] * len(codes))
-    cursor.execute(
-        f"{d.scratch} dev_diff AS "
-        "SELECT s.id, f.customer_id, f.code, f.subject, f.evidence "
-        "FROM dev_found f FULL JOIN (SELECT id, customer_id, code, subject, evidence "
-        f"FROM development_signal WHERE as_of = %s AND code IN ({marks})) s "
-        "ON s.customer_id = f.customer_id AND s.code = f.code AND s.subject = f.subject "
-        f"WHERE s.id IS NULL OR f.code IS NULL OR s.evidence {d.differs} f.evidence",
-        [as_of, *codes],
-    )
-    cursor.execute(
-        "DELETE FROM development_signal WHERE id IN "
-        "(SELECT x.id FROM dev_diff x WHERE x.code IS NULL) "
-        "AND NOT EXISTS (SELECT 1 FROM development_opportunity o "
-        "WHERE o.signal_id = development_signal.id)"
-    )
-    cursor.execute(
-        "UPDATE development_signal SET evidence = x.evidence FROM dev_diff x "
-        "WHERE x.id = development_signal.id AND x.code IS NOT NULL"
-    )
-    cursor.execute(
-        "INSERT INTO development_signal (customer_id, code, as_of, subject, evidence) "
-        "SELECT x.customer_id, x.code, %s, x.subject, x.evidence FROM dev_diff x "
-        "WHERE x.id IS NULL ORDER BY x.customer_id, x.code, x.subject",
-        [as_of],
-    )
+    cursor.execute(f"SELECT code, day FROM development_signalrun WHERE code IN ({marks})", [*codes])
+    days: dict[str, list[date]] = {code: [] for code in codes}
+    for code, day in cursor.fetchall():
+        days[code].append(_as_date(day))
+    later = [code for code in codes if any(day > as_of for day in days[code])]
+    if later:
+        _rewind(cursor, as_of, later)
+    groups: dict[date | None, list[str]] = {}
+    for code in codes:
+        previous = max((day for day in days[code] if day < as_of), default=None)
+        groups.setdefault(previous, []).append(code)
+    for previous, group in groups.items():
+        _episodes(cursor, d, as_of, previous, group, every=len(groups) == 1)
+    fresh = [code for code in codes if as_of not in days[code]]
+    if fresh:
+        cursor.executemany(
+            "INSERT INTO development_signalrun (code, day) VALUES (%s, %s)",
+            [(code, as_of) for code in fresh],
+        )
     cursor.execute("SELECT code, COUNT(*) FROM dev_found GROUP BY code")
     counts.update({code: n for code, n in cursor.fetchall()})
     return counts
+
+
+def _as_date(value: Any) -> date:
+    # SQLite hands dates back as text.
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+HELD = "EXISTS (SELECT 1 FROM development_opportunity o WHERE o.signal_id = development_signal.id)"
+
+
+def _rewind(cursor: Any, as_of: date, codes: list[str]) -> None:
+    """Take the signals of ``codes`` back to the day ``as_of``: the runs after it are
+    forgotten, the episodes they opened go (but those an opportunity was raised from,
+    kept closed as they were) and the episodes found on ``as_of`` are open again."""
+    marks = ", ".join(["%s"] * len(codes))
+    cursor.execute(
+        "UPDATE development_signal SET last_seen = (SELECT MAX(r.day) "
+        "FROM development_signalrun r WHERE r.code = development_signal.code) "
+        f"WHERE code IN ({marks}) AND first_seen > %s AND last_seen IS NULL AND {HELD}",
+        [*codes, as_of],
+    )
+    cursor.execute(
+        f"DELETE FROM development_signal WHERE code IN ({marks}) AND first_seen > %s "
+        f"AND NOT {HELD}",
+        [*codes, as_of],
+    )
+    cursor.execute(
+        "UPDATE development_signal SET last_seen = NULL "
+        f"WHERE code IN ({marks}) AND first_seen <= %s AND last_seen >= %s",
+        [*codes, as_of, as_of],
+    )
+    cursor.execute(
+        f"DELETE FROM development_signalrun WHERE code IN ({marks}) AND day > %s",
+        [*codes, as_of],
+    )
+
+
+def _episodes(
+    cursor: Any, d: Dialect, as_of: date, previous: date | None, codes: list[str], *, every: bool
+) -> None:
+    """Fold the findings of ``codes`` on ``as_of`` into their episodes, the rules' run
+    before being on ``previous``.
+
+    One join of the findings with the episodes they may continue (``dev_diff``): the
+    open ones, and those that ended on ``previous`` or on ``as_of`` itself (found by an
+    earlier run of the day, then not). Found again: reopened, with the evidence if it
+    changed; open and no longer found: closed on the last day found (``previous``), or
+    gone if only an earlier run of this same day had found them, unless an opportunity
+    was raised from them; found and new: inserted in customer order (their
+    foreign-key checks then read the customers in order).
+    """
+    marks = ", ".join(["%s"] * len(codes))
+    before = previous or as_of
+    found = "dev_found" if every else f"(SELECT * FROM dev_found WHERE code IN ({marks}))"
+    # A closed episode is a candidate when no open one (nor a later closed one) of the
+    # same need is.
+    ended = (
+        "SELECT s.id, s.customer_id, s.code, s.subject, s.first_seen, s.last_seen, s.evidence "
+        f"FROM development_signal s WHERE s.last_seen IN (%s, %s) AND s.code IN ({marks}) "
+        "AND NOT EXISTS (SELECT 1 FROM development_signal o WHERE o.customer_id = s.customer_id "
+        "AND o.code = s.code AND o.subject = s.subject "
+        "AND (o.last_seen IS NULL OR (o.last_seen IN (%s, %s) AND o.id > s.id)))"
+    )
+    current = (
+        "SELECT id, customer_id, code, subject, first_seen, last_seen, evidence "
+        f"FROM development_signal WHERE last_seen IS NULL AND code IN ({marks})"
+    )
+    cursor.execute(
+        f"{d.scratch} dev_diff AS "
+        "SELECT s.id, s.first_seen, f.customer_id, f.code, f.subject, f.evidence "
+        f"FROM {found} f FULL JOIN ({current} UNION ALL {ended}) s "
+        "ON s.customer_id = f.customer_id AND s.code = f.code AND s.subject = f.subject "
+        "WHERE s.id IS NULL OR (f.code IS NULL AND s.last_seen IS NULL) "
+        "OR (f.code IS NOT NULL "
+        f"AND (s.last_seen IS NOT NULL OR s.evidence {d.differs} f.evidence))",
+        [*([] if every else codes), *codes, before, as_of, *codes, before, as_of],
+    )
+    cursor.execute(
+        "DELETE FROM development_signal WHERE id IN "
+        "(SELECT x.id FROM dev_diff x WHERE x.code IS NULL AND x.first_seen >= %s) "
+        f"AND NOT {HELD}",
+        [as_of],
+    )
+    cursor.execute(
+        "UPDATE development_signal SET last_seen = "
+        "CASE WHEN x.first_seen >= %s THEN %s ELSE %s END FROM dev_diff x "
+        "WHERE x.id = development_signal.id AND x.code IS NULL",
+        [as_of, as_of, before],
+    )
+    cursor.execute(
+        "UPDATE development_signal SET last_seen = NULL, evidence = x.evidence FROM dev_diff x "
+        "WHERE x.id = development_signal.id AND x.code IS NOT NULL"
+    )
+    cursor.execute(
+        "INSERT INTO development_signal "
+        "(customer_id, code, subject, first_seen, last_seen, evidence) "
+        "SELECT x.customer_id, x.code, x.subject, %s, NULL, x.evidence FROM dev_diff x "
+        "WHERE x.id IS NULL ORDER BY x.customer_id, x.code, x.subject",
+        [as_of],
+    )
+    cursor.execute("DROP TABLE dev_diff")
 
 
 # --- reads -----------------------------------------------------------------------------
 
 
 def signal_visible_to(actor: Staff) -> QuerySet[Signal]:
-    return Signal.objects.filter(customer_q(actor, prefix="customer__"))
+    """The signals of the customers ``actor`` may see.
+
+    The policy's filter applies to the customers first and the signals follow by
+    customer id, so a manager's few customers are found through the customer indexes
+    (the policy's clauses OR-ed on one table) and their signals through the
+    customer-first index, never by joining every signal to its customer.
+    """
+    scope = customer_q(actor)
+    if scope == Q():
+        return Signal.objects.all()
+    return Signal.objects.filter(customer_id__in=Customer.objects.filter(scope).values("pk"))
 
 
-def latest_as_of() -> date | None:
-    return Signal.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+def runs_through() -> dict[str, date]:
+    """Each rule's latest run day: how long its open signals have been found."""
+    return dict(
+        SignalRun.objects.values("code").annotate(last=Max("day")).values_list("code", "last")
+    )
+
+
+def found_on_q(day: date, through: dict[str, date]) -> Q:
+    """The signals found on ``day`` (``through``: runs_through())."""
+    return Q(first_seen__lte=day) & found_since_q(day, through)
+
+
+def found_since_q(day: date, through: dict[str, date]) -> Q:
+    """The signals found on ``day`` or later (``through``: runs_through())."""
+    still = sorted(code for code, last in through.items() if last >= day)
+    return Q(last_seen__gte=day) | Q(last_seen__isnull=True, code__in=still)
+
+
+def seen_until_set(signals: list[Signal], through: dict[str, date]) -> list[Signal]:
+    """Give each signal the last day it was found (``through``: runs_through())."""
+    for signal in signals:
+        signal.seen_until = signal.last_seen or through.get(signal.code)
+    return signals
 
 
 def signal_list(
@@ -522,18 +665,20 @@ def signal_list(
     offset: int = 0,
     limit: int = 25,
 ) -> tuple[list[Signal], bool]:
-    """A page of the visible signals of one day (the latest by default): (rows, has_more)."""
+    """A page of the visible signals found on one day (the latest run's by default):
+    (rows, has_more)."""
     rows = signal_visible_to(actor).select_related("customer", "customer__primary_manager")
-    day = as_of or latest_as_of()
+    through = runs_through()
+    day = as_of or max(through.values(), default=None)
     if day is None:
         return [], False
-    rows = rows.filter(as_of=day)
+    rows = rows.filter(found_on_q(day, through))
     if code:
         rows = rows.filter(code=code)
     if customer_id is not None:
         rows = rows.filter(customer_id=customer_id)
     found = list(rows.order_by("code", "customer_id", "subject")[offset : offset + limit + 1])
-    return found[:limit], len(found) > limit
+    return seen_until_set(found[:limit], through), len(found) > limit
 
 
 def signal_get(*, actor: Staff, signal_id: int) -> Signal:
@@ -547,4 +692,4 @@ def signal_get(*, actor: Staff, signal_id: int) -> Signal:
     )
     if found is None:
         raise Http404
-    return found
+    return seen_until_set([found], runs_through())[0]

@@ -310,14 +310,16 @@ def segment_customers(*, rules: dict[str, Any]) -> QuerySet[Customer]:
         )
     if rules.get("signals"):
         from rmdesk.development.models import Signal
+        from rmdesk.development.signals import found_since_q, runs_through
 
         days = int(rules.get("signal_days") or SIGNAL_DAYS_DEFAULT)
+        since = timezone.localdate() - dt.timedelta(days=days - 1)
         customers = customers.filter(
             Exists(
                 Signal.objects.filter(
+                    found_since_q(since, runs_through()),
                     customer=OuterRef("pk"),
                     code__in=rules["signals"],
-                    as_of__gte=timezone.localdate() - dt.timedelta(days=days - 1),
                 )
             )
         )

@@ -11,7 +11,7 @@ from rmdesk.conftest import Cast
 from rmdesk.customers.models import Transaction
 from rmdesk.development.flow import COLUMNS, SUMMARY
 from rmdesk.development.models import DailyFlow, FlowDirty, Signal
-from rmdesk.development.signals import signals_compute
+from rmdesk.development.signals import found_on_q, runs_through, signals_compute
 from rmdesk.development.tests.factories import holding, txn
 from rmdesk.ingest.tests.helpers import counts, run_import
 
@@ -45,9 +45,9 @@ def from_scratch(start: date) -> set[tuple[Any, ...]]:
 
 def attrition(customer_id: int) -> list[dict[str, Any]]:
     return list(
-        Signal.objects.filter(code="attrition", as_of=DAY, customer_id=customer_id).values_list(
-            "evidence", flat=True
-        )
+        Signal.objects.filter(
+            found_on_q(DAY, runs_through()), code="attrition", customer_id=customer_id
+        ).values_list("evidence", flat=True)
     )
 
 
@@ -119,8 +119,13 @@ def test_an_earlier_day_reads_the_summary_again_and_a_later_one_drops_old_days(
     txn(cast.own, "transfer_out_other_bank", "-20000.00", ago(40))
     signals_compute(as_of=DAY, codes=["attrition"])
     assert {day for day, *_rest in summary()} == {ago(25)}
+    # Booked since, on a day before the summary's window and on one inside it.
+    txn(cast.own, "transfer_out_other_bank", "-30000.00", ago(40))
+    txn(cast.own, "transfer_out_other_bank", "-30000.00", ago(25))
     signals_compute(as_of=ago(10), codes=["attrition"])
     assert {day for day, *_rest in summary()} == {ago(25), ago(40)}
+    assert summary() == from_scratch(ago(40))
     signals_compute(as_of=DAY, codes=["attrition"])
     assert {day for day, *_rest in summary()} == {ago(25)}
-    assert Transaction.objects.count() == 2
+    assert summary() == from_scratch(ago(30))
+    assert Transaction.objects.count() == 4

@@ -12,7 +12,13 @@ from rmdesk.customers.models import Customer, Holding
 from rmdesk.customers.tests.factories import CustomerFactory
 from rmdesk.development import presenters
 from rmdesk.development.models import Opportunity, Signal, SignalRule
-from rmdesk.development.signals import signal_list, signals_compute
+from rmdesk.development.signals import (
+    found_on_q,
+    runs_through,
+    seen_until_set,
+    signal_list,
+    signals_compute,
+)
 from rmdesk.development.tests.factories import holding, txn
 
 DAY = date(2026, 11, 20)
@@ -23,12 +29,13 @@ def ago(n: int) -> date:
 
 
 def found(code: str, customer: Customer | None = None) -> list[dict[str, Any]]:
-    rows = Signal.objects.filter(code=code, as_of=DAY)
+    through = runs_through()
+    rows = Signal.objects.filter(found_on_q(DAY, through), code=code)
     if customer is not None:
         rows = rows.filter(customer=customer)
     return [
         {"customer": s.customer_id, "subject": s.subject, "evidence": presenters.evidence_out(s)}
-        for s in rows.order_by("customer_id", "subject")
+        for s in seen_until_set(list(rows.order_by("customer_id", "subject")), through)
     ]
 
 
@@ -53,6 +60,7 @@ def test_idle_deposit_threshold_and_evidence(cast: Cast) -> None:
             "evidence": {
                 "balance": "200000.00",
                 "accounts": 2,
+                "days": 60,
                 "since": ago(60).isoformat(),
                 "last_outflow_on": None,
             },
@@ -63,6 +71,7 @@ def test_idle_deposit_threshold_and_evidence(cast: Cast) -> None:
             "evidence": {
                 "balance": "300000.00",
                 "accounts": 1,
+                "days": 60,
                 "since": ago(60).isoformat(),
                 "last_outflow_on": ago(60).isoformat(),
             },
@@ -287,9 +296,10 @@ def _person(name: str, **fields: Any) -> Customer:
 
 
 def every_signal() -> dict[tuple[str, int, str], dict[str, Any]]:
+    through = runs_through()
     return {
         (s.code, s.customer_id, s.subject): presenters.evidence_out(s)
-        for s in Signal.objects.filter(as_of=DAY)
+        for s in seen_until_set(list(Signal.objects.filter(found_on_q(DAY, through))), through)
     }
 
 
@@ -326,6 +336,7 @@ def test_every_rule_at_once_then_a_rerun_writes_only_what_changed(cast: Cast) ->
         ("idle_deposit", idle.pk, ""): {
             "balance": "250000.00",
             "accounts": 1,
+            "days": 60,
             "since": ago(60).isoformat(),
             "last_outflow_on": ago(60).isoformat(),
         },
@@ -374,8 +385,9 @@ def test_every_rule_at_once_then_a_rerun_writes_only_what_changed(cast: Cast) ->
     }
     assert run.counts == dict.fromkeys(run.counts, 1)
     assert len(run.counts) == 9
-    for signal in Signal.objects.filter(as_of=DAY):
-        assert presenters.signal_reason(signal)  # every signal reads in plain words
+    for signal in seen_until_set(list(Signal.objects.all()), runs_through()):
+        assert presenters.signal_reason(signal)
+        assert "None" not in presenters.signal_reason(signal)  # every signal reads in plain words
 
     # A rerun with the same data writes nothing; one after changes writes just them.
     ids = dict(Signal.objects.values_list("code", "id"))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rmdesk.audit.models import AuditEvent
 from rmdesk.conftest import Cast
 from rmdesk.customers.models import Customer
-from rmdesk.development.models import Signal, SignalCode
+from rmdesk.development.models import Signal, SignalCode, SignalRun
 from rmdesk.marketing.models import Campaign, CampaignEntry
 from rmdesk.marketing.tests.conftest import Shelf
 from rmdesk.org.models import Staff
@@ -53,14 +53,23 @@ def test_a_segment_selects_customers_with_a_recent_signal(
 ) -> None:
     Customer.objects.update(marketing_consent=True)
     today = timezone.localdate()
+    # Still found by the idle-deposit rule's latest run, six days ago.
+    SignalRun.objects.create(code=SignalCode.IDLE_DEPOSIT, day=today - dt.timedelta(days=6))
     Signal.objects.create(
-        customer=cast.own, code=SignalCode.IDLE_DEPOSIT, as_of=today - dt.timedelta(days=6)
+        customer=cast.own,
+        code=SignalCode.IDLE_DEPOSIT,
+        first_seen=today - dt.timedelta(days=40),
+        last_seen=None,
     )
-    # Too old for a 7-day window, and another kind.
+    # Last found too long ago for a 7-day window, and another kind.
     Signal.objects.create(
-        customer=cast.other, code=SignalCode.IDLE_DEPOSIT, as_of=today - dt.timedelta(days=7)
+        customer=cast.other,
+        code=SignalCode.IDLE_DEPOSIT,
+        first_seen=today - dt.timedelta(days=9),
+        last_seen=today - dt.timedelta(days=7),
     )
-    Signal.objects.create(customer=cast.a2, code=SignalCode.BIRTHDAY, as_of=today)
+    SignalRun.objects.create(code=SignalCode.BIRTHDAY, day=today)
+    Signal.objects.create(customer=cast.a2, code=SignalCode.BIRTHDAY, first_seen=today)
     head = client_for(cast.branch_head)
     created = campaign(head, {"signals": ["idle_deposit"], "signal_days": 7})
     assert created.status_code == 201, created.json()

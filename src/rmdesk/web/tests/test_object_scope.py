@@ -76,7 +76,7 @@ def _signal(cast: Cast, customer: Customer) -> int:
     from rmdesk.development.models import Signal, SignalCode
 
     signal = Signal.objects.create(
-        customer=customer, code=SignalCode.LARGE_INFLOW, as_of=timezone.localdate(), evidence={}
+        customer=customer, code=SignalCode.LARGE_INFLOW, first_seen=timezone.localdate()
     )
     return signal.pk
 
