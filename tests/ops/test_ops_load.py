@@ -10,12 +10,22 @@ every request ≤ 800 ms (G2), errors < 0.1 %, no 5xx; and afterwards no pool is
 overspent and the access log holds exactly one entry per 360 answered, per exported
 customer and per reveal.
 
-CI runs ``RMDESK_LOAD_SESSIONS`` (40) sessions for ``RMDESK_LOAD_SECONDS`` (30 s) of
-mix; ``make harden`` runs 200 sessions for 120 s on a bank of 200 managers.
+CI runs ``RMDESK_LOAD_SESSIONS`` (40) sessions for ``RMDESK_LOAD_SECONDS`` (60 s) of
+mix; ``make harden`` runs 200 sessions for 120 s on a bank of 200 managers. Sixty seconds
+give about 600 reads, so the p99 is the seventh slowest: one pause of the machine that
+holds up the four or five requests then in flight is inside the 1 % the target allows,
+as it is in production, while a slow route (every request of it slow) is not. A run of
+30 s (about 300 reads) made the p99 the fourth slowest, and one such pause failed it.
+
+The bank is seeded, analysed and checkpointed before the server starts, as the bench
+bank is vacuumed and analysed after its seed: the run measures the server on a settled
+database, not autovacuum's first pass over fresh tables or the checkpoint of the seed's
+writes (and of the suite's, which runs just before it in ``make test``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from pathlib import Path
@@ -35,7 +45,7 @@ pytestmark = [
 ]
 
 SESSIONS = int(os.environ.get("RMDESK_LOAD_SESSIONS", "40"))
-SECONDS = float(os.environ.get("RMDESK_LOAD_SECONDS", "30"))
+SECONDS = float(os.environ.get("RMDESK_LOAD_SECONDS", "60"))
 # The server: as production's (4 processes × 9 threads, core/gunicorn_conf.py).
 WORKERS, THREADS = 4, 9
 
@@ -66,7 +76,20 @@ def bank(settings: Any, tmp_path: Path) -> Scale:
     build(scale=scale)
     # The morning's contact plans, as the nightly job leaves them (the sessions open them).
     planning.plans_generate(day=timezone.localdate())
+    settle()
     return scale
+
+
+def settle() -> None:
+    """Statistics for the new rows, and their pages written out, before the run starts."""
+    from django.db import DatabaseError, connection
+
+    with connection.cursor() as cursor:  # autocommit (a transactional test): VACUUM may run
+        cursor.execute("VACUUM (ANALYZE)")
+        # A role without pg_checkpoint leaves it to the checkpointer's own schedule.
+        with contextlib.suppress(DatabaseError):
+            cursor.execute("CHECKPOINT")
+    os.sync()  # the operating system's dirty pages too (the suite's test databases)
 
 
 def test_mixed_load_meets_the_g1_and_g2_targets(
