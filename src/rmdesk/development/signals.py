@@ -203,9 +203,10 @@ def _shared_sql(
         if SignalCode.BIRTHDAY in codes:
             p = rules[SignalCode.BIRTHDAY]
             days = [f"{as_of + timedelta(days=i):%m-%d}" for i in range(p["days"] + 1)]
+            marks = ", ".join(["%s"] * len(days))
             born = (
-                f"kind = 'individual' AND birth_date IS NOT NULL "
-                f"AND {d.month_day.format('birth_date')} IN ({', '.join(['%s'] * len(days))})"
+                "kind = 'individual' AND birth_date IS NOT NULL "
+                f"AND {d.month_day.format('birth_date')} IN ({marks})"
             )
             month_day = f"CASE WHEN {born} THEN {d.month_day.format('birth_date')} END"
             kept.append(born)
@@ -222,7 +223,7 @@ def _shared_sql(
         )
     window = [code for code in WINDOW_RULES if code in codes]
     if window:
-        days = max(_window_days(code, rules[code]) for code in window)
+        longest = max(_window_days(code, rules[code]) for code in window)
         out.append(
             (
                 "dev_win",
@@ -230,7 +231,7 @@ def _shared_sql(
                 "FROM customers_transaction t JOIN dev_cust c ON c.customer_id = t.customer_id "
                 f"WHERE c.kind = 'corporate' AND t.kind IN ({_sql_list(CORPORATE_KINDS)}) "
                 "AND t.counterparty <> '' AND t.booked_on > %s AND t.booked_on <= %s",
-                [as_of - timedelta(days=days), as_of],
+                [as_of - timedelta(days=longest), as_of],
             )
         )
     return out
