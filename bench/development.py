@@ -196,7 +196,7 @@ def main() -> None:
             wall = time.monotonic() - started
         written, rows = _written(connection, mark)
         print(f"run {number}:" + (" a rerun of the day" if number > 1 else " the night"))
-        for phase in ("summary", "window"):
+        for phase in ("summary", "dev_cust", "dev_win"):
             label = f"({phase})"
             print(f"  {label:<20} {'':>9}          {run.seconds[phase]:7.2f} s")
         for code, count in run.counts.items():

@@ -1,12 +1,14 @@
 """Latent needs found in the bank's own data, every night, for the whole bank at once.
 
 Each rule is one CREATE TABLE … AS SELECT into a working table of its own, reading the
-daily summary (flow.py), the holdings, the customers, the window's salaries, or a copy
-of the corporate customers' transactions with a counterparty (``dev_win``, shared by
-the two counterparty rules). What they found is then written to development_signal in
-one pass that touches only what changed (``_write``). The few differences between
-SQLite and PostgreSQL (JSON building, money as text, month-day formatting, the working
-tables) are the ``Dialect`` below; the SQL is otherwise the same, and so are the results.
+daily summary (flow.py), the holdings, the window's salaries, or the working tables the
+rules share (``_shared_sql``): the customers read once (``dev_cust``: the corporate
+ones, the birthdays near) and a copy of the corporate customers' transactions with a
+counterparty (``dev_win``, shared by the two counterparty rules). What they found is
+then written to development_signal in one pass that touches only what changed
+(``_write``). The few differences between SQLite and PostgreSQL (JSON building, money
+as text, month-day formatting, the working tables) are the ``Dialect`` below; the SQL
+is otherwise the same, and so are the results.
 
 A signal is stored once per episode: one row per (customer, code, subject) and run of
 consecutive days its rule found it (``first_seen``, ``last_seen``, the latest evidence).
@@ -169,6 +171,72 @@ def _months(first: date, last: date) -> list[tuple[date, date]]:
     return out
 
 
+# The rules that read each shared table (``_shared_sql``).
+CUSTOMER_RULES = (
+    SignalCode.BIRTHDAY,
+    SignalCode.SETTLEMENT_GROWTH,
+    SignalCode.PAYROLL_POTENTIAL,
+    SignalCode.COUNTERPARTY,
+)
+CORPORATE_RULES = CUSTOMER_RULES[1:]
+# The transfers the corporate rules read (payroll: out; counterparties: in and out).
+CORPORATE_KINDS = ("transfer_in", "transfer_out", "transfer_out_other_bank")
+
+
+def _shared_sql(
+    rules: dict[str, dict[str, Any]], as_of: date, d: Dialect
+) -> list[tuple[str, str, list[Any]]]:
+    """The working tables rules share: (table, SELECT, parameters), in the order made.
+
+    The customers are read once, into ``dev_cust``: the corporate customers (for the
+    corporate rules) and the individuals whose birthday is near, with its month and
+    day (the birthday rule). The corporate customers' transfers with a counterparty in
+    the longest window of the two rules reading them go to ``dev_win``, joined to
+    ``dev_cust`` rather than to the customers.
+    """
+    out: list[tuple[str, str, list[Any]]] = []
+    codes = set(rules)
+    if codes & set(CUSTOMER_RULES):
+        kept: list[str] = []
+        args: list[Any] = []
+        month_day = "CAST(NULL AS TEXT)"
+        if SignalCode.BIRTHDAY in codes:
+            p = rules[SignalCode.BIRTHDAY]
+            days = [f"{as_of + timedelta(days=i):%m-%d}" for i in range(p["days"] + 1)]
+            marks = ", ".join(["%s"] * len(days))
+            born = (
+                "kind = 'individual' AND birth_date IS NOT NULL "
+                f"AND {d.month_day.format('birth_date')} IN ({marks})"
+            )
+            month_day = f"CASE WHEN {born} THEN {d.month_day.format('birth_date')} END"
+            kept.append(born)
+            args += days
+        if codes & set(CORPORATE_RULES):
+            kept.append("kind = 'corporate'")
+        out.append(
+            (
+                "dev_cust",
+                f"SELECT id AS customer_id, kind, {month_day} AS month_day "
+                f"FROM customers_customer WHERE {' OR '.join(f'({k})' for k in kept)}",
+                args + args,
+            )
+        )
+    window = [code for code in WINDOW_RULES if code in codes]
+    if window:
+        longest = max(_window_days(code, rules[code]) for code in window)
+        out.append(
+            (
+                "dev_win",
+                "SELECT t.id, t.customer_id, t.booked_on, t.kind, t.amount, t.counterparty "
+                "FROM customers_transaction t JOIN dev_cust c ON c.customer_id = t.customer_id "
+                f"WHERE c.kind = 'corporate' AND t.kind IN ({_sql_list(CORPORATE_KINDS)}) "
+                "AND t.counterparty <> '' AND t.booked_on > %s AND t.booked_on <= %s",
+                [as_of - timedelta(days=longest), as_of],
+            )
+        )
+    return out
+
+
 def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[str, list[Any]]:
     """The SELECT producing (customer_id, subject, evidence) for one rule, from the
     working tables (and, for evidence, the fired customers' transactions)."""
@@ -294,18 +362,10 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [since, as_of, since, as_of, p["count"], str(p["min_total"])],
         )
     if code == SignalCode.BIRTHDAY:
-        days = [as_of + timedelta(days=i) for i in range(p["days"] + 1)]
-        month_days = [f"{day:%m-%d}" for day in days]
-        marks = ", ".join(["%s"] * len(month_days))
         return (
-            f"""
-            SELECT id AS customer_id, '' AS subject,
-                   {o}('month_day', {d.month_day.format("birth_date")}) AS evidence
-            FROM customers_customer
-            WHERE kind = 'individual' AND birth_date IS NOT NULL
-              AND {d.month_day.format("birth_date")} IN ({marks})
-            """,
-            month_days,
+            f"SELECT customer_id, '' AS subject, {o}('month_day', month_day) AS evidence "
+            "FROM dev_cust WHERE month_day IS NOT NULL",
+            [],
         )
     if code == SignalCode.SETTLEMENT_GROWTH:
         # Summed in whole cents (bigint: small hash states rather than numeric ones, as
@@ -322,7 +382,7 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
                          SUM(CASE WHEN f.day > %s THEN {cents} ELSE 0 END) AS recent,
                          SUM(CASE WHEN f.day <= %s THEN {cents} ELSE 0 END) AS previous
                   FROM development_dailyflow f
-                  JOIN customers_customer c ON c.id = f.customer_id
+                  JOIN dev_cust c ON c.customer_id = f.customer_id
                   WHERE c.kind = 'corporate' AND f.day > %s AND f.day <= %s
                     AND f.settlement > 0
                   GROUP BY f.customer_id) g
@@ -380,8 +440,14 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
 
 
 # The rules that read the corporate customers' transactions with a counterparty
-# (``dev_win``) rather than the daily summary.
+# (``dev_win``), and those that read the daily summary.
 WINDOW_RULES = (SignalCode.PAYROLL_POTENTIAL, SignalCode.COUNTERPARTY)
+SUMMARY_RULES = (
+    SignalCode.IDLE_DEPOSIT,
+    SignalCode.LARGE_INFLOW,
+    SignalCode.ATTRITION,
+    SignalCode.SETTLEMENT_GROWTH,
+)
 
 
 def _window_days(rule: str, p: dict[str, Any]) -> int:
@@ -402,7 +468,8 @@ class Run:
 def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None) -> Run:
     """Compute every enabled rule for ``as_of`` (today by default) over the whole bank.
 
-    One transaction. Each rule's findings go to a working table of its own
+    One transaction. The customers are read once into a working table the rules share
+    (``_shared_sql``); each rule's findings go to a working table of its own
     (``dev_<code>``), then to development_signal in one pass (``_write``); a second run
     for the same date finds the same rows and writes nothing.
     """
@@ -413,13 +480,15 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     d = _dialect()
     seconds: dict[str, float] = {}
     flow_days = max(
-        (_window_days(code, p) for code, p in rules.items() if code not in WINDOW_RULES),
-        default=0,
+        (_window_days(code, p) for code, p in rules.items() if code in SUMMARY_RULES), default=0
     )
-    window = max(
-        (_window_days(code, rules[code]) for code in WINDOW_RULES if code in rules), default=None
-    )
-    scratch = ["dev_win", "dev_found", "dev_diff", *(f"dev_{code}" for code in rules)]
+    shared = _shared_sql(rules, as_of, d)
+    scratch = [
+        *(table for table, _sql, _args in shared),
+        "dev_found",
+        "dev_diff",
+        *(f"dev_{code}" for code in rules),
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
 
         def analyse(table: str) -> None:
@@ -441,18 +510,12 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
         for table in scratch:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
-        started = time.monotonic()
-        if window is not None:
-            cursor.execute(
-                f"{d.scratch} dev_win AS "
-                "SELECT t.id, t.customer_id, t.booked_on, t.kind, t.amount, t.counterparty "
-                "FROM customers_transaction t JOIN customers_customer c ON c.id = t.customer_id "
-                "WHERE c.kind = 'corporate' AND t.counterparty <> '' "
-                "AND t.booked_on > %s AND t.booked_on <= %s",
-                [as_of - timedelta(days=window), as_of],
-            )
-            analyse("dev_win")
-        seconds["window"] = time.monotonic() - started
+        # The working tables the rules share (``_shared_sql``).
+        for table, sql, args in shared:
+            started = time.monotonic()
+            cursor.execute(f"{d.scratch} {table} AS {sql}", args)
+            analyse(table)
+            seconds[table] = time.monotonic() - started
 
         for code, params in rules.items():
             started = time.monotonic()

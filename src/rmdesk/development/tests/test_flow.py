@@ -129,3 +129,16 @@ def test_an_earlier_day_reads_the_summary_again_and_a_later_one_drops_old_days(
     assert {day for day, *_rest in summary()} == {ago(25)}
     assert summary() == from_scratch(ago(30))
     assert Transaction.objects.count() == 4
+
+
+def test_the_summary_keeps_only_the_days_its_rules_read(cast: Cast) -> None:
+    """The salary rule reads its 90 days of salaries from the transactions, so the
+    summary keeps the 60 days of the idle deposits and the settlement growth."""
+    ids = [txn(cast.own, "salary", "8000.00", ago(d)).pk for d in (5, 35, 65)]
+    txn(cast.own, "spending", "-10.00", ago(60))
+    txn(cast.own, "spending", "-10.00", ago(59))
+    signals_compute(as_of=DAY)
+    assert {day for day, *_rest in summary()} == {ago(60), ago(59), ago(35), ago(5)}
+    assert summary() == from_scratch(ago(60))
+    [salary] = Signal.objects.filter(code="salary_no_wealth").values_list("evidence", flat=True)
+    assert sorted(salary["transactions"]) == ids
