@@ -121,6 +121,7 @@ class Dialect:
     evidence: str  # the type of a JSON column of a working table
     differs: str  # "is distinct from", NULLs included
     json: str  # a JSON value passed up from a subquery, still JSON ({} is the value)
+    key: str  # a narrow grouping key for a text ({}): equal texts, equal keys
 
 
 POSTGRES = Dialect(
@@ -135,6 +136,7 @@ POSTGRES = Dialect(
     evidence="jsonb",
     differs="IS DISTINCT FROM",
     json="{}",
+    key="hashtext({})",
 )
 SQLITE = Dialect(
     obj="json_object",
@@ -146,6 +148,7 @@ SQLITE = Dialect(
     evidence="text",
     differs="IS NOT",
     json="json({})",
+    key="{}",
 )
 
 
@@ -416,10 +419,17 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             [since, p["count"]],
         )
     if code == SignalCode.COUNTERPARTY:
-        # The volume is summed in whole cents (bigint hash states, as for settlement
-        # growth): most (customer, counterparty) pairs are kept by none of the
-        # thresholds, and numeric states for each of them cost twice the memory and time.
+        # Decided first, explained after: the pairs that may qualify are counted by
+        # customer and a narrow key of the counterparty (on PostgreSQL an integer hash
+        # of it, so the hash table holds two integers and a count per pair rather than
+        # the text: equal names, equal keys, so no pair that qualifies is missed), and
+        # only the rows of those pairs are grouped by the name itself, with their
+        # volume. Most pairs are far below the count (none reach it at the defaults),
+        # and the second grouping then reads nothing. The volume is summed in whole
+        # cents (bigint states, as for settlement growth).
         since = as_of - timedelta(days=p["days"])
+        recent = "w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')"
+        key = d.key.format("w.counterparty")
         return (
             f"""
             SELECT g.customer_id, g.counterparty AS subject,
@@ -428,13 +438,18 @@ def _rule_sql(code: str, p: dict[str, Any], as_of: date, d: Dialect) -> tuple[st
             FROM (SELECT w.customer_id, w.counterparty, COUNT(*) AS n,
                          SUM(CAST(ROUND(ABS(w.amount) * 100) AS BIGINT)) AS cents
                   FROM dev_win w
-                  WHERE w.booked_on > %s AND w.kind IN ('transfer_in', 'transfer_out')
+                  JOIN (SELECT w.customer_id, {key} AS pair
+                        FROM dev_win w WHERE {recent}
+                        GROUP BY w.customer_id, {key}
+                        HAVING COUNT(*) >= %s) q
+                    ON q.customer_id = w.customer_id AND q.pair = {key}
+                  WHERE {recent}
                   GROUP BY w.customer_id, w.counterparty) g
             WHERE g.n >= %s AND g.cents >= CAST(%s AS NUMERIC) * 100
               AND NOT EXISTS (SELECT 1 FROM customers_customer k
                               WHERE k.display_name = g.counterparty)
             """,
-            [since, p["count"], str(p["min_volume"])],
+            [since, p["count"], since, p["count"], str(p["min_volume"])],
         )
     raise ValueError(code)
 
@@ -485,7 +500,6 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
     shared = _shared_sql(rules, as_of, d)
     scratch = [
         *(table for table, _sql, _args in shared),
-        "dev_found",
         "dev_diff",
         *(f"dev_{code}" for code in rules),
     ]
@@ -524,13 +538,6 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
             seconds[code] = time.monotonic() - started
 
         started = time.monotonic()
-        if rules:
-            found = " UNION ALL ".join(
-                f"SELECT '{code}' AS code, customer_id, subject, evidence FROM dev_{code}"
-                for code in rules
-            )
-            cursor.execute(f"{d.scratch} dev_found AS {found}")
-            analyse("dev_found")
         counts = _write(cursor, d, as_of, list(rules))
         seconds["write"] = time.monotonic() - started
         for table in scratch:
@@ -539,8 +546,8 @@ def signals_compute(*, as_of: date | None = None, codes: list[str] | None = None
 
 
 def _write(cursor: Any, d: Dialect, as_of: date, codes: list[str]) -> dict[str, int]:
-    """Make the signals of ``codes`` found on ``as_of`` what ``dev_found`` holds, one row
-    per episode, touching only the rows that change.
+    """Make the signals of ``codes`` found on ``as_of`` what their working tables
+    (``dev_<code>``) hold, one row per episode, touching only the rows that change.
 
     A night after the last run extends the open episodes by recording the day
     (SignalRun) rather than writing them, updates the evidence that changed, opens the
@@ -564,15 +571,16 @@ def _write(cursor: Any, d: Dialect, as_of: date, codes: list[str]) -> dict[str, 
         previous = max((day for day in days[code] if day < as_of), default=None)
         groups.setdefault(previous, []).append(code)
     for previous, group in groups.items():
-        _episodes(cursor, d, as_of, previous, group, every=len(groups) == 1)
+        _episodes(cursor, d, as_of, previous, group)
     fresh = [code for code in codes if as_of not in days[code]]
     if fresh:
         cursor.executemany(
             "INSERT INTO development_signalrun (code, day) VALUES (%s, %s)",
             [(code, as_of) for code in fresh],
         )
-    cursor.execute("SELECT code, COUNT(*) FROM dev_found GROUP BY code")
-    counts.update({code: n for code, n in cursor.fetchall()})
+    for code in codes:
+        cursor.execute(f"SELECT COUNT(*) FROM dev_{code}")
+        counts[code] = cursor.fetchone()[0]
     return counts
 
 
@@ -612,7 +620,7 @@ def _rewind(cursor: Any, as_of: date, codes: list[str]) -> None:
 
 
 def _episodes(
-    cursor: Any, d: Dialect, as_of: date, previous: date | None, codes: list[str], *, every: bool
+    cursor: Any, d: Dialect, as_of: date, previous: date | None, codes: list[str]
 ) -> None:
     """Fold the findings of ``codes`` on ``as_of`` into their episodes, the rules' run
     before being on ``previous``.
@@ -627,7 +635,11 @@ def _episodes(
     """
     marks = ", ".join(["%s"] * len(codes))
     before = previous or as_of
-    found = "dev_found" if every else f"(SELECT * FROM dev_found WHERE code IN ({marks}))"
+    # The rules' own tables, read in place (not copied into one table first).
+    union = " UNION ALL ".join(
+        f"SELECT '{code}' AS code, customer_id, subject, evidence FROM dev_{code}" for code in codes
+    )
+    found = f"({union})"
     # A closed episode is a candidate when no open one (nor a later closed one) of the
     # same need is.
     ended = (
@@ -649,7 +661,7 @@ def _episodes(
         "WHERE s.id IS NULL OR (f.code IS NULL AND s.last_seen IS NULL) "
         "OR (f.code IS NOT NULL "
         f"AND (s.last_seen IS NOT NULL OR s.evidence {d.differs} f.evidence))",
-        [*([] if every else codes), *codes, before, as_of, *codes, before, as_of],
+        [*codes, before, as_of, *codes, before, as_of],
     )
     cursor.execute(
         "DELETE FROM development_signal WHERE id IN "
