@@ -126,7 +126,12 @@ class Loader:
         first line. A file that does not fit (a short or long row, a blank line, line
         ends of two kinds, a field longer than the reader allows) is undone and read
         record by record instead. Returns whether it was loaded."""
-        if self.table.header_row != 1 or not _plain(spooled):
+        if self.table.header_row != 1:
+            return False
+        position = spooled.file.tell()
+        if not _plain(spooled):
+            # The reader has read the file up to here, and reads on from here.
+            spooled.file.seek(position)
             return False
         names = ", ".join(f"c{i}" for i in range(self.width))
         delimiter = sql_string(self.table.delimiter)

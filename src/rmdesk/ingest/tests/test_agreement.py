@@ -319,6 +319,25 @@ def test_both_paths_stage_the_same_holdings(holders):
     assert (third.new, third.changed, third.rejected) == (0, 0, first.rejected)
 
 
+@pytest.mark.parametrize("feed", ["transactions", "holdings"])
+def test_both_paths_read_every_row_of_a_long_file_with_quotes(holders, feed):
+    # Read record by record from where the reader stopped, not from where the scan
+    # for quote characters did (the file is many times the reader's buffer).
+    count = 3000
+    if feed == "transactions":
+        lines = [HEADER] + [
+            f'L{i},Q1,QA1,20261128,salary,"{i:,}.50",CNY,x' for i in range(1000, 1000 + count)
+        ]
+    else:
+        lines = [HOLDINGS_HEADER] + [
+            f'L{i},Q1,bond,"{i:,}.50",20240101,,,,,,' for i in range(1000, 1000 + count)
+        ]
+    content = ("\n".join(lines) + "\n").encode()
+    assert len(content) > 100_000
+    status, _code, rows, new, *_rest = both(content, feed=feed)
+    assert (status, rows, new) == ("done", count, count)
+
+
 @pytest.mark.parametrize(
     ("setting", "argument", "expected"),
     [(True, None, True), (False, None, False), (True, False, False), (False, True, True)],
