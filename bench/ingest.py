@@ -16,7 +16,9 @@ over those accounts) writes the file and measures in the same run:
   statement, assignment history / AUM and tier refresh — in one transaction.
 
 Prints rows/s for each beside the floor, and the ratio (DESIGN.md target: ≥ 0.5× the
-COPY floor). ``--profile DIR`` writes a cProfile of each import to DIR/<feed>.prof.
+COPY floor). ``--profile DIR`` writes a cProfile of each import to DIR/<feed>.prof;
+``--explain MS`` prints the plan of every statement of the imports that takes longer
+(auto_explain with ANALYZE, BUFFERS and triggers, nested statements included).
 """
 
 from __future__ import annotations
@@ -150,6 +152,26 @@ def measure(feed: str, path: Path, header: str, rows: int, profile: Path | None)
     )
 
 
+def explain(milliseconds: int) -> None:
+    """Log the plan of every slow statement of this connection to stdout (auto_explain)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("LOAD 'auto_explain'")
+        for name, value in (
+            ("log_min_duration", str(milliseconds)),
+            ("log_analyze", "on"),
+            ("log_buffers", "on"),
+            ("log_triggers", "on"),
+            ("log_nested_statements", "on"),
+        ):
+            cursor.execute(f"SET auto_explain.{name} = '{value}'")
+        cursor.execute("SET client_min_messages = 'log'")
+    connection.connection.add_notice_handler(
+        lambda notice: print(f"    {notice.message_primary}", flush=True)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--database-url", required=True)
@@ -157,6 +179,9 @@ def main() -> None:
     parser.add_argument("-t", type=int, default=1_000_000, help="transactions")
     parser.add_argument("--feeds", default="customers,holdings,transactions")
     parser.add_argument("--profile", type=Path, help="write cProfile stats here")
+    parser.add_argument(
+        "--explain", type=int, metavar="MS", help="print the plans of statements over MS ms"
+    )
     args = parser.parse_args()
     if "bench" not in urlsplit(args.database_url).path:
         parser.error("the database is dropped and recreated: give one named *bench*")
@@ -184,6 +209,8 @@ def main() -> None:
         StaffFactory(username=f"rm{i:02d}", org_unit=unit)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
+    if args.explain is not None:
+        explain(args.explain)
     feeds = args.feeds.split(",")
     print(f"feeds: {', '.join(feeds)}; customers {args.n:,}, transactions {args.t:,}")
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:

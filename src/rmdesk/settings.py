@@ -387,6 +387,9 @@ RMDESK_EXPORTS_PER_DAY = env_int("RMDESK_EXPORTS_PER_DAY", 20)
 RMDESK_IMPORT_MAX_BYTES = env_int("RMDESK_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 RMDESK_IMPORT_MAX_ROWS = env_int("RMDESK_IMPORT_MAX_ROWS", 50_000)
 RMDESK_IMPORT_MAX_ERRORS = env_int("RMDESK_IMPORT_MAX_ERRORS", 1000)
+# CSV files of the feeds that have one take the set-based path on PostgreSQL (cleaned
+# in SQL, docs/ingest.md); off, every file is read row by row in Python.
+RMDESK_INGEST_SET_BASED = env_bool("RMDESK_INGEST_SET_BASED", True)
 
 # --- E-mail -------------------------------------------------------------------
 # Notifications go out by e-mail only when a mail server is configured.

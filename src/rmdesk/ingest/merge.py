@@ -8,17 +8,17 @@ One path for both databases, so both give the same result on the same file:
 2. The feed's set-based checks (a key twice, unknown references, identity numbers held
    by someone else) insert their refusals into ``ingest_reject`` with INSERT … SELECT,
    step by step; after each step the refused rows stop being ``ok``.
-3. One ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE a IS DISTINCT FROM b``
-   merges the ``ok`` rows into the target table: rows equal to what is stored are not
-   written at all, so they are the unchanged ones. PostgreSQL counts inserted and
-   updated rows from ``RETURNING (xmax = 0)``; SQLite counts them just before, with the
-   same comparison.
+3. The merge: one join finds the stored rows the ``ok`` rows name; one ``UPDATE … FROM
+   … WHERE a IS DISTINCT FROM b`` writes those that differ (rows equal to what is stored
+   are not written at all, so they are the unchanged ones), one plain ``INSERT …
+   SELECT`` the new ones. The statements' row counts are the counts.
 
 Everything runs inside the caller's transaction; nothing commits here.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,6 +99,7 @@ def insert_select(
 
 
 SCAN = "ingest_scan"
+OLD = "ingest_old"
 
 
 class Stage:
@@ -260,61 +261,83 @@ class Stage:
     # --- merge --------------------------------------------------------------------------
 
     def merge(self) -> tuple[int, int]:
-        """Upsert the ``ok`` rows by key; returns (inserted, updated)."""
+        """Apply the ``ok`` rows by key; returns (inserted, updated).
+
+        The stored rows the file names are found with one join (``ingest_old``: row
+        number, stored id). Those that differ from their staged row in a compared column
+        are updated with one ``UPDATE … FROM``; the others are not written (they are the
+        unchanged ones). The rest are new: one plain ``INSERT … SELECT`` (no ``ON
+        CONFLICT``: no speculative insertion, no per-row conflict check) of the rows not
+        in ``ingest_old``. The counts are the statements' own row counts. Imports of one
+        feed merge one at a time (``_merge_lock``), so no other import inserts a key
+        between the join and the insert.
+        """
         spec = self.spec
         model = spec.model
         table = quote(model._meta.db_table)
         key = quote(_column(model, spec.key))
-        compared = [quote(_column(model, name)) for name in spec.update_fields]
-        assignments = [f"{column} = EXCLUDED.{column}" for column in compared]
-        stamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
-        if stamped:
-            assignments.append("updated_at = EXCLUDED.updated_at")
+        pk = quote(str(model._meta.pk.column))
+        columns = spec.merge_columns()
+        compared = {
+            quote(_column(model, name)): columns[_column(model, name)]
+            for name in spec.update_fields
+        }
+        assignments = [f"{column} = {expression}" for column, expression in compared.items()]
+        params: list[Any] = []
+        stamped = next((f for f in model._meta.concrete_fields if f.name == "updated_at"), None)
+        if stamped is not None:
+            assignments.append(f"{quote(stamped.column)} = %s")
+            params.append(stamped.get_db_prep_save(self.now, connection))
         if spec.versioned:
             assignments.append(f"version = {table}.version + 1")
-        differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in compared)
-        upsert, params = insert_select(
-            model,
-            spec.merge_columns(),
-            source=spec.merge_from,
-            now=self.now,
-            suffix=(
-                f"WHERE s.ok ON CONFLICT ({key}) DO UPDATE SET {', '.join(assignments)} "
-                f"WHERE {differs}"
-            ),
+        differs = " OR ".join(
+            f"{table}.{column} IS DISTINCT FROM {expression}"
+            for column, expression in compared.items()
         )
+        temp = "ON COMMIT DROP" if _postgres() else ""
+        order = f"ORDER BY {spec.merge_order}" if spec.merge_order else ""
+        _merge_lock(spec.feed)
         with connection.cursor() as cursor:
-            if _postgres():
+            cursor.execute(f"DROP TABLE IF EXISTS {OLD}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {OLD} {temp} AS SELECT s.row_no, t.{pk} AS id "  # noqa: S608
+                f"FROM {STAGE} s JOIN {table} t ON t.{key} = s.k WHERE s.ok"
+            )
+            cursor.execute(f"SELECT count(*) FROM {OLD}")  # noqa: S608
+            stored = int(cursor.fetchone()[0])
+            if stored and _postgres():
+                cursor.execute(f"ANALYZE {OLD}")
+            updated = 0
+            if stored:
                 cursor.execute(
-                    f"WITH merged AS ({upsert} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
-                    "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
-                    " FROM merged",
+                    f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608
+                    f"FROM {spec.merge_from} JOIN {OLD} o ON o.row_no = s.row_no "
+                    f"WHERE {table}.{pk} = o.id AND ({differs})",
                     params,
                 )
-                inserted, updated = cursor.fetchone()
-                return int(inserted), int(updated)
-            # SQLite: the same comparison, counted before the statement applies it.
-            merge_columns = spec.merge_columns()
-            expressions = {
-                quote(_column(model, name)): merge_columns[_column(model, name)]
-                for name in spec.update_fields
-            }
+                updated = cursor.rowcount
+            new = f"AND NOT EXISTS (SELECT 1 FROM {OLD} o WHERE o.row_no = s.row_no)"  # noqa: S608
+            insert, values = insert_select(
+                model,
+                columns,
+                source=spec.merge_from,
+                now=self.now,
+                suffix=f"WHERE s.ok {new if stored else ''} {order}",
+            )
+            cursor.execute(insert, values)
+            inserted = cursor.rowcount
+            cursor.execute(f"DROP TABLE {OLD}")
+        return int(inserted), int(updated)
+
+
+def _merge_lock(feed: str) -> None:
+    """Imports of one feed merge one at a time, until the end of their transactions
+    (PostgreSQL; SQLite's write lock already serialises them)."""
+    if _postgres():
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT count(*) FROM {spec.merge_from} WHERE s.ok AND NOT EXISTS "  # noqa: S608
-                f"(SELECT 1 FROM {table} WHERE {table}.{key} = s.k)"
+                "SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"ingest:merge:{feed}".encode())]
             )
-            inserted = cursor.fetchone()[0]
-            changed = " OR ".join(
-                f"{table}.{column} IS DISTINCT FROM {expression}"
-                for column, expression in expressions.items()
-            )
-            cursor.execute(
-                f"SELECT count(*) FROM {spec.merge_from} JOIN {table} "  # noqa: S608
-                f"ON {table}.{key} = s.k WHERE s.ok AND ({changed})"
-            )
-            updated = cursor.fetchone()[0]
-            cursor.execute(upsert, params)
-            return int(inserted), int(updated)
 
 
 def analyze(model: type[models.Model]) -> None:

@@ -24,7 +24,7 @@ import functools
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -388,3 +388,101 @@ class FreeText(Rule):
             f" WHEN {p} = '' THEN 'REQUIRED' WHEN length({p}) > {self.max_length}"
             " THEN 'TOO_LONG' END"
         )
+
+
+# --- Rules across the cells of a row ----------------------------------------------------
+
+
+class RowRule:
+    """A rule across the cells of one row, read after each cell passed its own rule.
+
+    It reads the cells' cleaned values (None where a cell is blank or refused), refuses
+    the row on ``field`` after every refusal of its cells, and may give ``field`` a
+    value where its cell is blank. Read two ways, like the cell rules: ``refuses`` and
+    ``fill`` in Python (the row-by-row path), ``sql_refuses`` and ``sql_fill`` over the
+    cleaned columns (the set-based path), from the same fields, values and message.
+    """
+
+    field: str
+    code: str
+
+    def __init__(self, reason: Any) -> None:
+        self.reason = reason  # a lazy translation: the language of the run
+
+    def errors(self) -> tuple[str, str]:
+        return (self.code, str(self.reason))
+
+    def refuses(self, values: Mapping[str, Any], refused: Collection[str]) -> bool:
+        """Whether the row is refused; ``refused`` names the cells refused on their own."""
+        raise NotImplementedError
+
+    def fill(self, values: Mapping[str, Any]) -> Any:
+        """The staged value of ``field`` (its own where it has one)."""
+        return values[self.field]
+
+    def sql_refuses(self, value: Callable[[str], str], refused: Callable[[str], str]) -> str:
+        """A boolean (NULL counts as false): ``value(name)`` is the SQL of a cell's
+        cleaned value, NULL where blank or refused; ``refused(name)`` is true where the
+        cell is refused on its own."""
+        raise NotImplementedError
+
+    def sql_fill(self, value: Callable[[str], str]) -> str:
+        return value(self.field)
+
+
+class RequiredUnless(RowRule):
+    """``field`` is required unless ``other`` is ``equals`` (``other`` blank reads as
+    ``equals``: it is its default); where it is blank and not required, it is ``copy``'s
+    value. A balance in CNY: required unless the currency is CNY, then the balance."""
+
+    code = "REQUIRED"
+
+    def __init__(self, field: str, *, other: str, equals: str, copy: str, reason: Any) -> None:
+        super().__init__(reason)
+        self.field, self.other, self.equals, self.copy = field, other, equals, copy
+
+    def refuses(self, values: Mapping[str, Any], refused: Collection[str]) -> bool:
+        return (
+            self.field not in refused
+            and values[self.field] is None
+            and (values[self.other] or self.equals) != self.equals
+        )
+
+    def fill(self, values: Mapping[str, Any]) -> Any:
+        own = values[self.field]
+        if own is None and (values[self.other] or self.equals) == self.equals:
+            return values[self.copy]
+        return own
+
+    def sql_refuses(self, value: Callable[[str], str], refused: Callable[[str], str]) -> str:
+        equals = sql_string(self.equals)
+        return (
+            f"(NOT {refused(self.field)} AND {value(self.field)} IS NULL"
+            f" AND COALESCE({value(self.other)}, {equals}) <> {equals})"
+        )
+
+    def sql_fill(self, value: Callable[[str], str]) -> str:
+        equals = sql_string(self.equals)
+        return (
+            f"COALESCE({value(self.field)}, CASE WHEN COALESCE({value(self.other)}, {equals})"
+            f" = {equals} THEN {value(self.copy)} END)"
+        )
+
+
+class NotBefore(RowRule):
+    """The date ``field`` is not before the date ``other`` (either blank: nothing to
+    compare). A holding's maturity: not before it opens."""
+
+    code = "BAD_DATE_ORDER"
+
+    def __init__(self, field: str, *, other: str, reason: Any) -> None:
+        super().__init__(reason)
+        self.field, self.other = field, other
+
+    def refuses(self, values: Mapping[str, Any], refused: Collection[str]) -> bool:
+        later, earlier = values[self.field], values[self.other]
+        # ISO dates (IsoDate's values): their text sorts as the dates do.
+        return bool(later and earlier and later < earlier)
+
+    def sql_refuses(self, value: Callable[[str], str], refused: Callable[[str], str]) -> str:
+        return f"({value(self.field)} < {value(self.other)})"

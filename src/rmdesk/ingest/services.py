@@ -63,9 +63,6 @@ from rmdesk.org.models import Staff
 logger = logging.getLogger(__name__)
 
 CHUNK = 5000
-# CSV files of the feeds that have one take the set-based path on PostgreSQL
-# (setbased.py); False sends every file row by row (the agreement tests compare both).
-SET_BASED = True
 # Memory a run's set-based statements may use per hash or sort (PostgreSQL).
 WORK_MEM = "128MB"
 # A merge that inserted more rows than this refreshes the table's planner statistics.
@@ -136,6 +133,7 @@ def import_file(
     force: bool = False,
     progress: Callable[[int, float], None] | None = None,
     progress_every: int = 10_000,
+    set_based: bool | None = None,
 ) -> ImportRun:
     """Import one feed file; returns the run, whose status says what happened.
 
@@ -144,7 +142,9 @@ def import_file(
     rejected (file refused as a whole or too many bad rows: nothing applied), failed
     (unexpected error: nothing applied). Raises PermissionDenied, DomainError("unknown_feed").
     Must not be called inside a transaction that outlives it (the run row is committed
-    first so that an interrupted run stays visible).
+    first so that an interrupted run stays visible). ``set_based`` chooses whether a CSV
+    file of a feed that has a set-based path takes it on PostgreSQL (setbased.py; False
+    reads every file row by row); None follows ``RMDESK_INGEST_SET_BASED``.
     """
     if actor is not None and not can_import(actor):
         raise PermissionDenied
@@ -171,7 +171,14 @@ def import_file(
         )
         reporter = Progress(run, spooled, callback=progress, every=progress_every, live=live)
         try:
-            _attempt(run, FEEDS[feed](), spooled, limits=limits, reporter=reporter)
+            _attempt(
+                run,
+                FEEDS[feed](),
+                spooled,
+                limits=limits,
+                reporter=reporter,
+                set_based=settings.RMDESK_INGEST_SET_BASED if set_based is None else set_based,
+            )
         finally:
             reporter.close()
     finally:
@@ -243,7 +250,13 @@ class Progress:
 
 
 def _attempt(
-    run: ImportRun, spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress
+    run: ImportRun,
+    spec: FeedSpec,
+    spooled: Spooled,
+    *,
+    limits: Limits,
+    reporter: Progress,
+    set_based: bool,
 ) -> None:
     actor = run.started_by
     try:
@@ -253,7 +266,7 @@ def _attempt(
                 code="FILE_TOO_LARGE",
                 status=413,
             )
-        _run(run, spec, spooled, limits=limits, reporter=reporter)
+        _run(run, spec, spooled, limits=limits, reporter=reporter, set_based=set_based)
     except FileRefused as exc:
         _finish(
             run,
@@ -352,7 +365,13 @@ def _lock_file(feed: str, sha256: str) -> None:
 
 
 def _run(
-    run: ImportRun, spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress
+    run: ImportRun,
+    spec: FeedSpec,
+    spooled: Spooled,
+    *,
+    limits: Limits,
+    reporter: Progress,
+    set_based: bool,
 ) -> None:
     actor = run.started_by
     with transaction.atomic():
@@ -381,13 +400,16 @@ def _run(
         ImportRun.objects.filter(
             feed=run.feed, sha256=run.sha256, status=ImportRun.Status.RUNNING, pk__lt=run.pk
         ).update(status=ImportRun.Status.FAILED, error_code="INTERRUPTED")
-        outcome = _apply(run, spec, spooled, limits=limits, reporter=reporter)
+        outcome = _apply(run, spec, spooled, limits=limits, reporter=reporter, set_based=set_based)
         run.rows, run.new, run.changed = outcome.rows, outcome.new, outcome.changed
         run.unchanged, run.rejected = outcome.unchanged, outcome.rejected
         run.status = ImportRun.Status.DONE
         run.finished_at = timezone.now()
         run.save()
         _audit(run, actor)
+        committing = time.monotonic()
+    # The deferred foreign-key checks of every new row run here.
+    logger.info("Commit of import run %s: %.1f s", run.pk, time.monotonic() - committing)
 
 
 def _check_header(spec: FeedSpec, header: list[str]) -> None:
@@ -424,7 +446,13 @@ def _batched(rows: Iterator[tuple[int, list[Cell]]], size: int) -> Iterator[list
 
 
 def _apply(
-    run: ImportRun, spec: FeedSpec, spooled: Spooled, *, limits: Limits, reporter: Progress
+    run: ImportRun,
+    spec: FeedSpec,
+    spooled: Spooled,
+    *,
+    limits: Limits,
+    reporter: Progress,
+    set_based: bool,
 ) -> Outcome:
     """Read, validate, stage and merge the file, record its refusals.
 
@@ -446,7 +474,7 @@ def _apply(
     now = timezone.now()
     started = time.monotonic()
     lap = _Laps(started)
-    if SET_BASED and setbased.available(spec, table):
+    if set_based and setbased.available(spec, table):
         stage, outcome = _load_set_based(
             spec, table, spooled, limits=limits, reporter=reporter, now=now, lap=lap
         )

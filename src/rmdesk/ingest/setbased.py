@@ -56,10 +56,12 @@ class Loader:
         self.key = Column(spec.key, key_rule(spec.key_length), required=True)
         self.key.index = spec.key_index
         self.columns = [self.key, *spec.parsers()]
+        self.rules = spec.row_rules()
 
     def stage_extra(self) -> list[tuple[str, str]]:
-        """The error-key columns the staging table carries for this path."""
-        return [(f"e_{i}", "text") for i in range(len(self.columns))]
+        """The error-key columns the staging table carries for this path: one per
+        column, then one per rule across the row's cells."""
+        return [(f"e_{i}", "text") for i in range(len(self.columns) + len(self.rules))]
 
     # --- loading ------------------------------------------------------------------------
 
@@ -124,7 +126,12 @@ class Loader:
         first line. A file that does not fit (a short or long row, a blank line, line
         ends of two kinds, a field longer than the reader allows) is undone and read
         record by record instead. Returns whether it was loaded."""
-        if self.table.header_row != 1 or not _plain(spooled):
+        if self.table.header_row != 1:
+            return False
+        position = spooled.file.tell()
+        if not _plain(spooled):
+            # The reader has read the file up to here, and reads on from here.
+            spooled.file.seek(position)
             return False
         names = ", ".join(f"c{i}" for i in range(self.width))
         delimiter = sql_string(self.table.delimiter)
@@ -200,6 +207,9 @@ class Loader:
             for i, column in enumerate(columns):
                 for key, (code, reason) in column.errors().items():
                     reasons += [KEY_ORD + i, key, column.name, code, reason]
+            # The rules across a row's cells refuse after its cells, in their order.
+            for j, rule in enumerate(self.rules, start=len(columns)):
+                reasons += [KEY_ORD + j, "ROW", rule.field, *rule.errors()]
             marks = ", ".join(["(%s, %s, %s, %s, %s)"] * (len(reasons) // 5))
             # A row whose key is refused is refused for that alone, as row by row.
             cells = ", ".join(
@@ -207,7 +217,7 @@ class Loader:
                     f"({KEY_ORD}, s.e_0)",
                     *(
                         f"({KEY_ORD + i}, CASE WHEN s.e_0 IS NULL THEN s.e_{i} END)"
-                        for i in range(1, len(columns))
+                        for i in range(1, len(columns) + len(self.rules))
                     ),
                 ]
             )
@@ -249,16 +259,30 @@ class Loader:
             )
             errors.append(f"e{i}")
         by_name = {column.name: i for i, column in enumerate(columns[1:], start=1)}
+
+        def cleaned(name: str) -> str:
+            """A cell's cleaned value: NULL where blank or refused on its own."""
+            i = by_name[name]
+            return f"CASE WHEN e{i} IS NULL THEN v{i} END"
+
+        def refused(name: str) -> str:
+            return f"(e{by_name[name]} IS NOT NULL)"
+
+        filled = {row_rule.field: row_rule.sql_fill(cleaned) for row_rule in self.rules}
+        for row_rule in self.rules:
+            # The same error key for every rule: its column says which rule refused.
+            refuses = row_rule.sql_refuses(cleaned, refused)
+            errors.append(f"CASE WHEN COALESCE({refuses}, FALSE) THEN 'ROW' END")
         for name, kind in self.spec.stage:
             i = by_name[name]
-            value = f"v{i}"
+            value = filled.get(name, f"v{i}")
             default = columns[i].default
             if default is not None:
-                value = f"COALESCE(v{i}, {sql_string(str(default))})"
+                value = f"COALESCE({value}, {sql_string(str(default))})"
             final.append(f"CASE WHEN e0 IS NULL AND e{i} IS NULL THEN CAST({value} AS {kind}) END")
         ok = " AND ".join(f"{e} IS NULL" for e in errors)
         names = ", ".join(name for name, _kind in self.spec.stage)
-        error_names = ", ".join(f"e_{i}" for i in range(len(columns)))
+        error_names = ", ".join(f"e_{i}" for i in range(len(errors)))
         return (
             f"INSERT INTO {STAGE} (row_no, k, ok, {names}, {error_names}) "  # noqa: S608
             f"SELECT row_no, CASE WHEN e0 IS NULL THEN v0 END, NOT extra AND {ok}, "

@@ -243,3 +243,39 @@ def test_holdings_refresh_only_the_changed_customers_as_a_full_refresh_would(cas
     assert customer_holdings_refresh(customer_ids=list(after)) == 0
     assert _figures() == after
     assert TierChange.objects.count() == moves
+
+
+def test_the_aum_refresh_writes_the_customer_rows_in_place(cast):
+    """PostgreSQL: customer pages keep room (fillfactor), so the refresh after a holdings
+    file writes each customer's new version on its own page and no index (HOT)."""
+    if connection.vendor != "postgresql":
+        return
+    count = 60
+    run = run_import(
+        cast.ops_officer,
+        "customers",
+        "customer_no,kind,name,home_unit\n"
+        + "".join(f"F{i},individual,王{i},SA1\n" for i in range(count)),
+    )
+    assert run.new == count
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'customers_customer'"
+        )
+        updated, hot = cursor.fetchone()
+    run = run_import(
+        cast.ops_officer,
+        "holdings",
+        "account_no,customer_no,product_type,balance,opened_on\n"
+        + "".join(f"FA{i},F{i},demand_deposit,{1000 + i},20240101\n" for i in range(count)),
+    )
+    assert run.new == count
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'customers_customer'"
+        )
+        now_updated, now_hot = cursor.fetchone()
+    assert now_updated - updated == count
+    assert now_hot - hot == count
