@@ -164,12 +164,6 @@ class CustomerLoader:
         def blank(name: str) -> str:
             return f"COALESCE({c(name)}, '') = ''"
 
-        def matches(name: str, pattern: str) -> str:
-            return f"{c(name)} ~ {sql_regex(pattern)}"
-
-        def one_of(name: str, values: Any) -> str:
-            return f"({blank(name)} OR {c(name)} IN ({_in(values)}))"
-
         ids = Customer.IdType
         today = f"DATE '{self.spec.today.isoformat()}'"
         id_number, id_type = c("id_number"), c("id_type")
