@@ -486,3 +486,142 @@ class NotBefore(RowRule):
 
     def sql_refuses(self, value: Callable[[str], str], refused: Callable[[str], str]) -> str:
         return f"({value(self.field)} < {value(self.other)})"
+
+
+# --- Customer identifiers (the customers feed's set-based path) -------------------------
+#
+# These read the customer rules (``customers.identifiers``, python-stdnum, phonenumbers)
+# as SQL for the cells already in their canonical form, where the SQL can be exact: a
+# row whose every cell passes is staged from SQL; any other row is cleaned by the
+# Python rules themselves (``customers_sql``), which give its refusals. So each SQL
+# condition here must accept a cell only where the Python rule accepts it and returns
+# the cell as it is; ``test_customer_rules.py`` holds them to that over generated
+# valid and invalid values.
+
+# Text that NFC, NFKC, ``str.strip``, the control-character checks and the collapsing of
+# space runs all leave as it is: printable ASCII and the CJK Unified Ideographs, single
+# spaces between words. No character of the class has a decomposition, combines with
+# another, or is whitespace but the space (the tests check every one).
+PLAIN_TEXT_CHARS = "!-~\u4e00-\u9fff"
+PLAIN_TEXT = f"[{PLAIN_TEXT_CHARS}]+(?: [{PLAIN_TEXT_CHARS}]+)*"
+# A code NFKC and trimming leave as it is: printable ASCII without spaces.
+PLAIN_CODE = "[!-~]+"
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_CHARS = "0-9A-HJ-NPQRTUWXY"  # the alphabet as a bracket's ranges
+OTHER_ID = "[A-Z0-9]{5,20}"
+# A subset of what Django's EmailValidator accepts (dot-atom local part of letters,
+# digits, ``_ + -``; host names of lower-case letters, digits and inner hyphens; a
+# lower-case alphabetic top-level domain): ``identifiers.email`` returns these as they are.
+_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+PLAIN_EMAIL = f"[A-Za-z0-9_+-]+(?:[.][A-Za-z0-9_+-]+)*@(?:{_LABEL}[.])+[a-z]{{2,63}}"
+EMAIL_MAX = 320
+# GB 11643: the weight of each of the 17 digits is 2^(17-i) mod 11.
+RESIDENT_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+# GB 32100: the weight of each of the 17 characters is 3^i mod 31.
+USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+
+def sql_shape(x: str, chars: str, length: int, *, last: str = "") -> str:
+    """True where ``x`` is ``length`` characters of the bracket ``chars`` (the last may
+    also be ``last``): a length and a regular expression without counted repetition,
+    which PostgreSQL matches several times faster than ``[…]{n}``."""
+    tail = f"[{last}]?" if last else ""
+    return f"(length({x}) = {length} AND {x} ~ {sql_regex(f'[{chars}]+{tail}')})"
+
+
+def sql_resident_id_check(x: str) -> str:
+    """The check character of the resident ID ``x`` (18 characters, 17 ASCII digits
+    first): ``(1 - Σ dᵢ·wᵢ) mod 11``, X for 10."""
+    total = " + ".join(
+        f"(ascii(substr({x}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(RESIDENT_ID_WEIGHTS)
+    )
+    return f"substr('10X98765432', ({total}) % 11 + 1, 1)"
+
+
+def sql_uscc_check(x: str) -> str:
+    """The check character of the credit code ``x`` (18 characters of the alphabet):
+    ``-Σ vᵢ·wᵢ mod 31`` in the alphabet, vᵢ a character's place in it."""
+    total = " + ".join(
+        f"(strpos('{USCC_ALPHABET}', substr({x}, {i + 1}, 1)) - 1) * {w}"
+        for i, w in enumerate(USCC_WEIGHTS)
+    )
+    return f"substr('{USCC_ALPHABET}', (31 - ({total}) % 31) % 31 + 1, 1)"
+
+
+def _phone_pattern(pattern: str) -> str:
+    # phonenumbers' patterns: ``\d``, groups, brackets, counts; ASCII digits only here.
+    return pattern.replace("\\d", "[0-9]")
+
+
+@functools.cache
+def mobile_patterns() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What ``phonenumbers.number_type`` needs of an 11-digit number of the mobile
+    shape for the type MOBILE or FIXED_LINE_OR_MOBILE, read from its metadata for CN:
+    (the patterns it must match, the patterns it must not). It must match the general
+    description; the types number_type tries before the mobile one (premium rate, toll
+    free, shared cost, personal, VoIP, pager, UAN, voicemail) must not claim it; then
+    the mobile pattern must match (fixed line or not, either type is a mobile).
+    A description whose possible lengths leave out 11 never matches and is left out."""
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    assert metadata is not None  # noqa: S101 (phonenumbers ships CN)
+
+    general: Any = metadata.general_desc
+
+    def applies(desc: Any) -> bool:
+        if desc is None or not desc.national_number_pattern:
+            return False
+        lengths = desc.possible_length or general.possible_length
+        return 11 in lengths and -1 not in lengths
+
+    before = (
+        "premium_rate",
+        "toll_free",
+        "shared_cost",
+        "personal_number",
+        "voip",
+        "pager",
+        "uan",
+        "voicemail",
+    )
+    must: tuple[Any, ...] = (general, metadata.mobile)
+    if metadata.same_mobile_and_fixed_line_pattern or not all(map(applies, must)):
+        # pragma: no cover (the metadata changed shape: the SQL would not be exact)
+        raise AssertionError("phonenumbers' CN metadata has no 11-digit mobiles")
+    return (
+        tuple(_phone_pattern(desc.national_number_pattern) for desc in must),
+        tuple(
+            _phone_pattern(getattr(metadata, name).national_number_pattern)
+            for name in before
+            if applies(getattr(metadata, name))
+        ),
+    )
+
+
+def sql_mobile(x: str) -> str:
+    """True where ``x`` is a mobile that ``identifiers.mobile`` accepts as it is."""
+    must, must_not = mobile_patterns()
+    tests = [f"left({x}, 2) ~ '^1[3-9]$' AND {sql_shape(x, '0-9', 11)}"]
+    tests += [f"{x} ~ {sql_regex(pattern)}" for pattern in must]
+    tests += [f"{x} !~ {sql_regex(pattern)}" for pattern in must_not]
+    # Nested: the shape first (PostgreSQL may evaluate an AND's operands in any order).
+    return f"CASE WHEN {tests[0]} THEN {' AND '.join(tests[1:])} ELSE FALSE END"
+
+
+def lookup_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer padded keys (RFC 2104), for ``sql_lookup_digest``."""
+    import hashlib
+
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def sql_lookup_digest(kind: str, x: str, *, inner: str, outer: str) -> str:
+    """``identifiers.lookup_digest(kind, x)`` in SQL: HMAC-SHA256 of ``kind:x`` from the
+    padded keys ``inner`` and ``outer`` (bytea expressions), in hex."""
+    assert re.fullmatch(r"[a-z][a-z0-9_]*", kind)  # noqa: S101 (a constant of the caller)
+    message = f"convert_to('{kind}:' || {x}, 'UTF8')"
+    return f"encode(sha256({outer} || sha256({inner} || {message})), 'hex')"

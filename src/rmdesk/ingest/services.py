@@ -35,7 +35,7 @@ from rmdesk.audit.services import audit_record
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.models import CustomerAssignment, Holding
 from rmdesk.customers.services import customer_holdings_refresh
-from rmdesk.ingest import setbased
+from rmdesk.ingest import customers_sql, setbased
 from rmdesk.ingest.feeds import (
     FEEDS,
     CustomersFeed,
@@ -474,7 +474,7 @@ def _apply(
     now = timezone.now()
     started = time.monotonic()
     lap = _Laps(started)
-    if set_based and setbased.available(spec, table):
+    if set_based and (setbased.available(spec, table) or customers_sql.available(spec, table)):
         stage, outcome = _load_set_based(
             spec, table, spooled, limits=limits, reporter=reporter, now=now, lap=lap
         )
@@ -527,7 +527,11 @@ def _load_set_based(
 ) -> tuple[Stage, Outcome]:
     """COPY the records as text, clean them in SQL (setbased.py); the refusals found on
     the rows alone are recorded, and the limits hold as on the row-by-row path."""
-    loader = setbased.Loader(spec, table)
+    loader: setbased.Loader | customers_sql.CustomerLoader
+    if isinstance(spec, CustomersFeed):  # its own: SQL where exact, else the Python rules
+        loader = customers_sql.CustomerLoader(spec, table)
+    else:
+        loader = setbased.Loader(spec, table)
     stage = Stage(spec, now=now, extra=loader.stage_extra())
     loader.load(
         spooled,
