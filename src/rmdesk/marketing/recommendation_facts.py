@@ -35,6 +35,8 @@ from rmdesk.marketing.models import (
 
 # The customers read again by this refresh (a temporary table of its transaction).
 IDS = "marketing_recommendation_ids"
+# Their facts as read again (PostgreSQL).
+FRESH = "marketing_recommendation_fresh"
 COLUMNS = (
     "customer_id",
     "tier",
@@ -63,10 +65,12 @@ def _day(pg: bool) -> str:
     return "CAST(%s AS date)" if pg else "%s"
 
 
-def _facts_select(*, pg: bool, kinds: dict[str, int], only: str | None) -> str:
-    """The facts of every customer (``only`` None) or of the ids in the table ``only``.
+def _facts_select(*, pg: bool, kinds: dict[str, int], only: bool) -> str:
+    """The facts of every customer, or ``only`` of the customers to read again.
 
-    Parameters: the first and last day of the liquidity window, the experience S11 asks.
+    Named parameters: ``first`` and ``last``, the liquidity window's days, ``years``, the
+    experience S11 asks, and with ``only`` on PostgreSQL ``ids``, the customers (the
+    temporary table ``IDS`` on SQLite).
     """
     holding = Holding._meta.db_table
     assessment = Assessment._meta.db_table
@@ -74,10 +78,23 @@ def _facts_select(*, pg: bool, kinds: dict[str, int], only: str | None) -> str:
     sale = Sale._meta.db_table
     product = Product._meta.db_table
     stored = CustomerRecommendationProfile._meta.db_table
-    day = _day(pg)
+    first, last = (
+        ("CAST(%(first)s AS date)", "CAST(%(last)s AS date)")
+        if pg
+        else (
+            "%(first)s",
+            "%(last)s",
+        )
+    )
 
     def among(column: str, joiner: str = "AND") -> str:
-        return f"{joiner} {column} IN (SELECT id FROM {only})" if only else ""  # noqa: S608
+        if not only:
+            return ""
+        if pg:
+            # An array: each table read through its customer index, page by page in
+            # table order (a bitmap scan), rather than every row hashed against a list.
+            return f"{joiner} {column} = ANY(CAST(%(ids)s AS bigint[]))"
+        return f"{joiner} {column} IN (SELECT id FROM {IDS})"  # noqa: S608
 
     if pg:
         held_mask = (
@@ -119,22 +136,24 @@ def _facts_select(*, pg: bool, kinds: dict[str, int], only: str | None) -> str:
     # qualifying evidence, their active purchases of the bank's own WM, and the profile
     # their row names now.
     sql = f"""
-        SELECT c.id, c.tier, c.aum, COALESCE(a.risk_level, 0), a.expires_on,
-               a.customer_id IS NOT NULL, COALESCE(a.branch, 0) = 1, q.qualified_on,
-               w.customer_id IS NOT NULL, COALESCE(h.held, 0), h.maturing, s.profile_id
+        SELECT c.id AS customer_id, c.tier, c.aum, COALESCE(a.risk_level, 0) AS risk_level,
+               a.expires_on, a.customer_id IS NOT NULL AS assessed,
+               COALESCE(a.branch, 0) = 1 AS branch, q.qualified_on,
+               w.customer_id IS NOT NULL AS bank_wm, COALESCE(h.held, 0) AS held_kinds,
+               h.maturing, s.profile_id AS key
         FROM customers_customer c
         LEFT JOIN (
             -- The kinds held, and the money maturing soon (summed only where some is).
             SELECT customer_id, {held_mask} AS held,
                    SUM(balance_cny) FILTER (
-                       WHERE matures_on >= {day} AND matures_on <= {day}) AS maturing
+                       WHERE matures_on >= {first} AND matures_on <= {last}) AS maturing
             FROM {holding} WHERE status = 'active' {among("customer_id")}
             GROUP BY customer_id
         ) h ON h.customer_id = c.id
         LEFT JOIN ({latest_assessment}) a ON a.customer_id = c.id
         LEFT JOIN (
             SELECT customer_id, MAX(evidenced_on) AS qualified_on FROM {evidence}
-            WHERE (basis = 'company_net_assets' OR experience_years >= %s)
+            WHERE (basis = 'company_net_assets' OR experience_years >= %(years)s)
               {among("customer_id")}
             GROUP BY customer_id
         ) q ON q.customer_id = c.id
@@ -174,18 +193,24 @@ def facts_refresh(
         or mark.min_experience_years != min_years
         or mark.bank_wm_products != bank_wm_products
     )
-    window = [today, today + dt.timedelta(days=window_days)]
+    params: dict[str, Any] = {
+        "first": today,
+        "last": today + dt.timedelta(days=window_days),
+        "years": min_years,
+    }
+    if not pg:
+        params = {name: _params(pg, [value])[0] for name, value in params.items()}
     insert = f"INSERT INTO {facts} ({', '.join(COLUMNS)}) "
     if full or mark is None:
         cursor.execute(f"DELETE FROM {changes}")  # noqa: S608 - table names are ours
         cursor.execute(f"DELETE FROM {facts}")  # noqa: S608 - table names are ours
-        sql = _facts_select(pg=pg, kinds=kinds, only=None)
+        sql = _facts_select(pg=pg, kinds=kinds, only=False)
         if pg:
             # Every table walked once in customer order and merged as it comes, rather
             # than a million customers' holdings hashed in memory.
             for setting in ("enable_hashagg", "enable_hashjoin", "enable_nestloop"):
                 cursor.execute(f"SET LOCAL {setting} = off")
-        cursor.execute(insert + sql, _params(pg, [*window, min_years]))
+        cursor.execute(insert + sql, params)
         read = int(cursor.rowcount)
         if pg:
             for setting in ("enable_hashagg", "enable_hashjoin", "enable_nestloop"):
@@ -223,17 +248,30 @@ def facts_refresh(
                     ],
                 ),
             )
-        cursor.execute(f"SELECT COUNT(*) FROM {IDS}")  # noqa: S608 - table names are ours
+        cursor.execute(f"SELECT DISTINCT id FROM {IDS} ORDER BY id")  # noqa: S608
+        ids = [int(row[0]) for row in cursor.fetchall()]
         read = 0
-        if int(cursor.fetchone()[0]):
+        if ids:
+            sql = _facts_select(pg=pg, kinds=kinds, only=True)
             if pg:
-                cursor.execute(f"ANALYZE {IDS}")
-            cursor.execute(
-                f"DELETE FROM {facts} WHERE customer_id IN (SELECT id FROM {IDS})"  # noqa: S608
-            )
-            sql = _facts_select(pg=pg, kinds=kinds, only=IDS)
-            cursor.execute(insert + sql, _params(pg, [*window, min_years]))
-            read = int(cursor.rowcount)
+                # Read into a new table first: CREATE TABLE … AS may scan the tables in
+                # parallel, an INSERT … SELECT may not.
+                params["ids"] = ids
+                cursor.execute(f"DROP TABLE IF EXISTS {FRESH}")
+                cursor.execute(f"CREATE TEMP TABLE {FRESH} AS {sql}", params)
+                cursor.execute(
+                    f"DELETE FROM {facts} WHERE customer_id = ANY(CAST(%s AS bigint[]))",  # noqa: S608
+                    [ids],
+                )
+                cursor.execute(insert + f"SELECT * FROM {FRESH}")  # noqa: S608
+                read = int(cursor.rowcount)
+                cursor.execute(f"DROP TABLE {FRESH}")
+            else:
+                cursor.execute(
+                    f"DELETE FROM {facts} WHERE customer_id IN (SELECT id FROM {IDS})"  # noqa: S608
+                )
+                cursor.execute(insert + sql, params)
+                read = int(cursor.rowcount)
         cursor.execute(f"DROP TABLE {IDS}")
     if mark is None:
         RecommendationMark.objects.create(
