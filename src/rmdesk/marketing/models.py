@@ -497,6 +497,8 @@ class RecommendationFacts(models.Model):
     held_kinds = models.IntegerField()  # a bit per kind of active holding
     # Active holdings maturing in the window from ``RecommendationMark.day``; null: none.
     maturing = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    # The profile key the customer was given last (the one their row names).
+    key = models.BigIntegerField(null=True)
 
     class Meta:
         verbose_name = _("recommendation facts")

@@ -24,6 +24,7 @@ from django.db import connection
 from rmdesk.customers.models import Holding
 from rmdesk.marketing.models import (
     Assessment,
+    CustomerRecommendationProfile,
     Product,
     QualifiedInvestorEvidence,
     RecommendationChange,
@@ -48,6 +49,7 @@ COLUMNS = (
     "bank_wm",
     "held_kinds",
     "maturing",
+    "key",
 )
 
 
@@ -75,6 +77,7 @@ def _facts_select(*, pg: bool, kinds: dict[str, int], only: bool) -> str:
     evidence = QualifiedInvestorEvidence._meta.db_table
     sale = Sale._meta.db_table
     product = Product._meta.db_table
+    stored = CustomerRecommendationProfile._meta.db_table
     first, last = (
         ("CAST(%(first)s AS date)", "CAST(%(last)s AS date)")
         if pg
@@ -130,13 +133,14 @@ def _facts_select(*, pg: bool, kinds: dict[str, int], only: bool) -> str:
         """  # noqa: S608 - table names are ours
     # Each table is read once: the customers, their active holdings, their assessments
     # (the latest one decides, as in the engine; any at a branch counts for S6), their
-    # qualifying evidence and their active purchases of the bank's own WM.
+    # qualifying evidence, their active purchases of the bank's own WM, and the profile
+    # their row names now.
     sql = f"""
         SELECT c.id AS customer_id, c.tier, c.aum, COALESCE(a.risk_level, 0) AS risk_level,
                a.expires_on, a.customer_id IS NOT NULL AS assessed,
                COALESCE(a.branch, 0) = 1 AS branch, q.qualified_on,
                w.customer_id IS NOT NULL AS bank_wm, COALESCE(h.held, 0) AS held_kinds,
-               h.maturing
+               h.maturing, s.profile_id AS key
         FROM customers_customer c
         LEFT JOIN (
             -- The kinds held, and the money maturing soon (summed only where some is).
@@ -159,6 +163,7 @@ def _facts_select(*, pg: bool, kinds: dict[str, int], only: bool) -> str:
             WHERE s.status = 'active' AND sp.issuer_type = 'bank'
               AND sp.type IN ('wm_public', 'wm_private') {among("s.customer_id")}
         ) w ON w.customer_id = c.id
+        LEFT JOIN {stored} s ON s.customer_id = c.id
         {among("c.id", "WHERE")}
     """  # noqa: S608 - table names are ours; values are parameters
     return sql

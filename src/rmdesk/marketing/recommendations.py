@@ -323,9 +323,8 @@ def _refresh(
                    f.held_kinds AS held, {bucket("f.aum")} AS aum_b,
                    CASE WHEN f.maturing IS NULL THEN 0 ELSE {bucket("f.maturing")} END
                        AS mat_b,
-                   s.profile_id AS stored
+                   f.key AS stored
             FROM {facts_table} f
-            LEFT JOIN {customer_table} s ON s.customer_id = f.customer_id
         ) facts
     ) keyed WHERE stored IS NULL OR stored <> pkey
     """  # noqa: S608 - table names are ours; values are parameters
@@ -351,10 +350,7 @@ def _refresh(
            {flag("branch_ok")} AS branch_ok, {key.decode("pkey", "held")} AS held_kinds,
            {key.decode("pkey", "aum_b")} AS aum_bucket,
            {key.decode("pkey", "mat_b")} AS maturing_bucket, customers
-    FROM (
-        SELECT profile_id AS pkey, COUNT(*) AS customers FROM {customer_table}
-        GROUP BY profile_id
-    ) grouped
+    FROM (SELECT key AS pkey, COUNT(*) AS customers FROM {facts_table} GROUP BY key) grouped
     """  # noqa: S608 - table names are ours; values are parameters
     stamp = now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
     profiles_params: list[Any] = [*key.tiers]
@@ -412,11 +408,13 @@ def _refresh(
             # Its size, so that the few customers whose key moved are written through
             # the primary keys rather than by a pass over every row.
             cursor.execute(f"ANALYZE {FACTS}")
-        # The customers' rows first: the profiles are then counted from them.
-        written = _customers_write(cursor, customer_table=customer_table)
+        cursor.execute(f"""
+            UPDATE {facts_table} SET key = k.pkey FROM {FACTS} k
+            WHERE k.id = {facts_table}.customer_id
+        """)  # noqa: S608 - table names are ours
         cursor.execute(profiles_sql, profiles_params)
-        cursor.execute(f"SELECT COUNT(*) FROM {PROFILES}")  # noqa: S608 - table names are ours
-        profiles = int(cursor.fetchone()[0])
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(customers), 0) FROM {PROFILES}")  # noqa: S608 - table names are ours
+        profiles, customers = (int(n) for n in cursor.fetchone())
         cursor.execute(items_sql, items_params)
         ranked = _profiles_write(
             cursor,
@@ -425,6 +423,7 @@ def _refresh(
             stamp=stamp,
             rank_all=rank_all,
         )
+        written = _customers_write(cursor, customer_table=customer_table, customers=customers)
         cursor.execute(f"""
             SELECT COALESCE(SUM(k.customers), 0) FROM {item_table} i
             JOIN {profile_table} k ON k.key = i.profile_id
@@ -521,7 +520,7 @@ def _profiles_write(
     return written
 
 
-def _customers_write(cursor: Any, *, customer_table: str) -> int:
+def _customers_write(cursor: Any, *, customer_table: str, customers: int) -> int:
     """Write the customers whose profile is new or changed; drop those of gone customers.
 
     Returns how many rows were written. A rerun over unchanged facts writes none.
@@ -529,23 +528,30 @@ def _customers_write(cursor: Any, *, customer_table: str) -> int:
     facts_table = RecommendationFacts._meta.db_table
     cursor.execute(f"""
         UPDATE {customer_table} SET profile_id = f.pkey FROM {FACTS} f
-        WHERE f.id = {customer_table}.customer_id AND f.stored IS NOT NULL
+        WHERE f.id = {customer_table}.customer_id AND {customer_table}.profile_id <> f.pkey
     """)  # noqa: S608 - table names are ours
     written = int(cursor.rowcount)
     cursor.execute(f"""
         INSERT INTO {customer_table} (customer_id, profile_id)
-        SELECT id, pkey FROM {FACTS} WHERE stored IS NULL
+        SELECT id, pkey FROM {FACTS} f WHERE NOT EXISTS (
+            SELECT 1 FROM {customer_table} s WHERE s.customer_id = f.id)
     """)  # noqa: S608 - table names are ours
     written += int(cursor.rowcount)
-    # Rows of customers deleted behind the ORM's back (rare): only looked for when the
+    # Rows written or removed behind the refresh's back (rare): only looked for when the
     # counts differ.
     cursor.execute(f"SELECT COUNT(*) FROM {customer_table}")  # noqa: S608 - table names are ours
     stored = int(cursor.fetchone()[0])
-    cursor.execute(f"SELECT COUNT(*) FROM {facts_table}")  # noqa: S608 - table names are ours
-    if stored > int(cursor.fetchone()[0]):
+    if stored > customers:
         cursor.execute(f"""
             DELETE FROM {customer_table} WHERE NOT EXISTS (
                 SELECT 1 FROM {facts_table} f WHERE f.customer_id = {customer_table}.customer_id)
+        """)  # noqa: S608 - table names are ours
+        written += int(cursor.rowcount)
+    elif stored < customers:
+        cursor.execute(f"""
+            INSERT INTO {customer_table} (customer_id, profile_id)
+            SELECT customer_id, key FROM {facts_table} f WHERE NOT EXISTS (
+                SELECT 1 FROM {customer_table} s WHERE s.customer_id = f.customer_id)
         """)  # noqa: S608 - table names are ours
         written += int(cursor.rowcount)
     return written

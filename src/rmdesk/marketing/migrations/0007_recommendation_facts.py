@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
                 ('bank_wm', models.BooleanField()),
                 ('held_kinds', models.IntegerField()),
                 ('maturing', models.DecimalField(decimal_places=2, max_digits=18, null=True)),
+                ('key', models.BigIntegerField(null=True)),
             ],
             options={
                 'verbose_name': 'recommendation facts',
