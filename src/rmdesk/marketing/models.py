@@ -467,6 +467,78 @@ class CustomerRecommendationProfile(models.Model):
         return f"{self.customer_id} → profile {self.profile_id}"
 
 
+class RecommendationFacts(models.Model):
+    """One customer's ranking inputs as last read from their rows, kept up to date.
+
+    ``recommendations_refresh`` reads the whole bank into this table once; after that it
+    reads again only the customers whose rows changed (``RecommendationChange``) or whose
+    money moved into or out of the maturity window since the day of its last run, and
+    works every customer's profile out of this one narrow table. Dates stay dates (the
+    latest assessment's expiry, the latest qualifying evidence): whether they are still
+    current is decided on the day of each run.
+    """
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    tier = models.CharField(max_length=12)
+    aum = models.DecimalField(max_digits=18, decimal_places=2)
+    risk_level = models.PositiveSmallIntegerField()  # the latest assessment's; 0: never assessed
+    expires_on = models.DateField(null=True)  # the latest assessment's expiry
+    assessed = models.BooleanField()
+    branch = models.BooleanField()  # some assessment was made at a branch (S6)
+    # The latest evidence that qualifies on its basis or the customer's experience (S11).
+    qualified_on = models.DateField(null=True)
+    bank_wm = models.BooleanField()  # an active purchase of the bank's own WM (S6)
+    held_kinds = models.IntegerField()  # a bit per kind of active holding
+    # Active holdings maturing in the window from ``RecommendationMark.day``; null: none.
+    maturing = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    # The profile key the customer was given last (the one their row names).
+    key = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("recommendation facts")
+        verbose_name_plural = _("recommendation facts")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} facts"
+
+
+class RecommendationChange(models.Model):
+    """A customer whose holdings, assessments, evidence, purchases, tier or AUM changed.
+
+    Written by database triggers on those tables (whatever client writes them), read
+    and emptied by the next ``recommendations_refresh``.
+    """
+
+    customer_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.customer_id)
+
+
+class RecommendationMark(models.Model):
+    """What ``RecommendationFacts`` and the stored profiles were last built for.
+
+    The day of the maturity window; the rules and products the facts depend on (a
+    change reads the whole bank again); a digest of the shelf and the ranking the
+    stored profiles were ranked against (while it holds, only new profiles are ranked).
+    """
+
+    day = models.DateField()
+    window_days = models.PositiveSmallIntegerField()
+    min_experience_years = models.PositiveSmallIntegerField()
+    bank_wm_products = models.TextField()
+    shelf = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"facts of {self.day}"
+
+
 class Recommendation(models.Model):
     """Next best products per customer: a database view of each customer's profile's items.
 

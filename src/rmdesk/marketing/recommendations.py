@@ -30,6 +30,7 @@ the two to agreement pair by pair.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -41,14 +42,13 @@ from django.utils import timezone
 from rmdesk.customers.models import Holding
 from rmdesk.marketing import selectors
 from rmdesk.marketing.models import (
-    Assessment,
     CustomerRecommendationProfile,
     Product,
-    QualifiedInvestorEvidence,
+    RecommendationFacts,
     RecommendationProfile,
     RecommendationProfileItem,
-    Sale,
 )
+from rmdesk.marketing.recommendation_facts import facts_refresh, shelf_mark, shelf_ranked
 from rmdesk.marketing.suitability import WM_TYPES
 
 TOP_N = 5
@@ -69,12 +69,15 @@ HOLDING_TYPE: dict[str, str] = {
 # Loans and cards are offered through credit, not recommended as investments.
 RECOMMENDABLE = frozenset(HOLDING_TYPE)
 
-# Each customer's profile key, new and stored, for the refresh's one transaction.
-FACTS = "marketing_recommendation_facts"
+# The customers whose profile key moved, new and stored, for the refresh's transaction.
+FACTS = "marketing_recommendation_keys"
 # The profiles and their ranked products as this refresh finds them, compared with the
 # stored ones so that only what changed is written.
 PROFILES = "marketing_recommendation_profiles_new"
 ITEMS = "marketing_recommendation_items_new"
+
+# A bit per kind of holding, in the profile key's held kinds.
+KINDS = sorted(set(HOLDING_TYPE.values()))
 
 REASONS = ("liquidity", "tier", "risk_match", "familiar", "fit")
 
@@ -128,9 +131,17 @@ def recommendations_refresh(
                 kind=HOLDING_TYPE[product.type],
             )
         )
+    # Which products are the bank's own WM: a purchase of one counts for S6.
+    bank_wm_products = ",".join(
+        str(pk)
+        for pk in Product.objects.filter(issuer_type=Product.Issuer.BANK, type__in=WM_TYPES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     with transaction.atomic():
         return _refresh(
             rows=rows,
+            bank_wm_products=bank_wm_products,
             now=now,
             today=today,
             rules_valid_days=rules.qualified_evidence_valid_days,
@@ -209,37 +220,59 @@ def _refresh(
     today: dt.date,
     rules_valid_days: int,
     min_years: int,
+    bank_wm_products: str,
     top_n: int,
 ) -> dict[str, int]:
     """Rank per profile; write the profiles, their items and the customers that changed.
 
-    Each table is read once into a temporary table of (customer, profile key, the key
-    stored last time). The profiles are grouped from it (tens of thousands of rows) and
-    ranked against the shelf into two more temporary tables; only the profiles, profile
-    items and customers that differ from the stored rows are written, so a rerun over
-    unchanged facts writes nothing.
+    The facts are brought up to date first (``recommendation_facts``: the whole bank on
+    a first run, then only the customers that changed). Every customer's profile key is
+    worked out from them in one pass over that narrow table and compared with the key
+    their row names; the profiles are grouped from it (tens of thousands of rows) and,
+    when the shelf or the ranking changed, all ranked again, otherwise only the new ones;
+    only the profiles, items and customers that differ from the stored rows are written,
+    so a rerun over unchanged facts writes nothing.
     """
     pg = connection.vendor == "postgresql"
     profile_table = RecommendationProfile._meta.db_table
     item_table = RecommendationProfileItem._meta.db_table
     customer_table = CustomerRecommendationProfile._meta.db_table
+    facts_table = RecommendationFacts._meta.db_table
+    key = ProfileKey(
+        thresholds=sorted({row.minimum for row in rows}),
+        tiers=sorted({tier for row in rows for tier in row.tiers}),
+        kinds=KINDS,
+    )
     with connection.cursor() as cursor:
         if pg:
             # One refresh at a time (the next waits); readers are not held up.
             cursor.execute(f"LOCK TABLE {profile_table} IN EXCLUSIVE MODE")
+            # A rebuild of derived tables, in this transaction only: no JIT (compiling
+            # the wide statements costs seconds and saves nothing).
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        read = facts_refresh(
+            cursor,
+            today=today,
+            window_days=LIQUIDITY_DAYS,
+            min_years=min_years,
+            bank_wm_products=bank_wm_products,
+            kinds={kind: key.bit(kind) for kind in KINDS},
+        )
     if not rows:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {item_table}")  # noqa: S608 - table names are ours
             cursor.execute(f"DELETE FROM {profile_table}")  # noqa: S608 - table names are ours
+        shelf_mark("")
         # Nothing on sale: every customer's list is empty; their rows stay until a
         # shelf gives their profiles products again.
-        return {"products": 0, "profiles": 0, "recommendations": 0, "customers_written": 0}
+        return {
+            "products": 0,
+            "profiles": 0,
+            "recommendations": 0,
+            "customers_written": 0,
+        }
 
-    key = ProfileKey(
-        thresholds=sorted({row.minimum for row in rows}),
-        tiers=sorted({tier for row in rows for tier in row.tiers}),
-        kinds=sorted(set(HOLDING_TYPE.values())),
-    )
     day = "CAST(%s AS date)" if pg else "%s"
     index = {amount: n + 1 for n, amount in enumerate(key.thresholds)}
     values = ", ".join("(%s, %s, %s, %s, %s, %s, %s, %s)" for _ in rows)
@@ -266,97 +299,37 @@ def _refresh(
         )
 
     bucket_params: list[Any] = [key.thresholds] if pg else list(key.thresholds)
-    if pg:
-        cases = " ".join(f"WHEN '{kind}' THEN {key.bit(kind)}" for kind in key.kinds)
-        held_mask = f"BIT_OR(CASE product_type {cases} ELSE 0 END)"
-    else:
-        held_mask = " + ".join(
-            f"MAX(CASE WHEN product_type = '{kind}' THEN {key.bit(kind)} ELSE 0 END)"
-            for kind in key.kinds
-        )
     tier_code = (
-        "CASE c.tier "
+        "CASE f.tier "
         + " ".join(f"WHEN %s THEN {n}" for n in range(1, len(key.tiers) + 1))
         + " ELSE 0 END"
         if key.tiers
         else "0"
     )
-    holding = Holding._meta.db_table
-    assessment = Assessment._meta.db_table
-    evidence = QualifiedInvestorEvidence._meta.db_table
-    sale = Sale._meta.db_table
-    product = Product._meta.db_table
-    if pg:
-        # The latest (assessed_at, id) with its level and expiry as one array's maximum:
-        # a plain grouped pass in customer order, where numbering the rows of each
-        # customer sorts them and walks them twice.
-        latest_assessment = f"""
-            SELECT customer_id, latest[3] AS risk_level,
-                   DATE '2000-01-01' + CAST(latest[4] AS integer) AS expires_on, branch
-            FROM (
-                SELECT customer_id,
-                       MAX(ARRAY[CAST(EXTRACT(EPOCH FROM assessed_at) * 1000000 AS bigint),
-                                 id, risk_level, expires_on - DATE '2000-01-01']) AS latest,
-                       MAX(CASE WHEN channel = 'branch' THEN 1 ELSE 0 END) AS branch
-                FROM {assessment} GROUP BY customer_id
-            ) grouped_assessments
-        """  # noqa: S608 - table names are ours
-    else:
-        latest_assessment = f"""
-            SELECT customer_id, risk_level, expires_on, branch FROM (
-                SELECT customer_id, risk_level, expires_on,
-                       MAX(CASE WHEN channel = 'branch' THEN 1 ELSE 0 END)
-                           OVER (PARTITION BY customer_id) AS branch,
-                       ROW_NUMBER() OVER (
-                           PARTITION BY customer_id ORDER BY assessed_at DESC, id DESC) AS n
-                FROM {assessment}
-            ) ranked_assessments WHERE n = 1
-        """  # noqa: S608 - table names are ours
-    # Each table is read once: the customers, their active holdings, their assessments
-    # (the latest one decides, as in the engine; any at a branch counts for S6), their
-    # current evidence, their active purchases of the bank's own WM, and the profile
-    # they were given last time.
-    facts_sql = f"""
+    # Every customer's key from their facts, on the day of the run (is the assessment
+    # still current, the evidence recent enough), beside the key their row names; only
+    # the customers whose key moved are kept.
+    keys_sql = f"""
     CREATE TEMP TABLE {FACTS} AS
-    SELECT id, {key.encode()} AS pkey, stored
-    FROM (
-        SELECT c.id, {tier_code} AS tier_code,
-               COALESCE(a.risk_level, 0) AS risk,
-               CASE WHEN a.expires_on >= {day} THEN 1 ELSE 0 END AS valid,
-               CASE WHEN q.customer_id IS NULL THEN 0 ELSE 1 END AS qualified,
-               -- S6: a first purchase of the bank's own WM needs a branch assessment.
-               CASE WHEN a.customer_id IS NULL OR a.branch = 1 OR w.customer_id IS NOT NULL
-                    THEN 1 ELSE 0 END AS branch_ok,
-               COALESCE(h.held, 0) AS held,
-               {bucket("c.aum")} AS aum_b,
-               CASE WHEN h.maturing IS NULL THEN 0 ELSE {bucket("h.maturing")} END AS mat_b,
-               s.profile_id AS stored
-        FROM customers_customer c
-        LEFT JOIN (
-            -- The kinds held, and the money maturing soon (summed only where some is).
-            SELECT customer_id, {held_mask} AS held,
-                   SUM(balance_cny) FILTER (
-                       WHERE matures_on >= {day} AND matures_on <= {day}) AS maturing
-            FROM {holding} WHERE status = 'active' GROUP BY customer_id
-        ) h ON h.customer_id = c.id
-        LEFT JOIN ({latest_assessment}) a ON a.customer_id = c.id
-        LEFT JOIN (
-            SELECT DISTINCT customer_id FROM {evidence}
-            WHERE evidenced_on >= {day}
-              AND (basis = 'company_net_assets' OR experience_years >= %s)
-        ) q ON q.customer_id = c.id
-        LEFT JOIN (
-            SELECT DISTINCT s.customer_id FROM {sale} s
-            JOIN {product} sp ON sp.id = s.product_id
-            WHERE s.status = 'active' AND sp.issuer_type = 'bank'
-              AND sp.type IN ('wm_public', 'wm_private')
-        ) w ON w.customer_id = c.id
-        LEFT JOIN {customer_table} s ON s.customer_id = c.id
-    ) facts
+    SELECT id, pkey, stored FROM (
+        SELECT id, {key.encode()} AS pkey, stored
+        FROM (
+            SELECT f.customer_id AS id, {tier_code} AS tier_code, f.risk_level AS risk,
+                   CASE WHEN f.expires_on >= {day} THEN 1 ELSE 0 END AS valid,
+                   CASE WHEN f.qualified_on >= {day} THEN 1 ELSE 0 END AS qualified,
+                   -- S6: a first purchase of the bank's own WM needs a branch assessment.
+                   CASE WHEN NOT f.assessed OR f.branch OR f.bank_wm THEN 1 ELSE 0 END
+                       AS branch_ok,
+                   f.held_kinds AS held, {bucket("f.aum")} AS aum_b,
+                   CASE WHEN f.maturing IS NULL THEN 0 ELSE {bucket("f.maturing")} END
+                       AS mat_b,
+                   f.key AS stored
+            FROM {facts_table} f
+        ) facts
+    ) keyed WHERE stored IS NULL OR stored <> pkey
     """  # noqa: S608 - table names are ours; values are parameters
-    facts_params: list[Any] = [*key.tiers, today, *bucket_params, *bucket_params]
-    facts_params += [today, today + dt.timedelta(days=LIQUIDITY_DAYS)]
-    facts_params += [today - dt.timedelta(days=rules_valid_days), min_years]
+    keys_params: list[Any] = [*key.tiers, today]
+    keys_params += [today - dt.timedelta(days=rules_valid_days), *bucket_params, *bucket_params]
 
     def flag(fact: str) -> str:
         return f"{key.decode('pkey', fact)} = 1"
@@ -377,7 +350,7 @@ def _refresh(
            {flag("branch_ok")} AS branch_ok, {key.decode("pkey", "held")} AS held_kinds,
            {key.decode("pkey", "aum_b")} AS aum_bucket,
            {key.decode("pkey", "mat_b")} AS maturing_bucket, customers
-    FROM (SELECT pkey, COUNT(*) AS customers FROM {FACTS} GROUP BY pkey) grouped
+    FROM (SELECT key AS pkey, COUNT(*) AS customers FROM {facts_table} GROUP BY key) grouped
     """  # noqa: S608 - table names are ours; values are parameters
     stamp = now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
     profiles_params: list[Any] = [*key.tiers]
@@ -405,6 +378,7 @@ def _refresh(
                OR (k.risk_level > 0 AND k.assessment_valid AND p.risk_level <= k.risk_level))
           AND (p.is_private = 0 OR k.qualified)
           AND (p.bank_wm = 0 OR k.branch_ok)
+          {{only_new}}
     )
     SELECT key AS profile_id, product_id, score, rank, reason FROM (
         SELECT r.*, ROW_NUMBER() OVER (
@@ -413,42 +387,46 @@ def _refresh(
     ) numbered WHERE rank <= %s
     """  # noqa: S608 - table names and bit values are ours; values are parameters
     items_params: list[Any] = [*product_params, top_n]
+    # A stored profile's items hold while the shelf, the ranking and what a key means do:
+    # then only profiles not stored yet are ranked.
+    digest = hashlib.sha256(
+        repr((profiles_sql, profiles_params, items_sql, items_params)).encode()
+    ).hexdigest()
+    rank_all = read.full or not shelf_ranked(digest)
+    items_sql = items_sql.replace(
+        "{only_new}",
+        "" if rank_all else f"AND NOT EXISTS (SELECT 1 FROM {profile_table} s WHERE s.key = k.key)",  # noqa: S608
+    )
     if not pg:
-        facts_params = _sqlite_params(facts_params)
+        keys_params = _sqlite_params(keys_params)
         items_params = _sqlite_params(items_params)
     with connection.cursor() as cursor:
         for table in (FACTS, PROFILES, ITEMS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(keys_sql, keys_params)
         if pg:
-            # A rebuild of derived tables, in this transaction only: no JIT (compiling
-            # the wide statements costs seconds and saves nothing).
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-            # The facts: every table walked once in customer order and merged as it
-            # comes, rather than a million customers' holdings hashed in memory.
-            cursor.execute("SET LOCAL enable_hashagg = off")
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-            cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute(facts_sql, facts_params)
-        # PostgreSQL reports the rows a CREATE TABLE … AS wrote; SQLite does not.
-        customers = int(cursor.rowcount)
-        if customers < 0:
-            cursor.execute(f"SELECT COUNT(*) FROM {FACTS}")  # noqa: S608 - table names are ours
-            customers = int(cursor.fetchone()[0])
-        if pg:
-            for setting in ("enable_hashagg", "enable_hashjoin", "enable_nestloop"):
-                cursor.execute(f"RESET {setting}")
+            # Its size, so that the few customers whose key moved are written through
+            # the primary keys rather than by a pass over every row.
+            cursor.execute(f"ANALYZE {FACTS}")
+        cursor.execute(f"""
+            UPDATE {facts_table} SET key = k.pkey FROM {FACTS} k
+            WHERE k.id = {facts_table}.customer_id
+        """)  # noqa: S608 - table names are ours
         cursor.execute(profiles_sql, profiles_params)
-        cursor.execute(f"SELECT COUNT(*) FROM {PROFILES}")  # noqa: S608 - table names are ours
-        profiles = int(cursor.fetchone()[0])
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(customers), 0) FROM {PROFILES}")  # noqa: S608 - table names are ours
+        profiles, customers = (int(n) for n in cursor.fetchone())
         cursor.execute(items_sql, items_params)
         ranked = _profiles_write(
-            cursor, profile_table=profile_table, item_table=item_table, stamp=stamp
+            cursor,
+            profile_table=profile_table,
+            item_table=item_table,
+            stamp=stamp,
+            rank_all=rank_all,
         )
         written = _customers_write(cursor, customer_table=customer_table, customers=customers)
         cursor.execute(f"""
-            SELECT COALESCE(SUM(k.customers), 0) FROM {ITEMS} i
-            JOIN {PROFILES} k ON k.key = i.profile_id
+            SELECT COALESCE(SUM(k.customers), 0) FROM {item_table} i
+            JOIN {profile_table} k ON k.key = i.profile_id
         """)  # noqa: S608 - table names are ours
         recommendations = int(cursor.fetchone()[0])
         for table in (FACTS, PROFILES, ITEMS):
@@ -459,6 +437,7 @@ def _refresh(
             if ranked:
                 # Fresh statistics keep a customer's read on its indexes.
                 cursor.execute(f"ANALYZE {profile_table}, {item_table}")
+    shelf_mark(digest)
     return {
         "products": len(rows),
         "profiles": profiles,
@@ -467,21 +446,30 @@ def _refresh(
     }
 
 
-def _profiles_write(cursor: Any, *, profile_table: str, item_table: str, stamp: Any) -> int:
+def _profiles_write(
+    cursor: Any, *, profile_table: str, item_table: str, stamp: Any, rank_all: bool
+) -> int:
     """Make the stored profiles and items equal the new ones, writing only the differences.
 
     An item is unchanged when its profile, rank, product, score and reason all are; its
-    ``refreshed_at`` says when it was last written. Returns the rows written (deleted,
-    updated or inserted): none on a rerun over unchanged facts and shelf.
+    ``refreshed_at`` says when it was last written. Without ``rank_all`` only the new
+    profiles were ranked: the stored ones keep their items. Returns the rows written
+    (deleted, updated or inserted): none on a rerun over unchanged facts and shelf.
     """
     same_item = """n.profile_id = {t}.profile_id AND n.rank = {t}.rank
         AND n.product_id = {t}.product_id AND n.score = {t}.score AND n.reason = {t}.reason"""
     # Items first (the old ones out before the new take their ranks), then the profiles
     # no customer has any more; their items went with the first statement.
-    cursor.execute(f"""
-        DELETE FROM {item_table} WHERE NOT EXISTS (
-            SELECT 1 FROM {ITEMS} n WHERE {same_item.format(t=item_table)})
-    """)  # noqa: S608 - table names are ours
+    if rank_all:
+        cursor.execute(f"""
+            DELETE FROM {item_table} WHERE NOT EXISTS (
+                SELECT 1 FROM {ITEMS} n WHERE {same_item.format(t=item_table)})
+        """)  # noqa: S608 - table names are ours
+    else:
+        cursor.execute(f"""
+            DELETE FROM {item_table} WHERE NOT EXISTS (
+                SELECT 1 FROM {PROFILES} n WHERE n.key = {item_table}.profile_id)
+        """)  # noqa: S608 - table names are ours
     written = int(cursor.rowcount)
     cursor.execute(f"""
         DELETE FROM {profile_table} WHERE NOT EXISTS (
@@ -537,22 +525,33 @@ def _customers_write(cursor: Any, *, customer_table: str, customers: int) -> int
 
     Returns how many rows were written. A rerun over unchanged facts writes none.
     """
+    facts_table = RecommendationFacts._meta.db_table
     cursor.execute(f"""
         UPDATE {customer_table} SET profile_id = f.pkey FROM {FACTS} f
-        WHERE f.id = {customer_table}.customer_id AND f.stored <> f.pkey
+        WHERE f.id = {customer_table}.customer_id AND {customer_table}.profile_id <> f.pkey
     """)  # noqa: S608 - table names are ours
     written = int(cursor.rowcount)
     cursor.execute(f"""
         INSERT INTO {customer_table} (customer_id, profile_id)
-        SELECT id, pkey FROM {FACTS} WHERE stored IS NULL
+        SELECT id, pkey FROM {FACTS} f WHERE NOT EXISTS (
+            SELECT 1 FROM {customer_table} s WHERE s.customer_id = f.id)
     """)  # noqa: S608 - table names are ours
     written += int(cursor.rowcount)
-    # Rows of customers deleted since (rare): only looked for when the counts differ.
+    # Rows written or removed behind the refresh's back (rare): only looked for when the
+    # counts differ.
     cursor.execute(f"SELECT COUNT(*) FROM {customer_table}")  # noqa: S608 - table names are ours
-    if int(cursor.fetchone()[0]) > customers:
+    stored = int(cursor.fetchone()[0])
+    if stored > customers:
         cursor.execute(f"""
             DELETE FROM {customer_table} WHERE NOT EXISTS (
-                SELECT 1 FROM {FACTS} f WHERE f.id = {customer_table}.customer_id)
+                SELECT 1 FROM {facts_table} f WHERE f.customer_id = {customer_table}.customer_id)
+        """)  # noqa: S608 - table names are ours
+        written += int(cursor.rowcount)
+    elif stored < customers:
+        cursor.execute(f"""
+            INSERT INTO {customer_table} (customer_id, profile_id)
+            SELECT customer_id, key FROM {facts_table} f WHERE NOT EXISTS (
+                SELECT 1 FROM {customer_table} s WHERE s.customer_id = f.customer_id)
         """)  # noqa: S608 - table names are ours
         written += int(cursor.rowcount)
     return written
