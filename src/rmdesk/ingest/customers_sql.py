@@ -294,22 +294,7 @@ class CustomerLoader:
 
     def columns(self) -> list[tuple[str, str]]:
         """The file's columns and the names their cells take in the statement."""
-        names = [
-            "customer_no",
-            "kind",
-            "name",
-            "home_unit",
-            "manager",
-            "id_type",
-            *CUSTOMER_TEXT,
-            "gender",
-            "birth_date",
-            "marital_status",
-            "size",
-            "registered_capital",
-            "marketing_consent",
-            "do_not_contact",
-        ]
+        names = [*self.spec.required, *self.spec.optional]  # the feed's own columns
         return [(name, "display_name" if name == "name" else name) for name in names]
 
     # --- the other rows: the Python rules --------------------------------------------
