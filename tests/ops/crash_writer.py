@@ -47,9 +47,10 @@ def main() -> None:
     )
     connection.close()
     threads = [threading.Thread(target=write, args=(i, target)) for i in range(THREADS)]
+    # Before the threads: once started, one may commit and print its first number first.
+    print("started", flush=True)
     for thread in threads:
         thread.start()
-    print("started", flush=True)
     for thread in threads:
         thread.join()
     sys.exit(0)
